@@ -1,0 +1,935 @@
+//! A broker: the replicas it holds, leading some partitions and following others.
+//!
+//! As leader of a partition it appends produced records, answers followers' fetches (parking
+//! them up to `replica.fetch.wait.max.ms` when there is nothing new), tracks how far each
+//! follower has got, advances the high watermark to what every in-sync replica has, completes
+//! `acks=all` writes once the high watermark covers them, and asks the controller to shrink the
+//! ISR when a follower lags longer than `replica.lag.time.max.ms` or to expand it when one has
+//! caught up. As follower it fetches from its leader, truncates a divergent tail (KIP-101,
+//! KIP-320) and takes the leader's high watermark.
+//!
+//! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::config::ClusterConfig;
+use crate::error_code::ErrorCode;
+use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::log::PartitionLog;
+use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
+use crate::topology::PartitionState;
+use crate::trace::TraceEvent;
+
+/// The most records one fetch response carries.
+const MAX_FETCH_RECORDS: usize = 500;
+
+/// One partition as this broker holds it.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub log: PartitionLog,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug)]
+pub enum Role {
+    Leader(Leadership),
+    Follower(Following),
+}
+
+/// A leader's bookkeeping for its partition.
+#[derive(Clone, Debug)]
+pub struct Leadership {
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: i32,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+    followers: BTreeMap<BrokerId, FollowerProgress>,
+    parked_fetches: Vec<ParkedFetch>,
+    pending_acks: Vec<PendingAck>,
+    /// An AlterPartition is with the controller; Kafka sends one at a time per partition.
+    isr_change_in_flight: bool,
+}
+
+/// What a leader knows of one follower (Kafka's `Replica` state on the leader).
+#[derive(Clone, Debug)]
+struct FollowerProgress {
+    /// The follower's log end offset, known once it has fetched under this leader.
+    log_end: Option<Offset>,
+    last_caught_up_ms: u64,
+    last_fetch_ms: u64,
+    last_fetch_leader_log_end: Offset,
+}
+
+#[derive(Clone, Debug)]
+struct ParkedFetch {
+    fetch_id: u64,
+    follower: BrokerId,
+    fetch_offset: Offset,
+}
+
+#[derive(Clone, Debug)]
+struct PendingAck {
+    request_id: u64,
+    from: NodeId,
+    offset: Offset,
+}
+
+/// A follower's view of its leader.
+#[derive(Clone, Debug)]
+pub struct Following {
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: LeaderEpoch,
+    fetch_in_flight: bool,
+}
+
+impl Replica {
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+
+    pub fn leader_epoch(&self) -> LeaderEpoch {
+        match &self.role {
+            Role::Leader(leadership) => leadership.leader_epoch,
+            Role::Follower(following) => following.leader_epoch,
+        }
+    }
+}
+
+/// A broker's state machine.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    id: BrokerId,
+    config: ClusterConfig,
+    replicas: BTreeMap<TopicPartition, Replica>,
+    /// The partition metadata this broker has learned from the controller.
+    metadata: BTreeMap<TopicPartition, PartitionState>,
+    next_fetch_id: u64,
+    outputs: Vec<Output>,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
+        Broker {
+            id,
+            config,
+            replicas: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            next_fetch_id: 0,
+            outputs: Vec::new(),
+        }
+    }
+
+    pub fn id(&self) -> BrokerId {
+        self.id
+    }
+
+    pub fn replica(&self, partition: &TopicPartition) -> Option<&Replica> {
+        self.replicas.get(partition)
+    }
+
+    pub fn replicas(&self) -> impl Iterator<Item = (&TopicPartition, &Replica)> {
+        self.replicas.iter()
+    }
+
+    /// Everything the broker asked for since the last call, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        core::mem::take(&mut self.outputs)
+    }
+
+    /// Starts (or restarts after a crash): the logs survive, everything in memory is rebuilt
+    /// from the controller's metadata after registering.
+    pub fn start(&mut self) {
+        self.metadata.clear();
+        for replica in self.replicas.values_mut() {
+            replica.role = Role::Follower(Following {
+                leader: None,
+                leader_epoch: LeaderEpoch(-1),
+                fetch_in_flight: false,
+            });
+        }
+        self.send(
+            NodeId::Controller,
+            Message::BrokerRegistration { broker: self.id },
+        );
+        self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
+        self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+    }
+
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
+        match message {
+            Message::MetadataUpdate { partitions } => {
+                for state in partitions {
+                    self.apply_partition_state(now_ms, state);
+                }
+            }
+            Message::Fetch {
+                follower,
+                partition,
+                leader_epoch,
+                fetch_offset,
+                last_fetched_epoch,
+            } => self.handle_fetch(
+                now_ms,
+                follower,
+                partition,
+                leader_epoch,
+                fetch_offset,
+                last_fetched_epoch,
+            ),
+            Message::FetchResponse {
+                partition,
+                leader_epoch,
+                result,
+            } => self.handle_fetch_response(partition, leader_epoch, result),
+            Message::Produce {
+                request_id,
+                partition,
+                key,
+                value,
+                acks,
+            } => self.handle_produce(now_ms, from, request_id, partition, key, value, acks),
+            Message::BrokerRegistration { .. }
+            | Message::BrokerHeartbeat { .. }
+            | Message::AlterPartition { .. }
+            | Message::ProduceResponse { .. } => {
+                debug_assert!(
+                    false,
+                    "broker {} got a message meant for another role",
+                    self.id
+                )
+            }
+        }
+    }
+
+    pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
+        match timer {
+            Timer::Heartbeat => {
+                self.send(
+                    NodeId::Controller,
+                    Message::BrokerHeartbeat { broker: self.id },
+                );
+                self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
+            }
+            Timer::IsrExpiration => {
+                self.shrink_lagging_isrs(now_ms);
+                self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+            }
+            Timer::FetchWaitExpired {
+                partition,
+                follower,
+                fetch_id,
+            } => self.answer_parked_fetch(&partition, |parked| {
+                parked.fetch_id == fetch_id && parked.follower == follower
+            }),
+            Timer::FetchBackoffOver {
+                partition,
+                leader_epoch,
+            } => {
+                let retry = matches!(
+                    self.replicas.get(&partition).map(|r| &r.role),
+                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && !f.fetch_in_flight
+                );
+                if retry {
+                    self.send_fetch(&partition);
+                }
+            }
+            Timer::SessionExpiration => debug_assert!(false, "controller timer sent to a broker"),
+        }
+    }
+
+    /// Kafka runs its ISR expiration task every half `replica.lag.time.max.ms`.
+    fn isr_expiration_interval_ms(&self) -> u64 {
+        (self.config.replica_lag_time_max_ms / 2).max(1)
+    }
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outputs.push(Output::Send { to, message });
+    }
+
+    fn set_timer(&mut self, after_ms: u64, timer: Timer) {
+        self.outputs.push(Output::SetTimer { after_ms, timer });
+    }
+
+    fn trace(&mut self, event: TraceEvent) {
+        self.outputs.push(Output::Trace(event));
+    }
+
+    // ---- metadata -------------------------------------------------------------------------
+
+    fn apply_partition_state(&mut self, now_ms: u64, state: PartitionState) {
+        if !state.replicas.contains(&self.id) {
+            return;
+        }
+        let partition = state.partition.clone();
+        let known_epoch = self.metadata.get(&partition).map(|s| s.partition_epoch);
+        if let Some(known) = known_epoch {
+            // Updates can arrive out of order; only newer partition epochs apply. An equal one
+            // is the controller's answer to a rejected AlterPartition: stop waiting for it.
+            if state.partition_epoch <= known {
+                if state.partition_epoch == known {
+                    if let Some(Replica {
+                        role: Role::Leader(leadership),
+                        ..
+                    }) = self.replicas.get_mut(&partition)
+                    {
+                        leadership.isr_change_in_flight = false;
+                    }
+                }
+                return;
+            }
+        }
+        self.metadata.insert(partition.clone(), state.clone());
+        self.replicas
+            .entry(partition.clone())
+            .or_insert_with(|| Replica {
+                log: PartitionLog::new(),
+                role: Role::Follower(Following {
+                    leader: None,
+                    leader_epoch: LeaderEpoch(-1),
+                    fetch_in_flight: false,
+                }),
+            });
+
+        let current_epoch = self.replicas[&partition].leader_epoch();
+        let was_leader = self.replicas[&partition].is_leader();
+        if state.leader == Some(self.id) {
+            if was_leader && current_epoch == state.leader_epoch {
+                self.update_leader_isr(now_ms, &partition, state);
+            } else {
+                self.become_leader(now_ms, state);
+            }
+        } else {
+            let same_leader = matches!(
+                &self.replicas[&partition].role,
+                Role::Follower(f) if f.leader == state.leader && f.leader_epoch == state.leader_epoch
+            );
+            if !same_leader {
+                self.become_follower(state);
+            }
+        }
+    }
+
+    fn become_leader(&mut self, now_ms: u64, state: PartitionState) {
+        let id = self.id;
+        let replica = self
+            .replicas
+            .get_mut(&state.partition)
+            .expect("replica created before role change");
+        let abandoned = Self::abandon_leadership(replica);
+        replica.log.assign_epoch_start(state.leader_epoch);
+        let log_end = replica.log.log_end_offset();
+        let followers = state
+            .replicas
+            .iter()
+            .filter(|&&b| b != id)
+            .map(|&b| {
+                (
+                    b,
+                    FollowerProgress {
+                        log_end: None,
+                        last_caught_up_ms: now_ms,
+                        last_fetch_ms: now_ms,
+                        last_fetch_leader_log_end: log_end,
+                    },
+                )
+            })
+            .collect();
+        replica.role = Role::Leader(Leadership {
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+            replicas: state.replicas.clone(),
+            isr: state.isr.clone(),
+            followers,
+            parked_fetches: Vec::new(),
+            pending_acks: Vec::new(),
+            isr_change_in_flight: false,
+        });
+        self.fail_abandoned(&state.partition, abandoned);
+        self.trace(TraceEvent::BecameLeader {
+            broker: id,
+            partition: state.partition.clone(),
+            leader_epoch: state.leader_epoch,
+        });
+        self.advance_high_watermark(&state.partition);
+    }
+
+    fn update_leader_isr(
+        &mut self,
+        now_ms: u64,
+        partition: &TopicPartition,
+        state: PartitionState,
+    ) {
+        let Some(Replica {
+            role: Role::Leader(leadership),
+            ..
+        }) = self.replicas.get_mut(partition)
+        else {
+            unreachable!("caller checked the role")
+        };
+        for broker in &state.isr {
+            // A follower just admitted to the ISR starts its lag clock now.
+            if !leadership.isr.contains(broker) {
+                if let Some(progress) = leadership.followers.get_mut(broker) {
+                    progress.last_caught_up_ms = progress.last_caught_up_ms.max(now_ms);
+                }
+            }
+        }
+        leadership.isr = state.isr;
+        leadership.partition_epoch = state.partition_epoch;
+        leadership.isr_change_in_flight = false;
+        self.advance_high_watermark(partition);
+    }
+
+    fn become_follower(&mut self, state: PartitionState) {
+        let replica = self
+            .replicas
+            .get_mut(&state.partition)
+            .expect("replica created before role change");
+        let abandoned = Self::abandon_leadership(replica);
+        replica.role = Role::Follower(Following {
+            leader: state.leader,
+            leader_epoch: state.leader_epoch,
+            fetch_in_flight: false,
+        });
+        self.fail_abandoned(&state.partition, abandoned);
+        self.trace(TraceEvent::BecameFollower {
+            broker: self.id,
+            partition: state.partition.clone(),
+            leader: state.leader,
+            leader_epoch: state.leader_epoch,
+        });
+        if state.leader.is_some() {
+            self.send_fetch(&state.partition);
+        }
+    }
+
+    /// Takes what a leader still owed its clients and followers when it stops leading.
+    fn abandon_leadership(replica: &mut Replica) -> Option<(LeaderEpoch, Leadership)> {
+        match &mut replica.role {
+            Role::Leader(leadership) => Some((leadership.leader_epoch, leadership.clone())),
+            Role::Follower(_) => None,
+        }
+    }
+
+    fn fail_abandoned(
+        &mut self,
+        partition: &TopicPartition,
+        abandoned: Option<(LeaderEpoch, Leadership)>,
+    ) {
+        let Some((leader_epoch, leadership)) = abandoned else {
+            return;
+        };
+        for ack in leadership.pending_acks {
+            self.send(
+                ack.from,
+                Message::ProduceResponse {
+                    request_id: ack.request_id,
+                    partition: partition.clone(),
+                    result: Err(ErrorCode::NotLeaderOrFollower),
+                },
+            );
+        }
+        for parked in leadership.parked_fetches {
+            self.send(
+                NodeId::Broker(parked.follower),
+                Message::FetchResponse {
+                    partition: partition.clone(),
+                    leader_epoch,
+                    result: Err(ErrorCode::NotLeaderOrFollower),
+                },
+            );
+        }
+    }
+
+    // ---- leader side ----------------------------------------------------------------------
+
+    fn handle_fetch(
+        &mut self,
+        now_ms: u64,
+        follower: BrokerId,
+        partition: TopicPartition,
+        leader_epoch: LeaderEpoch,
+        fetch_offset: Offset,
+        last_fetched_epoch: Option<LeaderEpoch>,
+    ) {
+        let check = match self.replicas.get(&partition) {
+            None => Err(ErrorCode::UnknownTopicOrPartition),
+            Some(Replica {
+                role: Role::Follower(_),
+                ..
+            }) => Err(ErrorCode::NotLeaderOrFollower),
+            Some(Replica {
+                role: Role::Leader(l),
+                ..
+            }) if leader_epoch < l.leader_epoch => Err(ErrorCode::FencedLeaderEpoch),
+            Some(Replica {
+                role: Role::Leader(l),
+                ..
+            }) if leader_epoch > l.leader_epoch => Err(ErrorCode::UnknownLeaderEpoch),
+            Some(_) => Ok(()),
+        };
+        if let Err(error) = check {
+            self.send(
+                NodeId::Broker(follower),
+                Message::FetchResponse {
+                    partition,
+                    leader_epoch,
+                    result: Err(error),
+                },
+            );
+            return;
+        }
+
+        if let Some(diverging) = self.find_divergence(&partition, fetch_offset, last_fetched_epoch)
+        {
+            let log = &self.replicas[&partition].log;
+            let data = FetchData {
+                records: Vec::new(),
+                high_watermark: log.high_watermark(),
+                diverging_epoch: Some(diverging),
+            };
+            self.send(
+                NodeId::Broker(follower),
+                Message::FetchResponse {
+                    partition,
+                    leader_epoch,
+                    result: Ok(data),
+                },
+            );
+            return;
+        }
+
+        self.record_follower_fetch(now_ms, &partition, follower, fetch_offset);
+        self.maybe_expand_isr(&partition, follower, fetch_offset);
+        self.advance_high_watermark(&partition);
+
+        if fetch_offset < self.replicas[&partition].log.log_end_offset() {
+            self.respond_fetch(&partition, follower, fetch_offset);
+            return;
+        }
+        let fetch_id = self.next_fetch_id;
+        self.next_fetch_id += 1;
+        let replica = self.replicas.get_mut(&partition).expect("checked above");
+        let Role::Leader(leadership) = &mut replica.role else {
+            unreachable!("checked above")
+        };
+        leadership.parked_fetches.retain(|p| p.follower != follower);
+        leadership.parked_fetches.push(ParkedFetch {
+            fetch_id,
+            follower,
+            fetch_offset,
+        });
+        let wait = self.config.replica_fetch_wait_max_ms;
+        self.set_timer(
+            wait,
+            Timer::FetchWaitExpired {
+                partition,
+                follower,
+                fetch_id,
+            },
+        );
+    }
+
+    /// Where a follower's log stops agreeing with this leader's, if it does: the leader's
+    /// largest epoch at or below the follower's last one, and where that epoch ends here.
+    fn find_divergence(
+        &self,
+        partition: &TopicPartition,
+        fetch_offset: Offset,
+        last_fetched_epoch: Option<LeaderEpoch>,
+    ) -> Option<(LeaderEpoch, Offset)> {
+        let log = &self.replicas[partition].log;
+        let Some(last_epoch) = last_fetched_epoch else {
+            return None;
+        };
+        match log.end_offset_for_epoch(last_epoch) {
+            Some((epoch, end)) if epoch == last_epoch && fetch_offset <= end => None,
+            Some((epoch, end)) => Some((epoch, end)),
+            None => Some((LeaderEpoch(-1), log.log_start_offset())),
+        }
+    }
+
+    /// Kafka's `Replica.updateFetchStateOrThrow`: a follower is caught up at the time of a fetch
+    /// that reached the leader's log end, or at the previous fetch's time if this one reached
+    /// what the log end was then.
+    fn record_follower_fetch(
+        &mut self,
+        now_ms: u64,
+        partition: &TopicPartition,
+        follower: BrokerId,
+        fetch_offset: Offset,
+    ) {
+        let replica = self
+            .replicas
+            .get_mut(partition)
+            .expect("leader holds the partition");
+        let leader_log_end = replica.log.log_end_offset();
+        let Role::Leader(leadership) = &mut replica.role else {
+            return;
+        };
+        let Some(progress) = leadership.followers.get_mut(&follower) else {
+            return;
+        };
+        progress.log_end = Some(fetch_offset);
+        if fetch_offset >= leader_log_end {
+            progress.last_caught_up_ms = now_ms;
+        } else if fetch_offset >= progress.last_fetch_leader_log_end {
+            progress.last_caught_up_ms = progress.last_fetch_ms;
+        }
+        progress.last_fetch_leader_log_end = leader_log_end;
+        progress.last_fetch_ms = now_ms;
+    }
+
+    /// Kafka adds a follower back to the ISR once its log end reaches the high watermark and the
+    /// start of the current leader epoch (`Partition.isFollowerInSync`).
+    fn maybe_expand_isr(
+        &mut self,
+        partition: &TopicPartition,
+        follower: BrokerId,
+        fetch_offset: Offset,
+    ) {
+        let id = self.id;
+        let replica = &self.replicas[partition];
+        let Role::Leader(leadership) = &replica.role else {
+            return;
+        };
+        if leadership.isr.contains(&follower) || leadership.isr_change_in_flight {
+            return;
+        }
+        let epoch_start = replica
+            .log
+            .end_offset_for_epoch(LeaderEpoch(leadership.leader_epoch.0 - 1))
+            .map_or(replica.log.log_start_offset(), |(_, end)| end);
+        if fetch_offset < replica.log.high_watermark() || fetch_offset < epoch_start {
+            return;
+        }
+        let isr: Vec<BrokerId> = leadership
+            .replicas
+            .iter()
+            .copied()
+            .filter(|b| leadership.isr.contains(b) || *b == follower)
+            .collect();
+        self.request_isr_change(partition, id, isr);
+    }
+
+    fn shrink_lagging_isrs(&mut self, now_ms: u64) {
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let mut changes = Vec::new();
+        for (partition, replica) in &self.replicas {
+            let Role::Leader(leadership) = &replica.role else {
+                continue;
+            };
+            if leadership.isr_change_in_flight {
+                continue;
+            }
+            let lagging = |b: &BrokerId| {
+                leadership
+                    .followers
+                    .get(b)
+                    .is_some_and(|p| now_ms.saturating_sub(p.last_caught_up_ms) > lag_max)
+            };
+            if leadership.isr.iter().any(lagging) {
+                let isr = leadership
+                    .isr
+                    .iter()
+                    .copied()
+                    .filter(|b| !lagging(b))
+                    .collect();
+                changes.push((partition.clone(), isr));
+            }
+        }
+        for (partition, isr) in changes {
+            self.request_isr_change(&partition, self.id, isr);
+        }
+    }
+
+    fn request_isr_change(
+        &mut self,
+        partition: &TopicPartition,
+        leader: BrokerId,
+        isr: Vec<BrokerId>,
+    ) {
+        let Some(Replica {
+            role: Role::Leader(leadership),
+            ..
+        }) = self.replicas.get_mut(partition)
+        else {
+            return;
+        };
+        leadership.isr_change_in_flight = true;
+        let message = Message::AlterPartition {
+            leader,
+            partition: partition.clone(),
+            leader_epoch: leadership.leader_epoch,
+            partition_epoch: leadership.partition_epoch,
+            isr,
+        };
+        self.send(NodeId::Controller, message);
+    }
+
+    /// HW = the smallest log end offset among the in-sync replicas; it never moves back on a
+    /// leader. Completes the `acks=all` writes it now covers.
+    fn advance_high_watermark(&mut self, partition: &TopicPartition) {
+        let id = self.id;
+        let min_insync = self.config.min_insync_replicas as usize;
+        let replica = self
+            .replicas
+            .get_mut(partition)
+            .expect("leader holds the partition");
+        let Role::Leader(leadership) = &mut replica.role else {
+            return;
+        };
+        let mut candidate = replica.log.log_end_offset();
+        for broker in leadership.isr.iter().filter(|&&b| b != id) {
+            match leadership.followers.get(broker).and_then(|p| p.log_end) {
+                Some(log_end) => candidate = candidate.min(log_end),
+                None => return, // an in-sync follower we have not heard from yet
+            }
+        }
+        let old = replica.log.high_watermark();
+        if candidate <= old {
+            return;
+        }
+        replica.log.set_high_watermark(candidate);
+        let isr_size = leadership.isr.len();
+        let (done, waiting): (Vec<_>, Vec<_>) = leadership
+            .pending_acks
+            .drain(..)
+            .partition(|a| a.offset < candidate);
+        leadership.pending_acks = waiting;
+        self.trace(TraceEvent::HighWatermark {
+            broker: id,
+            partition: partition.clone(),
+            high_watermark: candidate,
+        });
+        for ack in done {
+            let result = if isr_size < min_insync {
+                Err(ErrorCode::NotEnoughReplicasAfterAppend)
+            } else {
+                Ok(ack.offset)
+            };
+            self.send(
+                ack.from,
+                Message::ProduceResponse {
+                    request_id: ack.request_id,
+                    partition: partition.clone(),
+                    result,
+                },
+            );
+        }
+    }
+
+    fn respond_fetch(
+        &mut self,
+        partition: &TopicPartition,
+        follower: BrokerId,
+        fetch_offset: Offset,
+    ) {
+        let replica = &self.replicas[partition];
+        let data = FetchData {
+            records: replica.log.read_from(fetch_offset, MAX_FETCH_RECORDS),
+            high_watermark: replica.log.high_watermark(),
+            diverging_epoch: None,
+        };
+        let leader_epoch = replica.leader_epoch();
+        self.send(
+            NodeId::Broker(follower),
+            Message::FetchResponse {
+                partition: partition.clone(),
+                leader_epoch,
+                result: Ok(data),
+            },
+        );
+    }
+
+    fn answer_parked_fetch(
+        &mut self,
+        partition: &TopicPartition,
+        which: impl Fn(&ParkedFetch) -> bool,
+    ) {
+        let Some(Replica {
+            role: Role::Leader(leadership),
+            ..
+        }) = self.replicas.get_mut(partition)
+        else {
+            return;
+        };
+        let (answer, keep): (Vec<_>, Vec<_>) =
+            leadership.parked_fetches.drain(..).partition(|p| which(p));
+        leadership.parked_fetches = keep;
+        for parked in answer {
+            self.respond_fetch(partition, parked.follower, parked.fetch_offset);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_produce(
+        &mut self,
+        now_ms: u64,
+        from: NodeId,
+        request_id: u64,
+        partition: TopicPartition,
+        key: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+        acks: Acks,
+    ) {
+        let min_insync = self.config.min_insync_replicas as usize;
+        let check = match self.replicas.get(&partition) {
+            None => Err(ErrorCode::UnknownTopicOrPartition),
+            Some(Replica {
+                role: Role::Follower(_),
+                ..
+            }) => Err(ErrorCode::NotLeaderOrFollower),
+            Some(Replica {
+                role: Role::Leader(l),
+                ..
+            }) if acks == Acks::All && l.isr.len() < min_insync => {
+                Err(ErrorCode::NotEnoughReplicas)
+            }
+            Some(_) => Ok(()),
+        };
+        if let Err(error) = check {
+            if acks != Acks::None {
+                self.send(
+                    from,
+                    Message::ProduceResponse {
+                        request_id,
+                        partition,
+                        result: Err(error),
+                    },
+                );
+            }
+            return;
+        }
+        let replica = self.replicas.get_mut(&partition).expect("checked above");
+        let Role::Leader(leadership) = &mut replica.role else {
+            unreachable!("checked above")
+        };
+        let offset = replica
+            .log
+            .append_as_leader(leadership.leader_epoch, now_ms, key, value);
+        match acks {
+            Acks::None => {}
+            Acks::Leader => self.send(
+                from,
+                Message::ProduceResponse {
+                    request_id,
+                    partition: partition.clone(),
+                    result: Ok(offset),
+                },
+            ),
+            Acks::All => leadership.pending_acks.push(PendingAck {
+                request_id,
+                from,
+                offset,
+            }),
+        }
+        self.trace(TraceEvent::Appended {
+            broker: self.id,
+            partition: partition.clone(),
+            offset,
+        });
+        self.answer_parked_fetch(&partition, |_| true);
+        self.advance_high_watermark(&partition);
+    }
+
+    // ---- follower side --------------------------------------------------------------------
+
+    fn send_fetch(&mut self, partition: &TopicPartition) {
+        let id = self.id;
+        let replica = self
+            .replicas
+            .get_mut(partition)
+            .expect("follower holds the partition");
+        let Role::Follower(following) = &mut replica.role else {
+            return;
+        };
+        let Some(leader) = following.leader else {
+            return;
+        };
+        following.fetch_in_flight = true;
+        let message = Message::Fetch {
+            follower: id,
+            partition: partition.clone(),
+            leader_epoch: following.leader_epoch,
+            fetch_offset: replica.log.log_end_offset(),
+            last_fetched_epoch: replica.log.last_epoch(),
+        };
+        self.send(NodeId::Broker(leader), message);
+    }
+
+    fn handle_fetch_response(
+        &mut self,
+        partition: TopicPartition,
+        leader_epoch: LeaderEpoch,
+        result: Result<FetchData, ErrorCode>,
+    ) {
+        let id = self.id;
+        let Some(replica) = self.replicas.get_mut(&partition) else {
+            return;
+        };
+        let Role::Follower(following) = &mut replica.role else {
+            return;
+        };
+        if following.leader_epoch != leader_epoch || !following.fetch_in_flight {
+            return; // an answer to a fetch from an earlier leader
+        }
+        following.fetch_in_flight = false;
+        let data = match result {
+            Ok(data) => data,
+            Err(_) => {
+                let backoff = self.config.replica_fetch_backoff_ms;
+                self.set_timer(
+                    backoff,
+                    Timer::FetchBackoffOver {
+                        partition,
+                        leader_epoch,
+                    },
+                );
+                return;
+            }
+        };
+        if let Some((epoch, leader_end)) = data.diverging_epoch {
+            let own_end = replica
+                .log
+                .end_offset_for_epoch(epoch)
+                .map_or(replica.log.log_start_offset(), |(_, end)| end);
+            let to = leader_end.min(own_end).min(replica.log.log_end_offset());
+            replica.log.truncate_to(to);
+            self.trace(TraceEvent::Truncated {
+                broker: id,
+                partition: partition.clone(),
+                to,
+            });
+            self.send_fetch(&partition);
+            return;
+        }
+        let from = replica.log.log_end_offset();
+        if data.records.first().is_some_and(|r| r.offset != from) {
+            self.send_fetch(&partition);
+            return;
+        }
+        replica.log.append_as_follower(&data.records);
+        let to = replica.log.log_end_offset();
+        let high_watermark = data.high_watermark.min(to);
+        let hw_moved = high_watermark != replica.log.high_watermark();
+        replica.log.set_high_watermark(high_watermark);
+        if to > from {
+            self.trace(TraceEvent::Replicated {
+                broker: id,
+                partition: partition.clone(),
+                from,
+                to,
+            });
+        }
+        if hw_moved {
+            self.trace(TraceEvent::HighWatermark {
+                broker: id,
+                partition: partition.clone(),
+                high_watermark,
+            });
+        }
+        self.send_fetch(&partition);
+    }
+}

@@ -1,0 +1,201 @@
+//! The settings of a simulated cluster, with Kafka's names and, where they exist, its defaults.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// One topic to create when the cluster starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicConfig {
+    pub name: String,
+    pub partitions: i32,
+    pub replication_factor: i32,
+}
+
+/// Everything that shapes a run besides the commands given to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    /// The seed every random choice of the run derives from.
+    pub seed: u64,
+    /// Brokers are numbered `1..=broker_count`.
+    pub broker_count: i32,
+    pub topics: Vec<TopicConfig>,
+    /// `broker.heartbeat.interval.ms` (Kafka: 2000).
+    pub broker_heartbeat_interval_ms: u64,
+    /// `broker.session.timeout.ms` (Kafka: 9000): a broker silent this long is fenced.
+    pub broker_session_timeout_ms: u64,
+    /// `replica.lag.time.max.ms` (Kafka: 30000): a follower not caught up this long leaves the ISR.
+    pub replica_lag_time_max_ms: u64,
+    /// `replica.fetch.wait.max.ms` (Kafka: 500): how long a follower's fetch waits for data.
+    pub replica_fetch_wait_max_ms: u64,
+    /// `replica.fetch.backoff.ms` (Kafka: 1000): a follower's pause after a failed fetch.
+    pub replica_fetch_backoff_ms: u64,
+    /// `min.insync.replicas` (Kafka: 1): the fewest in-sync replicas an `acks=all` write needs.
+    pub min_insync_replicas: i32,
+    /// One-way network latency between two nodes, drawn uniformly from this range.
+    pub network_latency_min_ms: u64,
+    pub network_latency_max_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            seed: 1,
+            broker_count: 3,
+            topics: alloc::vec![TopicConfig {
+                name: String::from("orders"),
+                partitions: 3,
+                replication_factor: 3,
+            }],
+            broker_heartbeat_interval_ms: 2_000,
+            broker_session_timeout_ms: 9_000,
+            replica_lag_time_max_ms: 30_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_backoff_ms: 1_000,
+            min_insync_replicas: 1,
+            network_latency_min_ms: 1,
+            network_latency_max_ms: 5,
+        }
+    }
+}
+
+/// A configuration that cannot describe a working cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    NoBrokers,
+    NoPartitions {
+        topic: String,
+    },
+    ReplicationFactorOutOfRange {
+        topic: String,
+        replication_factor: i32,
+        broker_count: i32,
+    },
+    DuplicateTopic {
+        topic: String,
+    },
+    InvalidTopicName {
+        topic: String,
+    },
+    HeartbeatNotShorterThanSession,
+    LatencyRangeEmpty,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NoBrokers => write!(f, "a cluster needs at least one broker"),
+            ConfigError::NoPartitions { topic } => {
+                write!(f, "topic {topic}: a topic needs at least one partition")
+            }
+            ConfigError::ReplicationFactorOutOfRange {
+                topic,
+                replication_factor,
+                broker_count,
+            } => write!(
+                f,
+                "topic {topic}: replication factor {replication_factor} must be between 1 and the \
+                 broker count ({broker_count})"
+            ),
+            ConfigError::DuplicateTopic { topic } => write!(f, "topic {topic} is listed twice"),
+            ConfigError::InvalidTopicName { topic } => write!(
+                f,
+                "topic name {topic:?} is not legal: use 1 to 249 characters from [a-zA-Z0-9._-]"
+            ),
+            ConfigError::HeartbeatNotShorterThanSession => write!(
+                f,
+                "broker.heartbeat.interval.ms must be shorter than broker.session.timeout.ms"
+            ),
+            ConfigError::LatencyRangeEmpty => {
+                write!(f, "network latency minimum is above its maximum")
+            }
+        }
+    }
+}
+
+/// Kafka's rule for topic names (`org.apache.kafka.common.internals.Topic.validate`).
+pub fn is_legal_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+impl ClusterConfig {
+    /// Rejects settings no cluster could run with, before anything starts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.broker_count < 1 {
+            return Err(ConfigError::NoBrokers);
+        }
+        for (i, topic) in self.topics.iter().enumerate() {
+            if !is_legal_topic_name(&topic.name) {
+                return Err(ConfigError::InvalidTopicName {
+                    topic: topic.name.clone(),
+                });
+            }
+            if self.topics[..i].iter().any(|t| t.name == topic.name) {
+                return Err(ConfigError::DuplicateTopic {
+                    topic: topic.name.clone(),
+                });
+            }
+            if topic.partitions < 1 {
+                return Err(ConfigError::NoPartitions {
+                    topic: topic.name.clone(),
+                });
+            }
+            if topic.replication_factor < 1 || topic.replication_factor > self.broker_count {
+                return Err(ConfigError::ReplicationFactorOutOfRange {
+                    topic: topic.name.clone(),
+                    replication_factor: topic.replication_factor,
+                    broker_count: self.broker_count,
+                });
+            }
+        }
+        if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms {
+            return Err(ConfigError::HeartbeatNotShorterThanSession);
+        }
+        if self.network_latency_min_ms > self.network_latency_max_ms {
+            return Err(ConfigError::LatencyRangeEmpty);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_the_three_broker_lab() {
+        let config = ClusterConfig::default();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.broker_count, 3);
+        assert_eq!(config.topics[0].partitions, 3);
+        assert_eq!(config.topics[0].replication_factor, 3);
+    }
+
+    #[test]
+    fn replication_factor_above_broker_count_is_rejected() {
+        let mut config = ClusterConfig::default();
+        config.topics[0].replication_factor = 4;
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::ReplicationFactorOutOfRange {
+                replication_factor: 4,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(is_legal_topic_name("orders.v1_a-b"));
+        assert!(!is_legal_topic_name(""));
+        assert!(!is_legal_topic_name(".."));
+        assert!(!is_legal_topic_name("a/b"));
+    }
+}

@@ -1,0 +1,46 @@
+//! `kafkalab-core`: a model of an Apache Kafka cluster as pure state machines.
+//!
+//! Nothing in this crate touches a clock, a socket or the operating system's randomness:
+//! time is a number of milliseconds passed in, randomness comes from a seeded [`rng::Rng`],
+//! and messages between nodes are values handed back to the caller. The same seed and the
+//! same commands therefore give the same run, event for event, whether it is driven by the
+//! [`simulation::Simulation`] (in the page and in tests) or by the native server.
+//!
+//! The pieces, each one concept:
+//! - [`ids`]: the newtypes (`BrokerId`, `Offset`, `LeaderEpoch`, ...);
+//! - [`config`]: the cluster's settings, with Kafka's names and defaults;
+//! - [`log`]: one replica's partition log (offsets, log end offset, high watermark, leader epochs);
+//! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
+//! - [`controller`]: the active controller: heartbeats, fencing, leader election;
+//! - [`message`]: what nodes say to each other;
+//! - [`simulation`]: the network, the clock and the event queue that run them;
+//! - [`command`]: the command language people and lessons use to act on a run;
+//! - [`trace`]: one line per event, for debugging and the page's event log;
+//! - [`view`]: the whole state as plain data for drawing.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod broker;
+pub mod command;
+pub mod config;
+pub mod controller;
+pub mod error_code;
+pub mod ids;
+pub mod invariants;
+pub mod log;
+pub mod message;
+pub mod partitioner;
+pub mod rng;
+pub mod simulation;
+pub mod topology;
+pub mod trace;
+pub mod view;
+
+pub use command::Command;
+pub use config::ClusterConfig;
+pub use ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+pub use simulation::Simulation;

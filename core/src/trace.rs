@@ -1,0 +1,263 @@
+//! The trace: one line per thing that happened, for debugging, tests and the page's event log.
+//!
+//! Legend, by the first word after the time:
+//! - `kill` / `restart`: a person crashed or restarted a broker;
+//! - `registered`, `fenced`, `unfenced`: the controller's view of a broker's liveness;
+//! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch;
+//! - `isr`: the controller accepted a partition's new in-sync replica set;
+//! - `leader` / `follower`: a broker took up a role for a partition;
+//! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
+//! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
+//! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
+//! - `drop`: a message reached a node that was down.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+use crate::error_code::ErrorCode;
+use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::message::NodeId;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TraceEvent {
+    Killed {
+        broker: BrokerId,
+    },
+    Restarted {
+        broker: BrokerId,
+    },
+    Registered {
+        broker: BrokerId,
+    },
+    Fenced {
+        broker: BrokerId,
+    },
+    Unfenced {
+        broker: BrokerId,
+    },
+    Elected {
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: LeaderEpoch,
+        isr: Vec<BrokerId>,
+    },
+    IsrChanged {
+        partition: TopicPartition,
+        isr: Vec<BrokerId>,
+    },
+    BecameLeader {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader_epoch: LeaderEpoch,
+    },
+    BecameFollower {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: LeaderEpoch,
+    },
+    Appended {
+        broker: BrokerId,
+        partition: TopicPartition,
+        offset: Offset,
+    },
+    Replicated {
+        broker: BrokerId,
+        partition: TopicPartition,
+        from: Offset,
+        to: Offset,
+    },
+    HighWatermark {
+        broker: BrokerId,
+        partition: TopicPartition,
+        high_watermark: Offset,
+    },
+    Truncated {
+        broker: BrokerId,
+        partition: TopicPartition,
+        to: Offset,
+    },
+    ProduceSent {
+        request_id: u64,
+        partition: TopicPartition,
+        leader: BrokerId,
+    },
+    ProduceAcked {
+        request_id: u64,
+        partition: TopicPartition,
+        offset: Offset,
+    },
+    ProduceFailed {
+        request_id: u64,
+        partition: TopicPartition,
+        error: ErrorCode,
+    },
+    Dropped {
+        to: NodeId,
+        what: String,
+    },
+}
+
+/// A trace event and the simulated time it happened at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceLine {
+    pub at_ms: u64,
+    pub event: TraceEvent,
+}
+
+struct Brokers<'a>(&'a [BrokerId]);
+
+impl fmt::Display for Brokers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, broker) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, " ")?;
+            }
+            write!(f, "{broker}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeId::Broker(id) => write!(f, "broker {id}"),
+            NodeId::Controller => write!(f, "controller"),
+            NodeId::Client => write!(f, "client"),
+        }
+    }
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TraceEvent::*;
+        match self {
+            Killed { broker } => write!(f, "kill broker {broker}"),
+            Restarted { broker } => write!(f, "restart broker {broker}"),
+            Registered { broker } => write!(f, "registered broker {broker}"),
+            Fenced { broker } => write!(
+                f,
+                "fenced broker {broker}: no heartbeat within the session timeout"
+            ),
+            Unfenced { broker } => write!(f, "unfenced broker {broker}"),
+            Elected {
+                partition,
+                leader: Some(leader),
+                leader_epoch,
+                isr,
+            } => {
+                write!(
+                    f,
+                    "elect {partition} leader {leader} epoch {leader_epoch} isr {}",
+                    Brokers(isr)
+                )
+            }
+            Elected {
+                partition,
+                leader: None,
+                leader_epoch,
+                isr,
+            } => {
+                write!(
+                    f,
+                    "elect {partition} no leader epoch {leader_epoch} isr {}",
+                    Brokers(isr)
+                )
+            }
+            IsrChanged { partition, isr } => write!(f, "isr {partition} {}", Brokers(isr)),
+            BecameLeader {
+                broker,
+                partition,
+                leader_epoch,
+            } => {
+                write!(
+                    f,
+                    "leader broker {broker} leads {partition} at epoch {leader_epoch}"
+                )
+            }
+            BecameFollower {
+                broker,
+                partition,
+                leader: Some(leader),
+                leader_epoch,
+            } => {
+                write!(f, "follower broker {broker} follows {leader} for {partition} at epoch {leader_epoch}")
+            }
+            BecameFollower {
+                broker,
+                partition,
+                leader: None,
+                leader_epoch,
+            } => {
+                write!(f, "follower broker {broker} has no leader for {partition} at epoch {leader_epoch}")
+            }
+            Appended {
+                broker,
+                partition,
+                offset,
+            } => {
+                write!(f, "append {partition}@{offset} on broker {broker}")
+            }
+            Replicated {
+                broker,
+                partition,
+                from,
+                to,
+            } => {
+                write!(
+                    f,
+                    "replicate {partition} offsets {from}..{to} to broker {broker}"
+                )
+            }
+            HighWatermark {
+                broker,
+                partition,
+                high_watermark,
+            } => {
+                write!(f, "hw {partition} = {high_watermark} on broker {broker}")
+            }
+            Truncated {
+                broker,
+                partition,
+                to,
+            } => {
+                write!(f, "truncate {partition} to {to} on broker {broker}")
+            }
+            ProduceSent {
+                request_id,
+                partition,
+                leader,
+            } => {
+                write!(
+                    f,
+                    "produce #{request_id} to {partition} via broker {leader}"
+                )
+            }
+            ProduceAcked {
+                request_id,
+                partition,
+                offset,
+            } => {
+                write!(f, "ack #{request_id} {partition}@{offset}")
+            }
+            ProduceFailed {
+                request_id,
+                partition,
+                error,
+            } => {
+                write!(f, "error #{request_id} {partition}: {error}")
+            }
+            Dropped { to, what } => write!(f, "drop {what} to {to}: it is down"),
+        }
+    }
+}
+
+impl fmt::Display for TraceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>8} ms  {}", self.at_ms, self.event)
+    }
+}
