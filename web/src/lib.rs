@@ -1,1 +1,21 @@
-//! placeholder
+//! `kafkalab-web`: the Kafka Lab page. A Leptos app, compiled to WebAssembly, that runs
+//! `kafkalab-core`'s simulator in the browser and draws it.
+//!
+//! - [`lab`]: the page's session with the simulator: every click becomes a line of the core's
+//!   command language, run and remembered (plain Rust, tested on the host);
+//! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
+//! - `app`: the Leptos components, only built for `wasm32`; they translate, they do not decide.
+
+pub mod lab;
+pub mod layout;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+
+/// Mounts the lab on the page's `<body>`; `index.html` calls it once the module is loaded.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn mount_lab() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| leptos::view! { <app::App /> });
+}

@@ -1,0 +1,310 @@
+//! The Leptos components of the page. They draw [`ClusterView`]s and turn clicks into
+//! [`Lab`] calls; the cluster's behaviour all comes from `kafkalab-core`.
+
+use std::time::Duration;
+
+use kafkalab_core::ids::{BrokerId, Offset};
+use kafkalab_core::view::{BrokerStatus, ClusterView};
+use leptos::prelude::*;
+
+use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
+use crate::layout::{
+    broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH,
+    CELL_WIDTH, PADDING, REPLICA_ROW,
+};
+
+/// How many trace lines the event log shows.
+const EVENT_LOG_LINES: usize = 14;
+
+/// What the page shows of the lab after each change.
+#[derive(Clone, Debug, PartialEq)]
+struct Snapshot {
+    view: ClusterView,
+    events: Vec<String>,
+    history: Vec<String>,
+}
+
+impl Snapshot {
+    fn of(lab: &Lab) -> Self {
+        Snapshot {
+            view: lab.view(),
+            events: lab
+                .recent_trace(EVENT_LOG_LINES)
+                .iter()
+                .map(|l| l.to_string())
+                .collect(),
+            history: lab.history().to_vec(),
+        }
+    }
+}
+
+/// The whole lab: controls, the cluster drawing, the partition table, the console and the
+/// event log. The simulation runs on a timer while playing.
+#[component]
+pub fn App(
+    /// The seed of the run.
+    #[prop(default = 1)]
+    seed: u64,
+) -> impl IntoView {
+    let lab = StoredValue::new(Lab::new(seed));
+    let snapshot = RwSignal::new(lab.with_value(Snapshot::of));
+    let error = RwSignal::new(None::<String>);
+    let playing = RwSignal::new(true);
+    let speed = RwSignal::new(SPEEDS[1]);
+
+    let act = move |action: &dyn Fn(&mut Lab) -> Result<(), String>| {
+        let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
+        error.set(result.err());
+        snapshot.set(lab.with_value(Snapshot::of));
+    };
+    let toggle_broker = Callback::new(move |id: BrokerId| act(&|lab| lab.toggle_broker(id)));
+    let run_line = Callback::new(move |line: String| act(&|lab| lab.run_line(&line)));
+
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if playing.get_untracked() {
+                let speed = speed.get_untracked();
+                lab.update_value(|lab| lab.tick(speed));
+                snapshot.set(lab.with_value(Snapshot::of));
+            }
+        },
+        Duration::from_millis(TICK_MS),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
+    view! {
+        <header class="topbar">
+            <h1>"Kafka Lab"</h1>
+            <p class="subtitle">"Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it."</p>
+        </header>
+        <section class="controls">
+            <button data-testid="play" on:click=move |_| playing.update(|p| *p = !*p)>
+                {move || if playing.get() { "Pause" } else { "Play" }}
+            </button>
+            <label>"Speed "
+                <select data-testid="speed" on:change=move |ev| {
+                    if let Ok(value) = event_target_value(&ev).parse() { speed.set(value) }
+                }>
+                    {SPEEDS.iter().map(|&s| view! {
+                        <option value=s.to_string() selected=move || speed.get() == s>{format!("{s}×")}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
+            <span class="clock" data-testid="clock">{move || format!("t = {:.1} s", snapshot.with(|s| s.view.now_ms) as f64 / 1000.0)}</span>
+        </section>
+        <main class="lab">
+            <ClusterDiagram view=view on_toggle=toggle_broker />
+            <PartitionTable view=view />
+        </main>
+        <section class="bottom">
+            <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
+            <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
+        </section>
+    }
+}
+
+/// One replica as a broker card draws it.
+#[derive(Clone, Debug, PartialEq)]
+struct ReplicaRowData {
+    partition: String,
+    is_leader: bool,
+    in_isr: bool,
+    log_start: i64,
+    log_end: i64,
+    high_watermark: i64,
+}
+
+fn replica_rows(view: &ClusterView, broker: BrokerId) -> Vec<ReplicaRowData> {
+    view.replicas_on(broker)
+        .map(|(partition, replica)| ReplicaRowData {
+            partition: partition.partition.to_string(),
+            is_leader: replica.is_leader,
+            in_isr: replica.in_isr,
+            log_start: replica.log_start_offset.0,
+            log_end: replica.log_end_offset.0,
+            high_watermark: replica.high_watermark.0,
+        })
+        .collect()
+}
+
+/// The brokers side by side, each with its replicas.
+#[component]
+fn ClusterDiagram(
+    /// The state to draw.
+    view: Signal<ClusterView>,
+    /// Called with a broker's id when it is clicked.
+    on_toggle: Callback<BrokerId>,
+) -> impl IntoView {
+    let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
+    let rows = view.with_untracked(|v| {
+        ids.iter()
+            .map(|&id| v.replicas_on(id).count())
+            .max()
+            .unwrap_or(0)
+    });
+    let width = diagram_width(ids.len());
+    let height = broker_height(rows);
+    view! {
+        <svg class="cluster" data-testid="cluster" viewBox=format!("-2 -2 {} {}", width + 4.0, height + 4.0)
+             role="img" aria-label="the brokers and their partition replicas">
+            {ids.into_iter().enumerate().map(|(index, id)| view! {
+                <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle />
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// One broker: its name and state, and a row per replica it holds. Clicking it kills or
+/// restarts it.
+#[component]
+fn BrokerCard(
+    id: BrokerId,
+    /// Left edge of the card.
+    x: f64,
+    height: f64,
+    view: Signal<ClusterView>,
+    on_toggle: Callback<BrokerId>,
+) -> impl IntoView {
+    let status =
+        Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
+    let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id)));
+    view! {
+        <g class=move || format!("broker {}", status_label(status.get()))
+           data-broker=id.0 data-status=move || status_label(status.get())
+           transform=format!("translate({x},0)")
+           on:click=move |_| on_toggle.run(id)>
+            <title>{move || format!("Broker {id}: {}. Click to {}.", status_label(status.get()),
+                if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
+            <rect class="card" width=BROKER_WIDTH height=height rx="10" />
+            <text class="broker-name" x=PADDING y="28">{format!("Broker {id}")}</text>
+            <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
+                {move || status_label(status.get())}
+            </text>
+            {move || rows.get().into_iter().enumerate().map(|(row, data)| view! {
+                <ReplicaRow data=data y=BROKER_HEADER + row as f64 * REPLICA_ROW />
+            }).collect_view()}
+        </g>
+    }
+}
+
+/// A replica: partition, role, ISR membership, its log as cells, and its LEO and HW.
+#[component]
+fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
+    let role = if data.is_leader { "leader" } else { "follower" };
+    let isr = if data.in_isr {
+        "in-sync"
+    } else {
+        "out-of-sync"
+    };
+    let first = first_visible_offset(data.log_start, data.log_end);
+    let cells_y = 24.0;
+    let hw_x = PADDING + (data.high_watermark - first).max(0) as f64 * CELL_WIDTH;
+    let cells = (first..data.log_end)
+        .map(|offset| {
+            let committed = offset < data.high_watermark;
+            let x = PADDING + (offset - first) as f64 * CELL_WIDTH;
+            view! {
+                <rect class=if committed { "cell committed" } else { "cell uncommitted" }
+                      x=x y=cells_y width=CELL_WIDTH - 2.0 height="16" rx="2">
+                    <title>{format!("offset {offset}{}", if committed { " (committed)" } else { " (not yet committed)" })}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    view! {
+        <g class=format!("replica {role} {isr}") data-replica=data.partition.clone() data-role=role data-isr=isr
+           data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate(0,{y})")>
+            <rect class="replica-bg" x="6" width=BROKER_WIDTH - 12.0 height=REPLICA_ROW - 6.0 rx="6" />
+            <text class="replica-name" x=PADDING y="16">{data.partition.clone()}</text>
+            <text class="replica-role" x="92" y="16">{if data.is_leader { "★ leader" } else { "follower" }}</text>
+            <text class="replica-isr" x=BROKER_WIDTH - PADDING y="16" text-anchor="end">{if data.in_isr { "in ISR" } else { "out of ISR" }}</text>
+            <text class="replica-offsets" x=BROKER_WIDTH - PADDING y="37" text-anchor="end">
+                {format!("LEO {} · HW {}", data.log_end, data.high_watermark)}
+            </text>
+            {cells}
+            <line class="hw-mark" x1=hw_x - 1.0 x2=hw_x - 1.0 y1=cells_y - 4.0 y2=cells_y + 20.0>
+                <title>{format!("high watermark {}", data.high_watermark)}</title>
+            </line>
+        </g>
+    }
+}
+
+/// Each partition's leader, leader epoch and ISR, as the controller's metadata says.
+#[component]
+fn PartitionTable(view: Signal<ClusterView>) -> impl IntoView {
+    let list = |brokers: &[BrokerId]| {
+        brokers
+            .iter()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <table class="partitions" data-testid="partitions">
+            <thead><tr><th>"Partition"</th><th>"Leader"</th><th>"Epoch"</th><th>"ISR"</th><th>"High watermark"</th></tr></thead>
+            <tbody>
+                {move || view.with(|v| v.partitions.iter().map(|p| {
+                    let leader = p.leader.map_or(String::from("none"), |b| b.to_string());
+                    let hw = p.replicas.iter().find(|r| r.is_leader).map_or(Offset(0), |r| r.high_watermark);
+                    let leader_cell = leader.clone();
+                    view! {
+                        <tr data-partition=p.partition.to_string() data-leader=leader data-isr=list(&p.isr)>
+                            <td>{p.partition.to_string()}</td>
+                            <td>{leader_cell}</td>
+                            <td>{p.leader_epoch.0}</td>
+                            <td>{format!("[{}]", list(&p.isr))}</td>
+                            <td>{hw.0}</td>
+                        </tr>
+                    }
+                }).collect_view())}
+            </tbody>
+        </table>
+    }
+}
+
+/// Where commands can be typed, in the core's command language.
+#[component]
+fn Console(
+    on_run: Callback<String>,
+    error: ReadSignal<Option<String>>,
+    history: Signal<Vec<String>>,
+) -> impl IntoView {
+    let line = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = line.get_untracked();
+        if !text.trim().is_empty() {
+            on_run.run(text);
+            line.set(String::new());
+        }
+    };
+    view! {
+        <div class="console">
+            <h2>"Console"</h2>
+            <ol class="history" data-testid="history">
+                {move || history.get().into_iter().rev().take(8).map(|l| view! { <li><code>{l}</code></li> }).collect_view()}
+            </ol>
+            <form on:submit=submit>
+                <input data-testid="command" type="text" spellcheck="false" autocomplete="off"
+                       placeholder="kill 2 · restart 2 · produce orders key=alice value=10 acks=all · advance 5s"
+                       prop:value=move || line.get() on:input=move |ev| line.set(event_target_value(&ev)) />
+                <button type="submit">"Run"</button>
+            </form>
+            <p class="error" data-testid="error">{move || error.get().unwrap_or_default()}</p>
+        </div>
+    }
+}
+
+/// The latest lines of the simulation's trace.
+#[component]
+fn EventLog(events: Signal<Vec<String>>) -> impl IntoView {
+    view! {
+        <div class="events">
+            <h2>"Events"</h2>
+            <pre data-testid="events">{move || events.get().join("\n")}</pre>
+        </div>
+    }
+}

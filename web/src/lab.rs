@@ -1,0 +1,157 @@
+//! The page's session with the simulator: it runs command lines, keeps them (so a run can be
+//! replayed), and turns a click on a broker into `kill N` or `restart N`.
+//!
+//! Nothing here decides how the cluster behaves; that is `kafkalab-core`'s job.
+
+use kafkalab_core::ids::BrokerId;
+use kafkalab_core::trace::TraceLine;
+use kafkalab_core::view::{BrokerStatus, ClusterView};
+use kafkalab_core::{ClusterConfig, Command, Simulation};
+
+/// How much simulated time one tick of the page's timer covers at 1× speed.
+pub const TICK_MS: u64 = 100;
+
+/// The speeds the page offers, as multiples of real time.
+pub const SPEEDS: [u64; 4] = [1, 3, 10, 30];
+
+/// One run of the simulator in the page, with the commands that shaped it.
+pub struct Lab {
+    simulation: Simulation,
+    history: Vec<String>,
+    records_produced: u64,
+}
+
+impl Lab {
+    /// The three-broker lab: topic `orders` with 3 partitions replicated 3 ways.
+    pub fn new(seed: u64) -> Self {
+        let config = ClusterConfig {
+            seed,
+            ..ClusterConfig::default()
+        };
+        let simulation = Simulation::new(config).expect("the default cluster config is valid");
+        Lab {
+            simulation,
+            history: Vec::new(),
+            records_produced: 0,
+        }
+    }
+
+    pub fn view(&self) -> ClusterView {
+        self.simulation.view()
+    }
+
+    /// The commands run so far, in order, as typed.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// The last `count` trace lines, oldest first.
+    pub fn recent_trace(&self, count: usize) -> &[TraceLine] {
+        let trace = self.simulation.trace();
+        &trace[trace.len().saturating_sub(count)..]
+    }
+
+    /// Parses and runs one command line; the error says what is wrong and where.
+    pub fn run_line(&mut self, line: &str) -> Result<(), String> {
+        let command = Command::parse(line).map_err(|e| format!("{line:?}: {e}"))?;
+        self.simulation
+            .apply(&command)
+            .map_err(|e| format!("{command}: {e}"))?;
+        self.history.push(command.to_string());
+        Ok(())
+    }
+
+    /// Lets simulated time pass for one timer tick at `speed`× (not recorded as a command:
+    /// the page records its ticks as `advance` only when a run is shared).
+    pub fn tick(&mut self, speed: u64) {
+        self.simulation.advance(TICK_MS * speed);
+    }
+
+    /// A click on a broker: kill it when it runs, restart it when it is down.
+    pub fn toggle_broker(&mut self, broker: BrokerId) -> Result<(), String> {
+        let line = if self.simulation.is_alive(broker) {
+            format!("kill {broker}")
+        } else {
+            format!("restart {broker}")
+        };
+        self.run_line(&line)
+    }
+
+    /// The Produce button: one record, without a key (spread round robin), `acks=all`.
+    pub fn produce_one(&mut self) -> Result<(), String> {
+        self.records_produced += 1;
+        let line = format!(
+            "produce orders value=record-{} acks=all",
+            self.records_produced
+        );
+        self.run_line(&line)
+    }
+}
+
+/// What the page calls a broker's state.
+pub fn status_label(status: BrokerStatus) -> &'static str {
+    match status {
+        BrokerStatus::Alive => "alive",
+        BrokerStatus::Fenced => "fenced",
+        BrokerStatus::Dead => "dead",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkalab_core::ids::TopicPartition;
+
+    #[test]
+    fn clicking_a_broker_kills_it_and_clicking_again_restarts_it() {
+        let mut lab = Lab::new(1);
+        lab.toggle_broker(BrokerId(2)).unwrap();
+        assert_eq!(
+            lab.view().broker(BrokerId(2)).unwrap().status,
+            BrokerStatus::Dead
+        );
+        lab.toggle_broker(BrokerId(2)).unwrap();
+        assert_ne!(
+            lab.view().broker(BrokerId(2)).unwrap().status,
+            BrokerStatus::Dead
+        );
+        assert_eq!(lab.history(), ["kill 2", "restart 2"]);
+    }
+
+    #[test]
+    fn produced_records_reach_every_replica_as_time_passes() {
+        let mut lab = Lab::new(1);
+        lab.tick(10);
+        for _ in 0..3 {
+            lab.produce_one().unwrap();
+        }
+        for _ in 0..10 {
+            lab.tick(1);
+        }
+        let view = lab.view();
+        let ends: Vec<i64> = (0..3)
+            .map(|p| {
+                view.partition(&TopicPartition::new("orders", p))
+                    .unwrap()
+                    .replicas[0]
+                    .log_end_offset
+                    .0
+            })
+            .collect();
+        assert_eq!(
+            ends,
+            [1, 1, 1],
+            "null keys go round robin, one record per partition"
+        );
+    }
+
+    #[test]
+    fn a_bad_line_is_refused_with_its_position_and_not_recorded() {
+        let mut lab = Lab::new(1);
+        let error = lab.run_line("kill x").unwrap_err();
+        assert!(error.contains("column 6"), "{error}");
+        let error = lab.run_line("restart 1").unwrap_err();
+        assert!(error.contains("already running"), "{error}");
+        assert!(lab.history().is_empty());
+    }
+}
