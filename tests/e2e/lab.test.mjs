@@ -1,0 +1,105 @@
+// End to end: start `kafkalab serve`, open the page it serves in headless Chromium, produce
+// and kill a broker by clicking, save a screenshot, then list the brokers' metadata with kcat.
+//
+//   node tests/e2e/lab.test.mjs        (after scripts/build-web.sh and a release build)
+//
+// Ports default to 18080 (page) and 19092-19094 (brokers) so a running `./lab run` is not
+// disturbed; set KAFKALAB_E2E_HTTP_PORT / KAFKALAB_E2E_BROKER_PORT to change them.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const httpPort = Number(process.env.KAFKALAB_E2E_HTTP_PORT ?? 18080);
+const brokerPort = Number(process.env.KAFKALAB_E2E_BROKER_PORT ?? 19092);
+const out = join(root, 'tests', 'out');
+mkdirSync(out, { recursive: true });
+
+const step = (what) => console.log(`[e2e] ${what}`);
+
+function waitForPort(port, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+step(`starting kafkalab serve (page :${httpPort}, brokers :${brokerPort}-${brokerPort + 2})`);
+const server = spawn(join(root, 'target', 'release', 'kafkalab'),
+  ['serve', '--web-dir', join(root, 'dist'), '--http-port', String(httpPort), '--port', String(brokerPort)],
+  { stdio: ['ignore', 'inherit', 'inherit'] });
+let serverExit = null;
+server.on('exit', (code, signal) => { serverExit = { code, signal }; });
+
+let context;
+try {
+  await Promise.all([waitForPort(httpPort), waitForPort(brokerPort), waitForPort(brokerPort + 1), waitForPort(brokerPort + 2)]);
+
+  step('opening the page in headless Chromium');
+  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'kafkalab-chromium-')), {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 1000 },
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
+  const response = await page.goto(`http://127.0.0.1:${httpPort}/`);
+  assert.equal(response.status(), 200);
+  await page.waitForSelector('[data-broker="3"]');
+  assert.equal(await page.locator('svg.cluster [data-broker]').count(), 3, 'three brokers are drawn');
+
+  step('producing three records by clicking');
+  for (let i = 0; i < 3; i++) await page.click('[data-testid=produce]');
+  // Round robin: one record per partition, on every replica once followers have fetched.
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-replica]')].every((r) => r.getAttribute('data-leo') === '1'
+      && r.getAttribute('data-hw') === '1'), null, { timeout: 15000 });
+  assert.equal(await page.locator('[data-replica][data-leo="1"]').count(), 9, 'nine replicas hold their record');
+
+  step('killing broker 1 by clicking it');
+  assert.equal(await page.getAttribute('[data-partition="orders/0"]', 'data-leader'), '1');
+  await page.click('[data-broker="1"]');
+  await page.waitForSelector('[data-broker="1"][data-status="dead"]', { timeout: 5000 });
+  step('waiting for the controller to fence it and elect a new leader for orders/0');
+  await page.waitForSelector('[data-partition="orders/0"][data-leader="2"]', { timeout: 20000 });
+  assert.equal(await page.getAttribute('[data-partition="orders/0"]', 'data-isr'), '2, 3');
+  assert.equal(await page.getAttribute('[data-broker="2"] [data-replica="orders/0"]', 'data-role'), 'leader');
+  const screenshot = join(out, 'e2e-lab.png');
+  await page.screenshot({ path: screenshot, fullPage: true });
+  step(`screenshot saved to ${screenshot}`);
+  assert.deepEqual(problems, [], 'the page logged no errors');
+
+  step(`kcat -b 127.0.0.1:${brokerPort} -L`);
+  const listing = execFileSync('kcat', ['-b', `127.0.0.1:${brokerPort}`, '-L', '-m', '10'], { encoding: 'utf8', timeout: 20000 });
+  console.log(listing.trimEnd().split('\n').map((line) => `    ${line}`).join('\n'));
+  assert.match(listing, /3 brokers:/);
+  for (let id = 1; id <= 3; id++) {
+    assert.match(listing, new RegExp(`broker ${id} at 127\\.0\\.0\\.1:${brokerPort + id - 1}`));
+  }
+  assert.match(listing, /topic "orders" with 3 partitions:/);
+  assert.match(listing, /partition 0, leader 1, replicas: 1,2,3, isrs: 1,2,3/);
+  assert.match(listing, /partition 1, leader 2, replicas: 2,3,1, isrs: 2,3,1/);
+  assert.match(listing, /partition 2, leader 3, replicas: 3,1,2, isrs: 3,1,2/);
+  assert.equal(serverExit, null, 'the server is still running');
+  step('passed');
+} finally {
+  if (context) await context.close();
+  server.kill('SIGTERM');
+}
