@@ -142,16 +142,10 @@ impl Broker {
     pub fn start(&mut self) {
         self.metadata.clear();
         for replica in self.replicas.values_mut() {
-            replica.role = Role::Follower(Following {
-                leader: None,
-                leader_epoch: LeaderEpoch(-1),
-                fetch_in_flight: false,
-            });
+            replica.role =
+                Role::Follower(Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: false });
         }
-        self.send(
-            NodeId::Controller,
-            Message::BrokerRegistration { broker: self.id },
-        );
+        self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id });
         self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
         self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
     }
@@ -163,41 +157,20 @@ impl Broker {
                     self.apply_partition_state(now_ms, state);
                 }
             }
-            Message::Fetch {
-                follower,
-                partition,
-                leader_epoch,
-                fetch_offset,
-                last_fetched_epoch,
-            } => self.handle_fetch(
-                now_ms,
-                follower,
-                partition,
-                leader_epoch,
-                fetch_offset,
-                last_fetched_epoch,
-            ),
-            Message::FetchResponse {
-                partition,
-                leader_epoch,
-                result,
-            } => self.handle_fetch_response(partition, leader_epoch, result),
-            Message::Produce {
-                request_id,
-                partition,
-                key,
-                value,
-                acks,
-            } => self.handle_produce(now_ms, from, request_id, partition, key, value, acks),
+            Message::Fetch { follower, partition, leader_epoch, fetch_offset, last_fetched_epoch } => {
+                self.handle_fetch(now_ms, follower, partition, leader_epoch, fetch_offset, last_fetched_epoch)
+            }
+            Message::FetchResponse { partition, leader_epoch, result } => {
+                self.handle_fetch_response(partition, leader_epoch, result)
+            }
+            Message::Produce { request_id, partition, key, value, acks } => {
+                self.handle_produce(now_ms, from, request_id, partition, key, value, acks)
+            }
             Message::BrokerRegistration { .. }
             | Message::BrokerHeartbeat { .. }
             | Message::AlterPartition { .. }
             | Message::ProduceResponse { .. } => {
-                debug_assert!(
-                    false,
-                    "broker {} got a message meant for another role",
-                    self.id
-                )
+                debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
         }
     }
@@ -205,27 +178,16 @@ impl Broker {
     pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
         match timer {
             Timer::Heartbeat => {
-                self.send(
-                    NodeId::Controller,
-                    Message::BrokerHeartbeat { broker: self.id },
-                );
+                self.send(NodeId::Controller, Message::BrokerHeartbeat { broker: self.id });
                 self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
             }
             Timer::IsrExpiration => {
                 self.shrink_lagging_isrs(now_ms);
                 self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
             }
-            Timer::FetchWaitExpired {
-                partition,
-                follower,
-                fetch_id,
-            } => self.answer_parked_fetch(&partition, |parked| {
-                parked.fetch_id == fetch_id && parked.follower == follower
-            }),
-            Timer::FetchBackoffOver {
-                partition,
-                leader_epoch,
-            } => {
+            Timer::FetchWaitExpired { partition, follower, fetch_id } => self
+                .answer_parked_fetch(&partition, |parked| parked.fetch_id == fetch_id && parked.follower == follower),
+            Timer::FetchBackoffOver { partition, leader_epoch } => {
                 let retry = matches!(
                     self.replicas.get(&partition).map(|r| &r.role),
                     Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && !f.fetch_in_flight
@@ -268,11 +230,7 @@ impl Broker {
             // is the controller's answer to a rejected AlterPartition: stop waiting for it.
             if state.partition_epoch <= known {
                 if state.partition_epoch == known {
-                    if let Some(Replica {
-                        role: Role::Leader(leadership),
-                        ..
-                    }) = self.replicas.get_mut(&partition)
-                    {
+                    if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
                         leadership.isr_change_in_flight = false;
                     }
                 }
@@ -280,16 +238,10 @@ impl Broker {
             }
         }
         self.metadata.insert(partition.clone(), state.clone());
-        self.replicas
-            .entry(partition.clone())
-            .or_insert_with(|| Replica {
-                log: PartitionLog::new(),
-                role: Role::Follower(Following {
-                    leader: None,
-                    leader_epoch: LeaderEpoch(-1),
-                    fetch_in_flight: false,
-                }),
-            });
+        self.replicas.entry(partition.clone()).or_insert_with(|| Replica {
+            log: PartitionLog::new(),
+            role: Role::Follower(Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: false }),
+        });
 
         let current_epoch = self.replicas[&partition].leader_epoch();
         let was_leader = self.replicas[&partition].is_leader();
@@ -312,10 +264,7 @@ impl Broker {
 
     fn become_leader(&mut self, now_ms: u64, state: PartitionState) {
         let id = self.id;
-        let replica = self
-            .replicas
-            .get_mut(&state.partition)
-            .expect("replica created before role change");
+        let replica = self.replicas.get_mut(&state.partition).expect("replica created before role change");
         let abandoned = Self::abandon_leadership(replica);
         replica.log.assign_epoch_start(state.leader_epoch);
         let log_end = replica.log.log_end_offset();
@@ -354,17 +303,8 @@ impl Broker {
         self.advance_high_watermark(&state.partition);
     }
 
-    fn update_leader_isr(
-        &mut self,
-        now_ms: u64,
-        partition: &TopicPartition,
-        state: PartitionState,
-    ) {
-        let Some(Replica {
-            role: Role::Leader(leadership),
-            ..
-        }) = self.replicas.get_mut(partition)
-        else {
+    fn update_leader_isr(&mut self, now_ms: u64, partition: &TopicPartition, state: PartitionState) {
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(partition) else {
             unreachable!("caller checked the role")
         };
         for broker in &state.isr {
@@ -382,10 +322,7 @@ impl Broker {
     }
 
     fn become_follower(&mut self, state: PartitionState) {
-        let replica = self
-            .replicas
-            .get_mut(&state.partition)
-            .expect("replica created before role change");
+        let replica = self.replicas.get_mut(&state.partition).expect("replica created before role change");
         let abandoned = Self::abandon_leadership(replica);
         replica.role = Role::Follower(Following {
             leader: state.leader,
@@ -412,11 +349,7 @@ impl Broker {
         }
     }
 
-    fn fail_abandoned(
-        &mut self,
-        partition: &TopicPartition,
-        abandoned: Option<(LeaderEpoch, Leadership)>,
-    ) {
+    fn fail_abandoned(&mut self, partition: &TopicPartition, abandoned: Option<(LeaderEpoch, Leadership)>) {
         let Some((leader_epoch, leadership)) = abandoned else {
             return;
         };
@@ -455,48 +388,28 @@ impl Broker {
     ) {
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
-            Some(Replica {
-                role: Role::Follower(_),
-                ..
-            }) => Err(ErrorCode::NotLeaderOrFollower),
-            Some(Replica {
-                role: Role::Leader(l),
-                ..
-            }) if leader_epoch < l.leader_epoch => Err(ErrorCode::FencedLeaderEpoch),
-            Some(Replica {
-                role: Role::Leader(l),
-                ..
-            }) if leader_epoch > l.leader_epoch => Err(ErrorCode::UnknownLeaderEpoch),
+            Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),
+            Some(Replica { role: Role::Leader(l), .. }) if leader_epoch < l.leader_epoch => {
+                Err(ErrorCode::FencedLeaderEpoch)
+            }
+            Some(Replica { role: Role::Leader(l), .. }) if leader_epoch > l.leader_epoch => {
+                Err(ErrorCode::UnknownLeaderEpoch)
+            }
             Some(_) => Ok(()),
         };
         if let Err(error) = check {
-            self.send(
-                NodeId::Broker(follower),
-                Message::FetchResponse {
-                    partition,
-                    leader_epoch,
-                    result: Err(error),
-                },
-            );
+            self.send(NodeId::Broker(follower), Message::FetchResponse { partition, leader_epoch, result: Err(error) });
             return;
         }
 
-        if let Some(diverging) = self.find_divergence(&partition, fetch_offset, last_fetched_epoch)
-        {
+        if let Some(diverging) = self.find_divergence(&partition, fetch_offset, last_fetched_epoch) {
             let log = &self.replicas[&partition].log;
             let data = FetchData {
                 records: Vec::new(),
                 high_watermark: log.high_watermark(),
                 diverging_epoch: Some(diverging),
             };
-            self.send(
-                NodeId::Broker(follower),
-                Message::FetchResponse {
-                    partition,
-                    leader_epoch,
-                    result: Ok(data),
-                },
-            );
+            self.send(NodeId::Broker(follower), Message::FetchResponse { partition, leader_epoch, result: Ok(data) });
             return;
         }
 
@@ -511,24 +424,11 @@ impl Broker {
         let fetch_id = self.next_fetch_id;
         self.next_fetch_id += 1;
         let replica = self.replicas.get_mut(&partition).expect("checked above");
-        let Role::Leader(leadership) = &mut replica.role else {
-            unreachable!("checked above")
-        };
+        let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
         leadership.parked_fetches.retain(|p| p.follower != follower);
-        leadership.parked_fetches.push(ParkedFetch {
-            fetch_id,
-            follower,
-            fetch_offset,
-        });
+        leadership.parked_fetches.push(ParkedFetch { fetch_id, follower, fetch_offset });
         let wait = self.config.replica_fetch_wait_max_ms;
-        self.set_timer(
-            wait,
-            Timer::FetchWaitExpired {
-                partition,
-                follower,
-                fetch_id,
-            },
-        );
+        self.set_timer(wait, Timer::FetchWaitExpired { partition, follower, fetch_id });
     }
 
     /// Where a follower's log stops agreeing with this leader's, if it does: the leader's
@@ -560,10 +460,7 @@ impl Broker {
         follower: BrokerId,
         fetch_offset: Offset,
     ) {
-        let replica = self
-            .replicas
-            .get_mut(partition)
-            .expect("leader holds the partition");
+        let replica = self.replicas.get_mut(partition).expect("leader holds the partition");
         let leader_log_end = replica.log.log_end_offset();
         let Role::Leader(leadership) = &mut replica.role else {
             return;
@@ -583,12 +480,7 @@ impl Broker {
 
     /// Kafka adds a follower back to the ISR once its log end reaches the high watermark and the
     /// start of the current leader epoch (`Partition.isFollowerInSync`).
-    fn maybe_expand_isr(
-        &mut self,
-        partition: &TopicPartition,
-        follower: BrokerId,
-        fetch_offset: Offset,
-    ) {
+    fn maybe_expand_isr(&mut self, partition: &TopicPartition, follower: BrokerId, fetch_offset: Offset) {
         let id = self.id;
         let replica = &self.replicas[partition];
         let Role::Leader(leadership) = &replica.role else {
@@ -604,12 +496,8 @@ impl Broker {
         if fetch_offset < replica.log.high_watermark() || fetch_offset < epoch_start {
             return;
         }
-        let isr: Vec<BrokerId> = leadership
-            .replicas
-            .iter()
-            .copied()
-            .filter(|b| leadership.isr.contains(b) || *b == follower)
-            .collect();
+        let isr: Vec<BrokerId> =
+            leadership.replicas.iter().copied().filter(|b| leadership.isr.contains(b) || *b == follower).collect();
         self.request_isr_change(partition, id, isr);
     }
 
@@ -624,18 +512,10 @@ impl Broker {
                 continue;
             }
             let lagging = |b: &BrokerId| {
-                leadership
-                    .followers
-                    .get(b)
-                    .is_some_and(|p| now_ms.saturating_sub(p.last_caught_up_ms) > lag_max)
+                leadership.followers.get(b).is_some_and(|p| now_ms.saturating_sub(p.last_caught_up_ms) > lag_max)
             };
             if leadership.isr.iter().any(lagging) {
-                let isr = leadership
-                    .isr
-                    .iter()
-                    .copied()
-                    .filter(|b| !lagging(b))
-                    .collect();
+                let isr = leadership.isr.iter().copied().filter(|b| !lagging(b)).collect();
                 changes.push((partition.clone(), isr));
             }
         }
@@ -644,17 +524,8 @@ impl Broker {
         }
     }
 
-    fn request_isr_change(
-        &mut self,
-        partition: &TopicPartition,
-        leader: BrokerId,
-        isr: Vec<BrokerId>,
-    ) {
-        let Some(Replica {
-            role: Role::Leader(leadership),
-            ..
-        }) = self.replicas.get_mut(partition)
-        else {
+    fn request_isr_change(&mut self, partition: &TopicPartition, leader: BrokerId, isr: Vec<BrokerId>) {
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(partition) else {
             return;
         };
         leadership.isr_change_in_flight = true;
@@ -673,10 +544,7 @@ impl Broker {
     fn advance_high_watermark(&mut self, partition: &TopicPartition) {
         let id = self.id;
         let min_insync = self.config.min_insync_replicas as usize;
-        let replica = self
-            .replicas
-            .get_mut(partition)
-            .expect("leader holds the partition");
+        let replica = self.replicas.get_mut(partition).expect("leader holds the partition");
         let Role::Leader(leadership) = &mut replica.role else {
             return;
         };
@@ -693,39 +561,20 @@ impl Broker {
         }
         replica.log.set_high_watermark(candidate);
         let isr_size = leadership.isr.len();
-        let (done, waiting): (Vec<_>, Vec<_>) = leadership
-            .pending_acks
-            .drain(..)
-            .partition(|a| a.offset < candidate);
+        let (done, waiting): (Vec<_>, Vec<_>) = leadership.pending_acks.drain(..).partition(|a| a.offset < candidate);
         leadership.pending_acks = waiting;
-        self.trace(TraceEvent::HighWatermark {
-            broker: id,
-            partition: partition.clone(),
-            high_watermark: candidate,
-        });
+        self.trace(TraceEvent::HighWatermark { broker: id, partition: partition.clone(), high_watermark: candidate });
         for ack in done {
-            let result = if isr_size < min_insync {
-                Err(ErrorCode::NotEnoughReplicasAfterAppend)
-            } else {
-                Ok(ack.offset)
-            };
+            let result =
+                if isr_size < min_insync { Err(ErrorCode::NotEnoughReplicasAfterAppend) } else { Ok(ack.offset) };
             self.send(
                 ack.from,
-                Message::ProduceResponse {
-                    request_id: ack.request_id,
-                    partition: partition.clone(),
-                    result,
-                },
+                Message::ProduceResponse { request_id: ack.request_id, partition: partition.clone(), result },
             );
         }
     }
 
-    fn respond_fetch(
-        &mut self,
-        partition: &TopicPartition,
-        follower: BrokerId,
-        fetch_offset: Offset,
-    ) {
+    fn respond_fetch(&mut self, partition: &TopicPartition, follower: BrokerId, fetch_offset: Offset) {
         let replica = &self.replicas[partition];
         let data = FetchData {
             records: replica.log.read_from(fetch_offset, MAX_FETCH_RECORDS),
@@ -735,28 +584,15 @@ impl Broker {
         let leader_epoch = replica.leader_epoch();
         self.send(
             NodeId::Broker(follower),
-            Message::FetchResponse {
-                partition: partition.clone(),
-                leader_epoch,
-                result: Ok(data),
-            },
+            Message::FetchResponse { partition: partition.clone(), leader_epoch, result: Ok(data) },
         );
     }
 
-    fn answer_parked_fetch(
-        &mut self,
-        partition: &TopicPartition,
-        which: impl Fn(&ParkedFetch) -> bool,
-    ) {
-        let Some(Replica {
-            role: Role::Leader(leadership),
-            ..
-        }) = self.replicas.get_mut(partition)
-        else {
+    fn answer_parked_fetch(&mut self, partition: &TopicPartition, which: impl Fn(&ParkedFetch) -> bool) {
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(partition) else {
             return;
         };
-        let (answer, keep): (Vec<_>, Vec<_>) =
-            leadership.parked_fetches.drain(..).partition(|p| which(p));
+        let (answer, keep): (Vec<_>, Vec<_>) = leadership.parked_fetches.drain(..).partition(|p| which(p));
         leadership.parked_fetches = keep;
         for parked in answer {
             self.respond_fetch(partition, parked.follower, parked.fetch_offset);
@@ -777,59 +613,28 @@ impl Broker {
         let min_insync = self.config.min_insync_replicas as usize;
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
-            Some(Replica {
-                role: Role::Follower(_),
-                ..
-            }) => Err(ErrorCode::NotLeaderOrFollower),
-            Some(Replica {
-                role: Role::Leader(l),
-                ..
-            }) if acks == Acks::All && l.isr.len() < min_insync => {
+            Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),
+            Some(Replica { role: Role::Leader(l), .. }) if acks == Acks::All && l.isr.len() < min_insync => {
                 Err(ErrorCode::NotEnoughReplicas)
             }
             Some(_) => Ok(()),
         };
         if let Err(error) = check {
             if acks != Acks::None {
-                self.send(
-                    from,
-                    Message::ProduceResponse {
-                        request_id,
-                        partition,
-                        result: Err(error),
-                    },
-                );
+                self.send(from, Message::ProduceResponse { request_id, partition, result: Err(error) });
             }
             return;
         }
         let replica = self.replicas.get_mut(&partition).expect("checked above");
-        let Role::Leader(leadership) = &mut replica.role else {
-            unreachable!("checked above")
-        };
-        let offset = replica
-            .log
-            .append_as_leader(leadership.leader_epoch, now_ms, key, value);
+        let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
+        let offset = replica.log.append_as_leader(leadership.leader_epoch, now_ms, key, value);
         match acks {
             Acks::None => {}
-            Acks::Leader => self.send(
-                from,
-                Message::ProduceResponse {
-                    request_id,
-                    partition: partition.clone(),
-                    result: Ok(offset),
-                },
-            ),
-            Acks::All => leadership.pending_acks.push(PendingAck {
-                request_id,
-                from,
-                offset,
-            }),
+            Acks::Leader => self
+                .send(from, Message::ProduceResponse { request_id, partition: partition.clone(), result: Ok(offset) }),
+            Acks::All => leadership.pending_acks.push(PendingAck { request_id, from, offset }),
         }
-        self.trace(TraceEvent::Appended {
-            broker: self.id,
-            partition: partition.clone(),
-            offset,
-        });
+        self.trace(TraceEvent::Appended { broker: self.id, partition: partition.clone(), offset });
         self.answer_parked_fetch(&partition, |_| true);
         self.advance_high_watermark(&partition);
     }
@@ -838,10 +643,7 @@ impl Broker {
 
     fn send_fetch(&mut self, partition: &TopicPartition) {
         let id = self.id;
-        let replica = self
-            .replicas
-            .get_mut(partition)
-            .expect("follower holds the partition");
+        let replica = self.replicas.get_mut(partition).expect("follower holds the partition");
         let Role::Follower(following) = &mut replica.role else {
             return;
         };
@@ -880,28 +682,16 @@ impl Broker {
             Ok(data) => data,
             Err(_) => {
                 let backoff = self.config.replica_fetch_backoff_ms;
-                self.set_timer(
-                    backoff,
-                    Timer::FetchBackoffOver {
-                        partition,
-                        leader_epoch,
-                    },
-                );
+                self.set_timer(backoff, Timer::FetchBackoffOver { partition, leader_epoch });
                 return;
             }
         };
         if let Some((epoch, leader_end)) = data.diverging_epoch {
-            let own_end = replica
-                .log
-                .end_offset_for_epoch(epoch)
-                .map_or(replica.log.log_start_offset(), |(_, end)| end);
+            let own_end =
+                replica.log.end_offset_for_epoch(epoch).map_or(replica.log.log_start_offset(), |(_, end)| end);
             let to = leader_end.min(own_end).min(replica.log.log_end_offset());
             replica.log.truncate_to(to);
-            self.trace(TraceEvent::Truncated {
-                broker: id,
-                partition: partition.clone(),
-                to,
-            });
+            self.trace(TraceEvent::Truncated { broker: id, partition: partition.clone(), to });
             self.send_fetch(&partition);
             return;
         }
@@ -916,19 +706,10 @@ impl Broker {
         let hw_moved = high_watermark != replica.log.high_watermark();
         replica.log.set_high_watermark(high_watermark);
         if to > from {
-            self.trace(TraceEvent::Replicated {
-                broker: id,
-                partition: partition.clone(),
-                from,
-                to,
-            });
+            self.trace(TraceEvent::Replicated { broker: id, partition: partition.clone(), from, to });
         }
         if hw_moved {
-            self.trace(TraceEvent::HighWatermark {
-                broker: id,
-                partition: partition.clone(),
-                high_watermark,
-            });
+            self.trace(TraceEvent::HighWatermark { broker: id, partition: partition.clone(), high_watermark });
         }
         self.send_fetch(&partition);
     }

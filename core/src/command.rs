@@ -21,22 +21,10 @@ use crate::message::Acks;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    Kill {
-        broker: BrokerId,
-    },
-    Restart {
-        broker: BrokerId,
-    },
-    Produce {
-        topic: String,
-        partition: Option<i32>,
-        key: Option<String>,
-        value: Option<String>,
-        acks: Acks,
-    },
-    Advance {
-        ms: u64,
-    },
+    Kill { broker: BrokerId },
+    Restart { broker: BrokerId },
+    Produce { topic: String, partition: Option<i32>, key: Option<String>, value: Option<String>, acks: Acks },
+    Advance { ms: u64 },
 }
 
 /// Why a line is not a command, and where in the line (1-based column).
@@ -59,10 +47,7 @@ struct Token<'a> {
 }
 
 fn error(column: usize, message: impl Into<String>) -> ParseError {
-    ParseError {
-        column,
-        message: message.into(),
-    }
+    ParseError { column, message: message.into() }
 }
 
 /// Splits on spaces; a double-quoted stretch (`value="a b"`) stays in one token.
@@ -81,9 +66,7 @@ fn tokenize(line: &str) -> Result<Vec<Token<'_>>, ParseError> {
             if bytes[i] == b'"' {
                 let quote = i;
                 i += 1;
-                let close = line[i..]
-                    .find('"')
-                    .ok_or_else(|| error(quote + 1, "unclosed quote"))?;
+                let close = line[i..].find('"').ok_or_else(|| error(quote + 1, "unclosed quote"))?;
                 text.push_str(&line[i..i + close]);
                 i += close + 1;
             } else {
@@ -92,23 +75,18 @@ fn tokenize(line: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 i += c.len_utf8();
             }
         }
-        tokens.push(Token {
-            column: start + 1,
-            text,
-            raw: &line[start..i],
-        });
+        tokens.push(Token { column: start + 1, text, raw: &line[start..i] });
     }
     Ok(tokens)
 }
 
 fn parse_broker(token: Option<&Token<'_>>, end: usize) -> Result<BrokerId, ParseError> {
     let token = token.ok_or_else(|| error(end, "expected a broker id, such as 2"))?;
-    token.text.parse::<i32>().map(BrokerId).map_err(|_| {
-        error(
-            token.column,
-            alloc::format!("{:?} is not a broker id", token.raw),
-        )
-    })
+    token
+        .text
+        .parse::<i32>()
+        .map(BrokerId)
+        .map_err(|_| error(token.column, alloc::format!("{:?} is not a broker id", token.raw)))
 }
 
 fn parse_duration(token: &Token<'_>) -> Result<u64, ParseError> {
@@ -118,10 +96,7 @@ fn parse_duration(token: &Token<'_>) -> Result<u64, ParseError> {
     } else if let Some(n) = text.strip_suffix('s') {
         (n, 1000)
     } else {
-        return Err(error(
-            token.column,
-            alloc::format!("{text:?} needs a unit: ms or s, as in 500ms"),
-        ));
+        return Err(error(token.column, alloc::format!("{text:?} needs a unit: ms or s, as in 500ms")));
     };
     number
         .parse::<u64>()
@@ -138,82 +113,45 @@ impl Command {
             return Err(error(1, "empty command"));
         };
         let command = match verb.text.as_str() {
-            "kill" => Command::Kill {
-                broker: parse_broker(tokens.get(1), end)?,
-            },
-            "restart" => Command::Restart {
-                broker: parse_broker(tokens.get(1), end)?,
-            },
+            "kill" => Command::Kill { broker: parse_broker(tokens.get(1), end)? },
+            "restart" => Command::Restart { broker: parse_broker(tokens.get(1), end)? },
             "advance" => {
-                let token = tokens
-                    .get(1)
-                    .ok_or_else(|| error(end, "expected a duration, such as 500ms"))?;
-                Command::Advance {
-                    ms: parse_duration(token)?,
-                }
+                let token = tokens.get(1).ok_or_else(|| error(end, "expected a duration, such as 500ms"))?;
+                Command::Advance { ms: parse_duration(token)? }
             }
             "produce" => return Self::parse_produce(&tokens, end),
             other => {
                 return Err(error(
                     verb.column,
-                    alloc::format!(
-                        "unknown command {other:?}; expected kill, restart, produce or advance"
-                    ),
+                    alloc::format!("unknown command {other:?}; expected kill, restart, produce or advance"),
                 ))
             }
         };
-        let expected = if matches!(command, Command::Produce { .. }) {
-            usize::MAX
-        } else {
-            2
-        };
+        let expected = if matches!(command, Command::Produce { .. }) { usize::MAX } else { 2 };
         if let Some(extra) = tokens.get(expected) {
-            return Err(error(
-                extra.column,
-                alloc::format!("unexpected {:?}", extra.raw),
-            ));
+            return Err(error(extra.column, alloc::format!("unexpected {:?}", extra.raw)));
         }
         Ok(command)
     }
 
     fn parse_produce(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
-        let topic = tokens
-            .get(1)
-            .ok_or_else(|| error(end, "expected a topic name"))?;
-        let mut command = Command::Produce {
-            topic: topic.text.clone(),
-            partition: None,
-            key: None,
-            value: None,
-            acks: Acks::All,
-        };
-        let Command::Produce {
-            partition,
-            key,
-            value,
-            acks,
-            ..
-        } = &mut command
-        else {
-            unreachable!()
-        };
+        let topic = tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?;
+        let mut command =
+            Command::Produce { topic: topic.text.clone(), partition: None, key: None, value: None, acks: Acks::All };
+        let Command::Produce { partition, key, value, acks, .. } = &mut command else { unreachable!() };
         for token in &tokens[2..] {
-            let (name, setting) = token.text.split_once('=').ok_or_else(|| {
-                error(
-                    token.column,
-                    alloc::format!("expected name=value, found {:?}", token.raw),
-                )
-            })?;
+            let (name, setting) = token
+                .text
+                .split_once('=')
+                .ok_or_else(|| error(token.column, alloc::format!("expected name=value, found {:?}", token.raw)))?;
             match name {
                 "key" => *key = Some(setting.to_string()),
                 "value" => *value = Some(setting.to_string()),
                 "partition" => {
-                    *partition = Some(setting.parse().map_err(|_| {
-                        error(
-                            token.column,
-                            alloc::format!("partition {setting:?} is not a number"),
-                        )
-                    })?)
+                    *partition =
+                        Some(setting.parse().map_err(|_| {
+                            error(token.column, alloc::format!("partition {setting:?} is not a number"))
+                        })?)
                 }
                 "acks" => {
                     *acks = match setting {
@@ -231,9 +169,7 @@ impl Command {
                 _ => {
                     return Err(error(
                         token.column,
-                        alloc::format!(
-                            "unknown setting {name:?}; expected key, value, partition or acks"
-                        ),
+                        alloc::format!("unknown setting {name:?}; expected key, value, partition or acks"),
                     ))
                 }
             }
@@ -265,13 +201,7 @@ impl fmt::Display for Command {
                 write!(f, "advance {}s", ms / 1000)
             }
             Command::Advance { ms } => write!(f, "advance {ms}ms"),
-            Command::Produce {
-                topic,
-                partition,
-                key,
-                value,
-                acks,
-            } => {
+            Command::Produce { topic, partition, key, value, acks } => {
                 write!(f, "produce {topic}")?;
                 if let Some(partition) = partition {
                     write!(f, " partition={partition}")?;
@@ -300,26 +230,10 @@ mod tests {
 
     #[test]
     fn parses_each_command() {
-        assert_eq!(
-            Command::parse("kill 2"),
-            Ok(Command::Kill {
-                broker: BrokerId(2)
-            })
-        );
-        assert_eq!(
-            Command::parse("  restart 3 "),
-            Ok(Command::Restart {
-                broker: BrokerId(3)
-            })
-        );
-        assert_eq!(
-            Command::parse("advance 500ms"),
-            Ok(Command::Advance { ms: 500 })
-        );
-        assert_eq!(
-            Command::parse("advance 2s"),
-            Ok(Command::Advance { ms: 2000 })
-        );
+        assert_eq!(Command::parse("kill 2"), Ok(Command::Kill { broker: BrokerId(2) }));
+        assert_eq!(Command::parse("  restart 3 "), Ok(Command::Restart { broker: BrokerId(3) }));
+        assert_eq!(Command::parse("advance 500ms"), Ok(Command::Advance { ms: 500 }));
+        assert_eq!(Command::parse("advance 2s"), Ok(Command::Advance { ms: 2000 }));
         assert_eq!(
             Command::parse("produce orders key=alice value=\"10 euros\" acks=1"),
             Ok(Command::Produce {

@@ -43,11 +43,7 @@ impl Default for ClusterConfig {
         ClusterConfig {
             seed: 1,
             broker_count: 3,
-            topics: alloc::vec![TopicConfig {
-                name: String::from("orders"),
-                partitions: 3,
-                replication_factor: 3,
-            }],
+            topics: alloc::vec![TopicConfig { name: String::from("orders"), partitions: 3, replication_factor: 3 }],
             broker_heartbeat_interval_ms: 2_000,
             broker_session_timeout_ms: 9_000,
             replica_lag_time_max_ms: 30_000,
@@ -64,20 +60,10 @@ impl Default for ClusterConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     NoBrokers,
-    NoPartitions {
-        topic: String,
-    },
-    ReplicationFactorOutOfRange {
-        topic: String,
-        replication_factor: i32,
-        broker_count: i32,
-    },
-    DuplicateTopic {
-        topic: String,
-    },
-    InvalidTopicName {
-        topic: String,
-    },
+    NoPartitions { topic: String },
+    ReplicationFactorOutOfRange { topic: String, replication_factor: i32, broker_count: i32 },
+    DuplicateTopic { topic: String },
+    InvalidTopicName { topic: String },
     HeartbeatNotShorterThanSession,
     LatencyRangeEmpty,
 }
@@ -89,24 +75,18 @@ impl fmt::Display for ConfigError {
             ConfigError::NoPartitions { topic } => {
                 write!(f, "topic {topic}: a topic needs at least one partition")
             }
-            ConfigError::ReplicationFactorOutOfRange {
-                topic,
-                replication_factor,
-                broker_count,
-            } => write!(
+            ConfigError::ReplicationFactorOutOfRange { topic, replication_factor, broker_count } => write!(
                 f,
                 "topic {topic}: replication factor {replication_factor} must be between 1 and the \
                  broker count ({broker_count})"
             ),
             ConfigError::DuplicateTopic { topic } => write!(f, "topic {topic} is listed twice"),
-            ConfigError::InvalidTopicName { topic } => write!(
-                f,
-                "topic name {topic:?} is not legal: use 1 to 249 characters from [a-zA-Z0-9._-]"
-            ),
-            ConfigError::HeartbeatNotShorterThanSession => write!(
-                f,
-                "broker.heartbeat.interval.ms must be shorter than broker.session.timeout.ms"
-            ),
+            ConfigError::InvalidTopicName { topic } => {
+                write!(f, "topic name {topic:?} is not legal: use 1 to 249 characters from [a-zA-Z0-9._-]")
+            }
+            ConfigError::HeartbeatNotShorterThanSession => {
+                write!(f, "broker.heartbeat.interval.ms must be shorter than broker.session.timeout.ms")
+            }
             ConfigError::LatencyRangeEmpty => {
                 write!(f, "network latency minimum is above its maximum")
             }
@@ -120,9 +100,7 @@ pub fn is_legal_topic_name(name: &str) -> bool {
         && name.len() <= 249
         && name != "."
         && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 impl ClusterConfig {
@@ -133,19 +111,13 @@ impl ClusterConfig {
         }
         for (i, topic) in self.topics.iter().enumerate() {
             if !is_legal_topic_name(&topic.name) {
-                return Err(ConfigError::InvalidTopicName {
-                    topic: topic.name.clone(),
-                });
+                return Err(ConfigError::InvalidTopicName { topic: topic.name.clone() });
             }
             if self.topics[..i].iter().any(|t| t.name == topic.name) {
-                return Err(ConfigError::DuplicateTopic {
-                    topic: topic.name.clone(),
-                });
+                return Err(ConfigError::DuplicateTopic { topic: topic.name.clone() });
             }
             if topic.partitions < 1 {
-                return Err(ConfigError::NoPartitions {
-                    topic: topic.name.clone(),
-                });
+                return Err(ConfigError::NoPartitions { topic: topic.name.clone() });
             }
             if topic.replication_factor < 1 || topic.replication_factor > self.broker_count {
                 return Err(ConfigError::ReplicationFactorOutOfRange {
@@ -184,10 +156,7 @@ mod tests {
         config.topics[0].replication_factor = 4;
         assert!(matches!(
             config.validate(),
-            Err(ConfigError::ReplicationFactorOutOfRange {
-                replication_factor: 4,
-                ..
-            })
+            Err(ConfigError::ReplicationFactorOutOfRange { replication_factor: 4, .. })
         ));
     }
 

@@ -6,7 +6,9 @@
 //! leader from the remaining in-sync replicas, at a new leader epoch; with none left the
 //! partition has no leader until an in-sync replica comes back. Leaders change ISRs through
 //! `AlterPartition`, accepted only at the current leader and partition epochs. Every change
-//! goes to the brokers as a `MetadataUpdate`.
+//! goes to the brokers as a `MetadataUpdate`. A broker that registers while its previous
+//! registration is still live restarted uncleanly: it is fenced first, as if its session had
+//! expired, and then admitted again.
 //!
 //! The walking skeleton runs one controller that cannot fail; the KRaft quorum (Raft over a
 //! replicated metadata log) replaces its in-memory state with committed metadata records.
@@ -18,13 +20,15 @@ use crate::config::ClusterConfig;
 use crate::ids::{BrokerId, LeaderEpoch, TopicPartition};
 use crate::message::{Message, NodeId, Output, Timer};
 use crate::topology::{assign_replicas, PartitionState};
-use crate::trace::TraceEvent;
+use crate::trace::{FenceReason, TraceEvent};
 
 /// How often the controller looks for expired broker sessions.
 const SESSION_CHECK_INTERVAL_MS: u64 = 250;
 
 #[derive(Clone, Debug)]
 struct BrokerSession {
+    /// It has registered at least once (at start the cluster is taken as already running).
+    registered: bool,
     fenced: bool,
     last_heartbeat_ms: u64,
 }
@@ -42,21 +46,12 @@ impl Controller {
     /// preferred replica at leader epoch 0, with all replicas in sync.
     pub fn new(config: ClusterConfig) -> Self {
         let sessions = (1..=config.broker_count)
-            .map(|id| {
-                (
-                    BrokerId(id),
-                    BrokerSession {
-                        fenced: false,
-                        last_heartbeat_ms: 0,
-                    },
-                )
-            })
+            .map(|id| (BrokerId(id), BrokerSession { registered: false, fenced: false, last_heartbeat_ms: 0 }))
             .collect();
         let mut partitions = BTreeMap::new();
         for topic in &config.topics {
             for index in 0..topic.partitions {
-                let replicas =
-                    assign_replicas(index, topic.replication_factor, config.broker_count);
+                let replicas = assign_replicas(index, topic.replication_factor, config.broker_count);
                 let partition = TopicPartition::new(topic.name.clone(), index);
                 partitions.insert(
                     partition.clone(),
@@ -71,19 +66,11 @@ impl Controller {
                 );
             }
         }
-        Controller {
-            config,
-            sessions,
-            partitions,
-            outputs: Vec::new(),
-        }
+        Controller { config, sessions, partitions, outputs: Vec::new() }
     }
 
     pub fn start(&mut self) {
-        self.outputs.push(Output::SetTimer {
-            after_ms: SESSION_CHECK_INTERVAL_MS,
-            timer: Timer::SessionExpiration,
-        });
+        self.outputs.push(Output::SetTimer { after_ms: SESSION_CHECK_INTERVAL_MS, timer: Timer::SessionExpiration });
     }
 
     pub fn partitions(&self) -> impl Iterator<Item = &PartitionState> {
@@ -106,27 +93,25 @@ impl Controller {
         match message {
             Message::BrokerRegistration { broker } => {
                 self.trace(TraceEvent::Registered { broker });
+                let session = self.sessions.get_mut(&broker);
+                let reregistered = session.is_some_and(|s| {
+                    let was_registered = core::mem::replace(&mut s.registered, true);
+                    was_registered && !s.fenced
+                });
+                if reregistered {
+                    // Its old session never ended: it crashed and came back before the session
+                    // timeout. KRaft fences the old incarnation first, moving its leaderships.
+                    self.fence(broker, FenceReason::Reregistered);
+                }
                 self.heard_from(now_ms, broker);
                 let snapshot = self.partitions.values().cloned().collect();
-                self.send(
-                    NodeId::Broker(broker),
-                    Message::MetadataUpdate {
-                        partitions: snapshot,
-                    },
-                );
+                self.send(NodeId::Broker(broker), Message::MetadataUpdate { partitions: snapshot });
             }
             Message::BrokerHeartbeat { broker } => self.heard_from(now_ms, broker),
-            Message::AlterPartition {
-                leader,
-                partition,
-                leader_epoch,
-                partition_epoch,
-                isr,
-            } => self.handle_alter_partition(leader, partition, leader_epoch, partition_epoch, isr),
-            _ => debug_assert!(
-                false,
-                "controller got a message meant for a broker or client"
-            ),
+            Message::AlterPartition { leader, partition, leader_epoch, partition_epoch, isr } => {
+                self.handle_alter_partition(leader, partition, leader_epoch, partition_epoch, isr)
+            }
+            _ => debug_assert!(false, "controller got a message meant for a broker or client"),
         }
     }
 
@@ -140,12 +125,9 @@ impl Controller {
             .map(|(&b, _)| b)
             .collect();
         for broker in expired {
-            self.fence(broker);
+            self.fence(broker, FenceReason::SessionExpired);
         }
-        self.outputs.push(Output::SetTimer {
-            after_ms: SESSION_CHECK_INTERVAL_MS,
-            timer: Timer::SessionExpiration,
-        });
+        self.outputs.push(Output::SetTimer { after_ms: SESSION_CHECK_INTERVAL_MS, timer: Timer::SessionExpiration });
     }
 
     fn heard_from(&mut self, now_ms: u64, broker: BrokerId) {
@@ -160,12 +142,9 @@ impl Controller {
         }
     }
 
-    fn fence(&mut self, broker: BrokerId) {
-        self.sessions
-            .get_mut(&broker)
-            .expect("fencing a known broker")
-            .fenced = true;
-        self.trace(TraceEvent::Fenced { broker });
+    fn fence(&mut self, broker: BrokerId, reason: FenceReason) {
+        self.sessions.get_mut(&broker).expect("fencing a known broker").fenced = true;
+        self.trace(TraceEvent::Fenced { broker, reason });
         let mut changed = Vec::new();
         for state in self.partitions.values_mut() {
             if !state.isr.contains(&broker) && state.leader != Some(broker) {
@@ -177,11 +156,11 @@ impl Controller {
             let led = state.leader == Some(broker);
             if led {
                 let sessions = &self.sessions;
-                state.leader = state.replicas.iter().copied().find(|b| {
-                    *b != broker
-                        && state.isr.contains(b)
-                        && sessions.get(b).is_some_and(|s| !s.fenced)
-                });
+                state.leader = state
+                    .replicas
+                    .iter()
+                    .copied()
+                    .find(|b| *b != broker && state.isr.contains(b) && sessions.get(b).is_some_and(|s| !s.fenced));
                 state.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
             }
             state.partition_epoch += 1;
@@ -222,18 +201,11 @@ impl Controller {
         let admissible = !isr.is_empty()
             && isr.contains(&leader)
             && isr.iter().all(|b| state.replicas.contains(b))
-            && isr
-                .iter()
-                .all(|b| state.isr.contains(b) || sessions.get(b).is_some_and(|s| !s.fenced));
+            && isr.iter().all(|b| state.isr.contains(b) || sessions.get(b).is_some_and(|s| !s.fenced));
         if !(current && admissible) {
             // Tell the leader what the metadata really says, so it stops waiting.
             let state = state.clone();
-            self.send(
-                NodeId::Broker(leader),
-                Message::MetadataUpdate {
-                    partitions: alloc::vec![state],
-                },
-            );
+            self.send(NodeId::Broker(leader), Message::MetadataUpdate { partitions: alloc::vec![state] });
             return;
         }
         state.isr = isr.clone();
@@ -251,12 +223,7 @@ impl Controller {
         for (state, leader_changed) in &changed {
             let (partition, isr) = (state.partition.clone(), state.isr.clone());
             self.trace(if *leader_changed {
-                TraceEvent::Elected {
-                    partition,
-                    leader: state.leader,
-                    leader_epoch: state.leader_epoch,
-                    isr,
-                }
+                TraceEvent::Elected { partition, leader: state.leader, leader_epoch: state.leader_epoch, isr }
             } else {
                 TraceEvent::IsrChanged { partition, isr }
             });
@@ -266,12 +233,7 @@ impl Controller {
 
     fn broadcast(&mut self, partitions: Vec<PartitionState>) {
         for broker in 1..=self.config.broker_count {
-            self.send(
-                NodeId::Broker(BrokerId(broker)),
-                Message::MetadataUpdate {
-                    partitions: partitions.clone(),
-                },
-            );
+            self.send(NodeId::Broker(BrokerId(broker)), Message::MetadataUpdate { partitions: partitions.clone() });
         }
     }
 

@@ -29,10 +29,7 @@ pub struct TopicPartition {
 
 impl TopicPartition {
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition {
-            topic: topic.into(),
-            partition: PartitionIndex(partition),
-        }
+        TopicPartition { topic: topic.into(), partition: PartitionIndex(partition) }
     }
 }
 

@@ -14,37 +14,19 @@ use crate::log::LogError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
     /// A replica's log broke log start ≤ HW ≤ LEO or its offset order.
-    Log {
-        broker: BrokerId,
-        partition: TopicPartition,
-        error: LogError,
-    },
+    Log { broker: BrokerId, partition: TopicPartition, error: LogError },
     /// Two brokers lead one partition at the same leader epoch (Kafka's design: a leader epoch
     /// names exactly one leader).
-    TwoLeadersInOneEpoch {
-        partition: TopicPartition,
-        leader_epoch: LeaderEpoch,
-        brokers: (BrokerId, BrokerId),
-    },
+    TwoLeadersInOneEpoch { partition: TopicPartition, leader_epoch: LeaderEpoch, brokers: (BrokerId, BrokerId) },
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Violation::Log {
-                broker,
-                partition,
-                error,
-            } => write!(f, "broker {broker} {partition}: {error}"),
-            Violation::TwoLeadersInOneEpoch {
-                partition,
-                leader_epoch,
-                brokers,
-            } => write!(
-                f,
-                "{partition}: brokers {} and {} both lead at epoch {leader_epoch}",
-                brokers.0, brokers.1
-            ),
+            Violation::Log { broker, partition, error } => write!(f, "broker {broker} {partition}: {error}"),
+            Violation::TwoLeadersInOneEpoch { partition, leader_epoch, brokers } => {
+                write!(f, "{partition}: brokers {} and {} both lead at epoch {leader_epoch}", brokers.0, brokers.1)
+            }
         }
     }
 }

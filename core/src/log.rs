@@ -31,54 +31,23 @@ pub struct EpochStart {
 /// A log whose offsets broke one of the orderings every log keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogError {
-    HighWatermarkAboveLogEnd {
-        high_watermark: Offset,
-        log_end: Offset,
-    },
-    HighWatermarkBelowLogStart {
-        high_watermark: Offset,
-        log_start: Offset,
-    },
-    OffsetsNotContiguous {
-        position: usize,
-        expected: Offset,
-        found: Offset,
-    },
-    EpochsNotIncreasing {
-        position: usize,
-    },
+    HighWatermarkAboveLogEnd { high_watermark: Offset, log_end: Offset },
+    HighWatermarkBelowLogStart { high_watermark: Offset, log_start: Offset },
+    OffsetsNotContiguous { position: usize, expected: Offset, found: Offset },
+    EpochsNotIncreasing { position: usize },
 }
 
 impl fmt::Display for LogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LogError::HighWatermarkAboveLogEnd {
-                high_watermark,
-                log_end,
-            } => {
-                write!(
-                    f,
-                    "high watermark {high_watermark} is above the log end offset {log_end}"
-                )
+            LogError::HighWatermarkAboveLogEnd { high_watermark, log_end } => {
+                write!(f, "high watermark {high_watermark} is above the log end offset {log_end}")
             }
-            LogError::HighWatermarkBelowLogStart {
-                high_watermark,
-                log_start,
-            } => {
-                write!(
-                    f,
-                    "high watermark {high_watermark} is below the log start offset {log_start}"
-                )
+            LogError::HighWatermarkBelowLogStart { high_watermark, log_start } => {
+                write!(f, "high watermark {high_watermark} is below the log start offset {log_start}")
             }
-            LogError::OffsetsNotContiguous {
-                position,
-                expected,
-                found,
-            } => {
-                write!(
-                    f,
-                    "record {position} has offset {found}, expected {expected}"
-                )
+            LogError::OffsetsNotContiguous { position, expected, found } => {
+                write!(f, "record {position} has offset {found}, expected {expected}")
             }
             LogError::EpochsNotIncreasing { position } => {
                 write!(f, "leader epoch cache entry {position} does not increase")
@@ -135,10 +104,7 @@ impl PartitionLog {
     pub fn assign_epoch_start(&mut self, epoch: LeaderEpoch) {
         match self.epochs.last() {
             Some(last) if last.epoch >= epoch => {}
-            _ => self.epochs.push(EpochStart {
-                epoch,
-                start_offset: self.log_end_offset(),
-            }),
+            _ => self.epochs.push(EpochStart { epoch, start_offset: self.log_end_offset() }),
         }
     }
 
@@ -152,24 +118,14 @@ impl PartitionLog {
     ) -> Offset {
         self.assign_epoch_start(epoch);
         let offset = self.log_end_offset();
-        self.records.push(Record {
-            offset,
-            leader_epoch: epoch,
-            timestamp_ms,
-            key,
-            value,
-        });
+        self.records.push(Record { offset, leader_epoch: epoch, timestamp_ms, key, value });
         offset
     }
 
     /// Appends records fetched from the leader; they must start at this log's end.
     pub fn append_as_follower(&mut self, records: &[Record]) {
         for record in records {
-            assert_eq!(
-                record.offset,
-                self.log_end_offset(),
-                "follower append must be contiguous"
-            );
+            assert_eq!(record.offset, self.log_end_offset(), "follower append must be contiguous");
             self.assign_epoch_start(record.leader_epoch);
             self.records.push(record.clone());
         }
@@ -178,20 +134,12 @@ impl PartitionLog {
     /// Up to `max_records` records from `offset` on.
     pub fn read_from(&self, offset: Offset, max_records: usize) -> Vec<Record> {
         let start = (offset.0 - self.log_start.0).max(0) as usize;
-        self.records
-            .iter()
-            .skip(start)
-            .take(max_records)
-            .cloned()
-            .collect()
+        self.records.iter().skip(start).take(max_records).cloned().collect()
     }
 
     /// Moves the high watermark; it never passes the log end.
     pub fn set_high_watermark(&mut self, offset: Offset) {
-        assert!(
-            offset <= self.log_end_offset(),
-            "high watermark {offset} beyond log end"
-        );
+        assert!(offset <= self.log_end_offset(), "high watermark {offset} beyond log end");
         self.high_watermark = offset.max(self.log_start);
     }
 
@@ -219,10 +167,7 @@ impl PartitionLog {
     pub fn validate(&self) -> Result<(), LogError> {
         let log_end = self.log_end_offset();
         if self.high_watermark > log_end {
-            return Err(LogError::HighWatermarkAboveLogEnd {
-                high_watermark: self.high_watermark,
-                log_end,
-            });
+            return Err(LogError::HighWatermarkAboveLogEnd { high_watermark: self.high_watermark, log_end });
         }
         if self.high_watermark < self.log_start {
             return Err(LogError::HighWatermarkBelowLogStart {
@@ -233,11 +178,7 @@ impl PartitionLog {
         for (position, record) in self.records.iter().enumerate() {
             let expected = Offset(self.log_start.0 + position as i64);
             if record.offset != expected {
-                return Err(LogError::OffsetsNotContiguous {
-                    position,
-                    expected,
-                    found: record.offset,
-                });
+                return Err(LogError::OffsetsNotContiguous { position, expected, found: record.offset });
             }
         }
         for position in 1..self.epochs.len() {
@@ -262,14 +203,8 @@ mod tests {
     #[test]
     fn leader_appends_get_consecutive_offsets() {
         let mut log = PartitionLog::new();
-        assert_eq!(
-            log.append_as_leader(LeaderEpoch(0), 10, None, value("a")),
-            Offset(0)
-        );
-        assert_eq!(
-            log.append_as_leader(LeaderEpoch(0), 11, None, value("b")),
-            Offset(1)
-        );
+        assert_eq!(log.append_as_leader(LeaderEpoch(0), 10, None, value("a")), Offset(0));
+        assert_eq!(log.append_as_leader(LeaderEpoch(0), 11, None, value("b")), Offset(1));
         assert_eq!(log.log_end_offset(), Offset(2));
         assert_eq!(log.high_watermark(), Offset(0));
         assert_eq!(log.validate(), Ok(()));
@@ -291,19 +226,10 @@ mod tests {
         log.append_as_leader(LeaderEpoch(0), 0, None, value("a"));
         log.append_as_leader(LeaderEpoch(0), 0, None, value("b"));
         log.append_as_leader(LeaderEpoch(2), 0, None, value("c"));
-        assert_eq!(
-            log.end_offset_for_epoch(LeaderEpoch(0)),
-            Some((LeaderEpoch(0), Offset(2)))
-        );
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(0)), Some((LeaderEpoch(0), Offset(2))));
         // Epoch 1 never appended here: the answer is the largest epoch below it.
-        assert_eq!(
-            log.end_offset_for_epoch(LeaderEpoch(1)),
-            Some((LeaderEpoch(0), Offset(2)))
-        );
-        assert_eq!(
-            log.end_offset_for_epoch(LeaderEpoch(2)),
-            Some((LeaderEpoch(2), Offset(3)))
-        );
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(1)), Some((LeaderEpoch(0), Offset(2))));
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(2)), Some((LeaderEpoch(2), Offset(3))));
     }
 
     #[test]
@@ -327,13 +253,6 @@ mod tests {
         follower.append_as_follower(&leader.read_from(Offset(0), 10));
         assert_eq!(follower.records(), leader.records());
         assert_eq!(follower.last_epoch(), Some(LeaderEpoch(3)));
-        assert_eq!(
-            vec![Offset(0)],
-            follower
-                .records()
-                .iter()
-                .map(|r| r.offset)
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(vec![Offset(0)], follower.records().iter().map(|r| r.offset).collect::<Vec<_>>());
     }
 }

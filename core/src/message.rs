@@ -37,11 +37,17 @@ pub enum Acks {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// A (re)started broker announces itself to the controller.
-    BrokerRegistration { broker: BrokerId },
+    BrokerRegistration {
+        broker: BrokerId,
+    },
     /// A live broker tells the controller it is still there.
-    BrokerHeartbeat { broker: BrokerId },
+    BrokerHeartbeat {
+        broker: BrokerId,
+    },
     /// The controller's metadata for the partitions that changed (all of them after registration).
-    MetadataUpdate { partitions: Vec<PartitionState> },
+    MetadataUpdate {
+        partitions: Vec<PartitionState>,
+    },
     /// A leader asks the controller to change a partition's ISR (KIP-497).
     AlterPartition {
         leader: BrokerId,
@@ -96,16 +102,9 @@ pub enum Timer {
     /// Time for a leader to look for followers that fell out of sync.
     IsrExpiration,
     /// A parked fetch has waited `replica.fetch.wait.max.ms`: answer it, empty if need be.
-    FetchWaitExpired {
-        partition: TopicPartition,
-        follower: BrokerId,
-        fetch_id: u64,
-    },
+    FetchWaitExpired { partition: TopicPartition, follower: BrokerId, fetch_id: u64 },
     /// A follower's back-off after a failed fetch is over.
-    FetchBackoffOver {
-        partition: TopicPartition,
-        leader_epoch: LeaderEpoch,
-    },
+    FetchBackoffOver { partition: TopicPartition, leader_epoch: LeaderEpoch },
     /// Time for the controller to fence brokers whose session expired.
     SessionExpiration,
 }

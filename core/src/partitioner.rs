@@ -53,19 +53,11 @@ mod tests {
             (b"foobar", -790332482),
             (b"a-little-bit-long-string", -985981536),
             (b"a-little-bit-longer-string", -1486304829),
-            (
-                b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
-                -58897971,
-            ),
+            (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
             (b"abc", 479470107),
         ];
         for (key, expected) in cases {
-            assert_eq!(
-                murmur2(key),
-                expected,
-                "murmur2({:?})",
-                core::str::from_utf8(key)
-            );
+            assert_eq!(murmur2(key), expected, "murmur2({:?})", core::str::from_utf8(key));
         }
     }
 
@@ -77,9 +69,6 @@ mod tests {
             assert_eq!(p, partition_for_key(b"alice", n));
         }
         // "21" hashes to a negative number: the sign bit is masked, not negated.
-        assert_eq!(
-            partition_for_key(b"21", 3),
-            (-973932308i32 & 0x7fff_ffff) % 3
-        );
+        assert_eq!(partition_for_key(b"21", 3), (-973932308i32 & 0x7fff_ffff) % 3);
     }
 }

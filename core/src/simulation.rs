@@ -52,16 +52,8 @@ impl fmt::Display for CommandError {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        message: Message,
-    },
-    Timer {
-        node: NodeId,
-        incarnation: u32,
-        timer: Timer,
-    },
+    Deliver { from: NodeId, to: NodeId, message: Message },
+    Timer { node: NodeId, incarnation: u32, timer: Timer },
 }
 
 #[derive(Clone, Debug)]
@@ -123,11 +115,7 @@ impl Simulation {
     pub fn new(config: ClusterConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let brokers = (1..=config.broker_count)
-            .map(|id| BrokerNode {
-                broker: Broker::new(BrokerId(id), config.clone()),
-                alive: true,
-                incarnation: 0,
-            })
+            .map(|id| BrokerNode { broker: Broker::new(BrokerId(id), config.clone()), alive: true, incarnation: 0 })
             .collect();
         let mut simulation = Simulation {
             rng: Rng::new(config.seed),
@@ -184,13 +172,7 @@ impl Simulation {
                 self.advance(*ms);
                 Ok(())
             }
-            Command::Produce {
-                topic,
-                partition,
-                key,
-                value,
-                acks,
-            } => {
+            Command::Produce { topic, partition, key, value, acks } => {
                 let partition = self.choose_partition(topic, *partition, key.as_deref())?;
                 let message = Message::Produce {
                     request_id: 0,
@@ -206,9 +188,7 @@ impl Simulation {
     }
 
     pub fn kill(&mut self, broker: BrokerId) -> Result<(), CommandError> {
-        let index = self
-            .node_index(broker)
-            .ok_or(CommandError::UnknownBroker(broker))?;
+        let index = self.node_index(broker).ok_or(CommandError::UnknownBroker(broker))?;
         let node = &mut self.brokers[index];
         if !node.alive {
             return Err(CommandError::AlreadyDead(broker));
@@ -220,9 +200,7 @@ impl Simulation {
     }
 
     pub fn restart(&mut self, broker: BrokerId) -> Result<(), CommandError> {
-        let index = self
-            .node_index(broker)
-            .ok_or(CommandError::UnknownBroker(broker))?;
+        let index = self.node_index(broker).ok_or(CommandError::UnknownBroker(broker))?;
         if self.brokers[index].alive {
             return Err(CommandError::AlreadyAlive(broker));
         }
@@ -236,11 +214,7 @@ impl Simulation {
     /// Runs every event due within the next `ms` milliseconds, then sets the clock to the end.
     pub fn advance(&mut self, ms: u64) {
         let until = self.now_ms + ms;
-        while self
-            .queue
-            .peek()
-            .is_some_and(|Reverse(next)| next.at_ms <= until)
-        {
+        while self.queue.peek().is_some_and(|Reverse(next)| next.at_ms <= until) {
             self.step();
         }
         self.now_ms = until;
@@ -260,11 +234,7 @@ impl Simulation {
         self.now_ms = scheduled.at_ms;
         match scheduled.event {
             Event::Deliver { from, to, message } => self.deliver(from, to, message),
-            Event::Timer {
-                node,
-                incarnation,
-                timer,
-            } => self.fire(node, incarnation, timer),
+            Event::Timer { node, incarnation, timer } => self.fire(node, incarnation, timer),
         }
         if let Err(violation) = invariants::check(self.brokers.iter().map(|n| &n.broker)) {
             panic!("{}", invariants::describe(&violation, self.config.seed));
@@ -299,10 +269,7 @@ impl Simulation {
                     .replicas
                     .iter()
                     .map(|&broker| {
-                        let log = self
-                            .broker(broker)
-                            .and_then(|b| b.replica(&state.partition))
-                            .map(|r| &r.log);
+                        let log = self.broker(broker).and_then(|b| b.replica(&state.partition)).map(|r| &r.log);
                         ReplicaView {
                             broker,
                             is_leader: state.leader == Some(broker),
@@ -315,17 +282,11 @@ impl Simulation {
                     .collect(),
             })
             .collect();
-        ClusterView {
-            now_ms: self.now_ms,
-            brokers,
-            partitions,
-        }
+        ClusterView { now_ms: self.now_ms, brokers, partitions }
     }
 
     fn node_index(&self, id: BrokerId) -> Option<usize> {
-        usize::try_from(id.0 - 1)
-            .ok()
-            .filter(|&i| i < self.brokers.len())
+        usize::try_from(id.0 - 1).ok().filter(|&i| i < self.brokers.len())
     }
 
     fn choose_partition(
@@ -343,11 +304,7 @@ impl Simulation {
             .ok_or_else(|| CommandError::UnknownTopic(topic.to_string()))?;
         let index = match (partition, key) {
             (Some(p), _) if (0..count).contains(&p) => p,
-            (Some(p), _) => {
-                return Err(CommandError::UnknownPartition(TopicPartition::new(
-                    topic, p,
-                )))
-            }
+            (Some(p), _) => return Err(CommandError::UnknownPartition(TopicPartition::new(topic, p))),
             (None, Some(key)) => partition_for_key(key.as_bytes(), count),
             (None, None) => {
                 let next = self.next_partition.entry(topic.to_string()).or_insert(0);
@@ -370,19 +327,11 @@ impl Simulation {
         let leader = self.controller.partition(&partition).and_then(|s| s.leader);
         let Some(leader) = leader else {
             let error = ErrorCode::LeaderNotAvailable;
-            self.record(TraceEvent::ProduceFailed {
-                request_id,
-                partition,
-                error,
-            });
+            self.record(TraceEvent::ProduceFailed { request_id, partition, error });
             return;
         };
         let acks = matches!(&message, Message::Produce { acks, .. } if *acks != crate::message::Acks::None);
-        self.record(TraceEvent::ProduceSent {
-            request_id,
-            partition: partition.clone(),
-            leader,
-        });
+        self.record(TraceEvent::ProduceSent { request_id, partition: partition.clone(), leader });
         if acks {
             self.in_flight.insert(request_id, InFlight { partition });
         }
@@ -405,9 +354,7 @@ impl Simulation {
                     self.record(TraceEvent::Dropped { to, what });
                     return;
                 }
-                self.brokers[index]
-                    .broker
-                    .handle_message(self.now_ms, from, message);
+                self.brokers[index].broker.handle_message(self.now_ms, from, message);
                 self.collect_broker_outputs(index);
             }
         }
@@ -435,32 +382,16 @@ impl Simulation {
     }
 
     fn client_receive(&mut self, message: Message) {
-        let Message::ProduceResponse {
-            request_id,
-            partition,
-            result,
-        } = message
-        else {
+        let Message::ProduceResponse { request_id, partition, result } = message else {
             return;
         };
         let Some(sent) = self.in_flight.remove(&request_id) else {
             return;
         };
-        debug_assert_eq!(
-            sent.partition, partition,
-            "a response names the partition it answers for"
-        );
+        debug_assert_eq!(sent.partition, partition, "a response names the partition it answers for");
         self.record(match result {
-            Ok(offset) => TraceEvent::ProduceAcked {
-                request_id,
-                partition,
-                offset,
-            },
-            Err(error) => TraceEvent::ProduceFailed {
-                request_id,
-                partition,
-                error,
-            },
+            Ok(offset) => TraceEvent::ProduceAcked { request_id, partition, offset },
+            Err(error) => TraceEvent::ProduceFailed { request_id, partition, error },
         });
     }
 
@@ -480,42 +411,27 @@ impl Simulation {
         for output in outputs {
             match output {
                 Output::Send { to, message } => self.schedule_send(node, to, message),
-                Output::SetTimer { after_ms, timer } => self.schedule(
-                    self.now_ms + after_ms,
-                    Event::Timer {
-                        node,
-                        incarnation,
-                        timer,
-                    },
-                ),
+                Output::SetTimer { after_ms, timer } => {
+                    self.schedule(self.now_ms + after_ms, Event::Timer { node, incarnation, timer })
+                }
                 Output::Trace(event) => self.record(event),
             }
         }
     }
 
     fn schedule_send(&mut self, from: NodeId, to: NodeId, message: Message) {
-        let latency = self.rng.between(
-            self.config.network_latency_min_ms,
-            self.config.network_latency_max_ms,
-        );
+        let latency = self.rng.between(self.config.network_latency_min_ms, self.config.network_latency_max_ms);
         self.schedule(self.now_ms + latency, Event::Deliver { from, to, message });
     }
 
     fn schedule(&mut self, at_ms: u64, event: Event) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.queue.push(Reverse(Scheduled {
-            at_ms,
-            sequence,
-            event,
-        }));
+        self.queue.push(Reverse(Scheduled { at_ms, sequence, event }));
     }
 
     fn record(&mut self, event: TraceEvent) {
-        self.trace.push(TraceLine {
-            at_ms: self.now_ms,
-            event,
-        });
+        self.trace.push(TraceLine { at_ms: self.now_ms, event });
     }
 }
 

@@ -26,15 +26,9 @@ pub struct PartitionState {
 
 /// Assigns replicas round-robin from a starting broker, the way Kafka spreads partitions when
 /// no rack information is given: partition `p`'s replicas start at broker `p mod n`.
-pub fn assign_replicas(
-    partition: i32,
-    replication_factor: i32,
-    broker_count: i32,
-) -> Vec<BrokerId> {
+pub fn assign_replicas(partition: i32, replication_factor: i32, broker_count: i32) -> Vec<BrokerId> {
     assert!(replication_factor >= 1 && replication_factor <= broker_count);
-    (0..replication_factor)
-        .map(|i| BrokerId((partition + i) % broker_count + 1))
-        .collect()
+    (0..replication_factor).map(|i| BrokerId((partition + i) % broker_count + 1)).collect()
 }
 
 #[cfg(test)]
@@ -44,18 +38,9 @@ mod tests {
 
     #[test]
     fn leaders_spread_over_brokers() {
-        assert_eq!(
-            assign_replicas(0, 3, 3),
-            vec![BrokerId(1), BrokerId(2), BrokerId(3)]
-        );
-        assert_eq!(
-            assign_replicas(1, 3, 3),
-            vec![BrokerId(2), BrokerId(3), BrokerId(1)]
-        );
-        assert_eq!(
-            assign_replicas(2, 3, 3),
-            vec![BrokerId(3), BrokerId(1), BrokerId(2)]
-        );
+        assert_eq!(assign_replicas(0, 3, 3), vec![BrokerId(1), BrokerId(2), BrokerId(3)]);
+        assert_eq!(assign_replicas(1, 3, 3), vec![BrokerId(2), BrokerId(3), BrokerId(1)]);
+        assert_eq!(assign_replicas(2, 3, 3), vec![BrokerId(3), BrokerId(1), BrokerId(2)]);
         assert_eq!(assign_replicas(4, 2, 3), vec![BrokerId(2), BrokerId(3)]);
     }
 }

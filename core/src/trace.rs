@@ -22,82 +22,33 @@ use crate::message::NodeId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
-    Killed {
-        broker: BrokerId,
-    },
-    Restarted {
-        broker: BrokerId,
-    },
-    Registered {
-        broker: BrokerId,
-    },
-    Fenced {
-        broker: BrokerId,
-    },
-    Unfenced {
-        broker: BrokerId,
-    },
-    Elected {
-        partition: TopicPartition,
-        leader: Option<BrokerId>,
-        leader_epoch: LeaderEpoch,
-        isr: Vec<BrokerId>,
-    },
-    IsrChanged {
-        partition: TopicPartition,
-        isr: Vec<BrokerId>,
-    },
-    BecameLeader {
-        broker: BrokerId,
-        partition: TopicPartition,
-        leader_epoch: LeaderEpoch,
-    },
-    BecameFollower {
-        broker: BrokerId,
-        partition: TopicPartition,
-        leader: Option<BrokerId>,
-        leader_epoch: LeaderEpoch,
-    },
-    Appended {
-        broker: BrokerId,
-        partition: TopicPartition,
-        offset: Offset,
-    },
-    Replicated {
-        broker: BrokerId,
-        partition: TopicPartition,
-        from: Offset,
-        to: Offset,
-    },
-    HighWatermark {
-        broker: BrokerId,
-        partition: TopicPartition,
-        high_watermark: Offset,
-    },
-    Truncated {
-        broker: BrokerId,
-        partition: TopicPartition,
-        to: Offset,
-    },
-    ProduceSent {
-        request_id: u64,
-        partition: TopicPartition,
-        leader: BrokerId,
-    },
-    ProduceAcked {
-        request_id: u64,
-        partition: TopicPartition,
-        offset: Offset,
-    },
-    ProduceFailed {
-        request_id: u64,
-        partition: TopicPartition,
-        error: ErrorCode,
-    },
-    Dropped {
-        to: NodeId,
-        what: String,
-    },
+    Killed { broker: BrokerId },
+    Restarted { broker: BrokerId },
+    Registered { broker: BrokerId },
+    Fenced { broker: BrokerId, reason: FenceReason },
+    Unfenced { broker: BrokerId },
+    Elected { partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: LeaderEpoch, isr: Vec<BrokerId> },
+    IsrChanged { partition: TopicPartition, isr: Vec<BrokerId> },
+    BecameLeader { broker: BrokerId, partition: TopicPartition, leader_epoch: LeaderEpoch },
+    BecameFollower { broker: BrokerId, partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: LeaderEpoch },
+    Appended { broker: BrokerId, partition: TopicPartition, offset: Offset },
+    Replicated { broker: BrokerId, partition: TopicPartition, from: Offset, to: Offset },
+    HighWatermark { broker: BrokerId, partition: TopicPartition, high_watermark: Offset },
+    Truncated { broker: BrokerId, partition: TopicPartition, to: Offset },
+    ProduceSent { request_id: u64, partition: TopicPartition, leader: BrokerId },
+    ProduceAcked { request_id: u64, partition: TopicPartition, offset: Offset },
+    ProduceFailed { request_id: u64, partition: TopicPartition, error: ErrorCode },
+    Dropped { to: NodeId, what: String },
+}
+
+/// Why the controller fenced a broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FenceReason {
+    /// No heartbeat for `broker.session.timeout.ms`.
+    SessionExpired,
+    /// It registered again while its old registration was live: it restarted without a clean
+    /// shutdown, so what it led before cannot be trusted to it.
+    Reregistered,
 }
 
 /// A trace event and the simulated time it happened at.
@@ -139,116 +90,48 @@ impl fmt::Display for TraceEvent {
             Killed { broker } => write!(f, "kill broker {broker}"),
             Restarted { broker } => write!(f, "restart broker {broker}"),
             Registered { broker } => write!(f, "registered broker {broker}"),
-            Fenced { broker } => write!(
-                f,
-                "fenced broker {broker}: no heartbeat within the session timeout"
-            ),
-            Unfenced { broker } => write!(f, "unfenced broker {broker}"),
-            Elected {
-                partition,
-                leader: Some(leader),
-                leader_epoch,
-                isr,
-            } => {
-                write!(
-                    f,
-                    "elect {partition} leader {leader} epoch {leader_epoch} isr {}",
-                    Brokers(isr)
-                )
+            Fenced { broker, reason: FenceReason::SessionExpired } => {
+                write!(f, "fenced broker {broker}: no heartbeat within the session timeout")
             }
-            Elected {
-                partition,
-                leader: None,
-                leader_epoch,
-                isr,
-            } => {
-                write!(
-                    f,
-                    "elect {partition} no leader epoch {leader_epoch} isr {}",
-                    Brokers(isr)
-                )
+            Fenced { broker, reason: FenceReason::Reregistered } => {
+                write!(f, "fenced broker {broker}: it registered again after an unclean restart")
+            }
+            Unfenced { broker } => write!(f, "unfenced broker {broker}"),
+            Elected { partition, leader: Some(leader), leader_epoch, isr } => {
+                write!(f, "elect {partition} leader {leader} epoch {leader_epoch} isr {}", Brokers(isr))
+            }
+            Elected { partition, leader: None, leader_epoch, isr } => {
+                write!(f, "elect {partition} no leader epoch {leader_epoch} isr {}", Brokers(isr))
             }
             IsrChanged { partition, isr } => write!(f, "isr {partition} {}", Brokers(isr)),
-            BecameLeader {
-                broker,
-                partition,
-                leader_epoch,
-            } => {
-                write!(
-                    f,
-                    "leader broker {broker} leads {partition} at epoch {leader_epoch}"
-                )
+            BecameLeader { broker, partition, leader_epoch } => {
+                write!(f, "leader broker {broker} leads {partition} at epoch {leader_epoch}")
             }
-            BecameFollower {
-                broker,
-                partition,
-                leader: Some(leader),
-                leader_epoch,
-            } => {
+            BecameFollower { broker, partition, leader: Some(leader), leader_epoch } => {
                 write!(f, "follower broker {broker} follows {leader} for {partition} at epoch {leader_epoch}")
             }
-            BecameFollower {
-                broker,
-                partition,
-                leader: None,
-                leader_epoch,
-            } => {
+            BecameFollower { broker, partition, leader: None, leader_epoch } => {
                 write!(f, "follower broker {broker} has no leader for {partition} at epoch {leader_epoch}")
             }
-            Appended {
-                broker,
-                partition,
-                offset,
-            } => {
+            Appended { broker, partition, offset } => {
                 write!(f, "append {partition}@{offset} on broker {broker}")
             }
-            Replicated {
-                broker,
-                partition,
-                from,
-                to,
-            } => {
-                write!(
-                    f,
-                    "replicate {partition} offsets {from}..{to} to broker {broker}"
-                )
+            Replicated { broker, partition, from, to } => {
+                write!(f, "replicate {partition} offsets {from}..{to} to broker {broker}")
             }
-            HighWatermark {
-                broker,
-                partition,
-                high_watermark,
-            } => {
+            HighWatermark { broker, partition, high_watermark } => {
                 write!(f, "hw {partition} = {high_watermark} on broker {broker}")
             }
-            Truncated {
-                broker,
-                partition,
-                to,
-            } => {
+            Truncated { broker, partition, to } => {
                 write!(f, "truncate {partition} to {to} on broker {broker}")
             }
-            ProduceSent {
-                request_id,
-                partition,
-                leader,
-            } => {
-                write!(
-                    f,
-                    "produce #{request_id} to {partition} via broker {leader}"
-                )
+            ProduceSent { request_id, partition, leader } => {
+                write!(f, "produce #{request_id} to {partition} via broker {leader}")
             }
-            ProduceAcked {
-                request_id,
-                partition,
-                offset,
-            } => {
+            ProduceAcked { request_id, partition, offset } => {
                 write!(f, "ack #{request_id} {partition}@{offset}")
             }
-            ProduceFailed {
-                request_id,
-                partition,
-                error,
-            } => {
+            ProduceFailed { request_id, partition, error } => {
                 write!(f, "error #{request_id} {partition}: {error}")
             }
             Dropped { to, what } => write!(f, "drop {what} to {to}: it is down"),

@@ -59,15 +59,9 @@ impl ClusterView {
     }
 
     /// The replicas a broker holds, with the partition each belongs to.
-    pub fn replicas_on(
-        &self,
-        broker: BrokerId,
-    ) -> impl Iterator<Item = (&PartitionView, &ReplicaView)> {
-        self.partitions.iter().flat_map(move |p| {
-            p.replicas
-                .iter()
-                .filter(move |r| r.broker == broker)
-                .map(move |r| (p, r))
-        })
+    pub fn replicas_on(&self, broker: BrokerId) -> impl Iterator<Item = (&PartitionView, &ReplicaView)> {
+        self.partitions
+            .iter()
+            .flat_map(move |p| p.replicas.iter().filter(move |r| r.broker == broker).map(move |r| (p, r)))
     }
 }

@@ -17,29 +17,18 @@ const SCRIPT: &[&str] = &[
 ];
 
 fn trace_of(seed: u64) -> Vec<String> {
-    let config = ClusterConfig {
-        seed,
-        ..ClusterConfig::default()
-    };
+    let config = ClusterConfig { seed, ..ClusterConfig::default() };
     let mut simulation = Simulation::new(config).unwrap();
     for line in SCRIPT {
         simulation.apply(&Command::parse(line).unwrap()).unwrap();
     }
-    simulation
-        .trace()
-        .iter()
-        .map(|line| line.to_string())
-        .collect()
+    simulation.trace().iter().map(|line| line.to_string()).collect()
 }
 
 #[test]
 fn the_same_seed_and_commands_give_the_same_trace() {
     let first = trace_of(7);
-    assert!(
-        first.len() > 50,
-        "the script does enough to be a real check ({} lines)",
-        first.len()
-    );
+    assert!(first.len() > 50, "the script does enough to be a real check ({} lines)", first.len());
     assert_eq!(first, trace_of(7));
 }
 

@@ -31,13 +31,7 @@ fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> M
 }
 
 fn produce(value: &str) -> Message {
-    Message::Produce {
-        request_id: 0,
-        partition: orders0(),
-        key: None,
-        value: Some(value.into()),
-        acks: Acks::Leader,
-    }
+    Message::Produce { request_id: 0, partition: orders0(), key: None, value: Some(value.into()), acks: Acks::Leader }
 }
 
 /// Delivers messages between the two brokers until none are left; returns the trace.
@@ -49,10 +43,7 @@ fn exchange(brokers: &mut [Broker; 2], now_ms: u64) -> Vec<TraceEvent> {
             let from = NodeId::Broker(broker.id());
             for output in broker.take_outputs() {
                 match output {
-                    Output::Send {
-                        to: to @ NodeId::Broker(_),
-                        message,
-                    } => queue.push_back((from, to, message)),
+                    Output::Send { to: to @ NodeId::Broker(_), message } => queue.push_back((from, to, message)),
                     Output::Trace(event) => trace.push(event),
                     _ => {}
                 }
@@ -69,10 +60,7 @@ fn exchange(brokers: &mut [Broker; 2], now_ms: u64) -> Vec<TraceEvent> {
 #[test]
 fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_records() {
     let config = ClusterConfig::default();
-    let mut brokers = [
-        Broker::new(BrokerId(1), config.clone()),
-        Broker::new(BrokerId(2), config),
-    ];
+    let mut brokers = [Broker::new(BrokerId(1), config.clone()), Broker::new(BrokerId(2), config)];
 
     // Broker 1 leads at epoch 0 and takes a record that broker 2 never fetches.
     brokers[0].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
@@ -89,19 +77,11 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
     let trace = exchange(&mut brokers, 5);
 
     assert!(
-        trace.contains(&TraceEvent::Truncated {
-            broker: BrokerId(1),
-            partition: orders0(),
-            to: Offset(0)
-        }),
+        trace.contains(&TraceEvent::Truncated { broker: BrokerId(1), partition: orders0(), to: Offset(0) }),
         "{trace:?}"
     );
     let log = &brokers[0].replica(&orders0()).unwrap().log;
-    let values: Vec<_> = log
-        .records()
-        .iter()
-        .map(|r| (r.value.clone().unwrap(), r.leader_epoch))
-        .collect();
+    let values: Vec<_> = log.records().iter().map(|r| (r.value.clone().unwrap(), r.leader_epoch)).collect();
     assert_eq!(values, vec![(b"kept".to_vec(), LeaderEpoch(1))]);
     assert_eq!(log.validate(), Ok(()));
 }
@@ -109,34 +89,17 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
 #[test]
 fn a_follower_whose_log_matches_the_leader_keeps_it() {
     let config = ClusterConfig::default();
-    let mut brokers = [
-        Broker::new(BrokerId(1), config.clone()),
-        Broker::new(BrokerId(2), config),
-    ];
+    let mut brokers = [Broker::new(BrokerId(1), config.clone()), Broker::new(BrokerId(2), config)];
     brokers[0].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
     brokers[1].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
     brokers[0].handle_message(1, NodeId::Client, produce("shared"));
     let trace = exchange(&mut brokers, 2);
-    assert!(trace.iter().any(|e| matches!(
-        e,
-        TraceEvent::Replicated {
-            broker: BrokerId(2),
-            ..
-        }
-    )));
+    assert!(trace.iter().any(|e| matches!(e, TraceEvent::Replicated { broker: BrokerId(2), .. })));
 
     // Leadership moves to broker 2, which had everything: broker 1 must truncate nothing.
     brokers[1].handle_message(3, NodeId::Controller, state(2, 1, 1, &[1, 2]));
     brokers[0].handle_message(3, NodeId::Controller, state(2, 1, 1, &[1, 2]));
     let trace = exchange(&mut brokers, 4);
-    assert!(
-        !trace
-            .iter()
-            .any(|e| matches!(e, TraceEvent::Truncated { .. })),
-        "{trace:?}"
-    );
-    assert_eq!(
-        brokers[0].replica(&orders0()).unwrap().log.log_end_offset(),
-        Offset(1)
-    );
+    assert!(!trace.iter().any(|e| matches!(e, TraceEvent::Truncated { .. })), "{trace:?}");
+    assert_eq!(brokers[0].replica(&orders0()).unwrap().log.log_end_offset(), Offset(1));
 }

@@ -10,30 +10,22 @@ use kafkalab_core::view::{BrokerStatus, ClusterView, PartitionView};
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
 fn lab() -> Simulation {
-    let mut simulation =
-        Simulation::new(ClusterConfig::default()).expect("default config is valid");
+    let mut simulation = Simulation::new(ClusterConfig::default()).expect("default config is valid");
     simulation.advance(1_000); // brokers register and take up their roles
     simulation
 }
 
 fn run(simulation: &mut Simulation, line: &str) {
     let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation
-        .apply(&command)
-        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
 }
 
 fn partition(view: &ClusterView, index: i32) -> &PartitionView {
-    view.partition(&TopicPartition::new("orders", index))
-        .expect("orders has 3 partitions")
+    view.partition(&TopicPartition::new("orders", index)).expect("orders has 3 partitions")
 }
 
 fn offsets(view: &ClusterView, index: i32) -> Vec<(i32, i64, i64)> {
-    partition(view, index)
-        .replicas
-        .iter()
-        .map(|r| (r.broker.0, r.log_end_offset.0, r.high_watermark.0))
-        .collect()
+    partition(view, index).replicas.iter().map(|r| (r.broker.0, r.log_end_offset.0, r.high_watermark.0)).collect()
 }
 
 #[test]
@@ -58,20 +50,9 @@ fn a_produced_record_is_appended_by_the_leader_and_fetched_by_followers() {
     let leader_log_end = partition(&sim.view(), 0).replicas[0].log_end_offset;
     assert_eq!(leader_log_end, Offset(1));
     sim.advance(1_000);
-    assert_eq!(
-        offsets(&sim.view(), 0),
-        vec![(1, 1, 1), (2, 1, 1), (3, 1, 1)]
-    );
-    let follower_log = &sim
-        .broker(BrokerId(3))
-        .unwrap()
-        .replica(&TopicPartition::new("orders", 0))
-        .unwrap()
-        .log;
-    assert_eq!(
-        follower_log.records()[0].value.as_deref(),
-        Some(&b"first"[..])
-    );
+    assert_eq!(offsets(&sim.view(), 0), vec![(1, 1, 1), (2, 1, 1), (3, 1, 1)]);
+    let follower_log = &sim.broker(BrokerId(3)).unwrap().replica(&TopicPartition::new("orders", 0)).unwrap().log;
+    assert_eq!(follower_log.records()[0].value.as_deref(), Some(&b"first"[..]));
 }
 
 #[test]
@@ -89,21 +70,9 @@ fn the_high_watermark_waits_for_every_in_sync_replica_and_then_acks_all() {
             break;
         }
     }
-    assert_eq!(
-        hw_before_followers,
-        Some(false),
-        "HW moved before every ISR member had the record"
-    );
+    assert_eq!(hw_before_followers, Some(false), "HW moved before every ISR member had the record");
     sim.advance(100);
-    let acked = sim.trace().iter().any(|l| {
-        matches!(
-            &l.event,
-            TraceEvent::ProduceAcked {
-                offset: Offset(0),
-                ..
-            }
-        )
-    });
+    let acked = sim.trace().iter().any(|l| matches!(&l.event, TraceEvent::ProduceAcked { offset: Offset(0), .. }));
     assert!(acked, "acks=all is answered once the HW covers the record");
 }
 
@@ -114,69 +83,37 @@ fn acks_one_is_answered_by_the_leader_alone() {
     run(&mut sim, "kill 3");
     // Partition 0's followers are down but not yet fenced: the ISR still names them.
     run(&mut sim, "produce orders partition=0 value=lonely acks=1");
-    run(
-        &mut sim,
-        "produce orders partition=0 value=waiting acks=all",
-    );
+    run(&mut sim, "produce orders partition=0 value=waiting acks=all");
     sim.advance(1_000);
     let events: Vec<_> = sim.trace().iter().map(|l| l.event.clone()).collect();
-    assert!(events.iter().any(|e| matches!(
-        e,
-        TraceEvent::ProduceAcked {
-            offset: Offset(0),
-            ..
-        }
-    )));
-    assert!(!events.iter().any(|e| matches!(
-        e,
-        TraceEvent::ProduceAcked {
-            offset: Offset(1),
-            ..
-        }
-    )));
-    assert_eq!(
-        partition(&sim.view(), 0).replicas[0].high_watermark,
-        Offset(0)
-    );
+    assert!(events.iter().any(|e| matches!(e, TraceEvent::ProduceAcked { offset: Offset(0), .. })));
+    assert!(!events.iter().any(|e| matches!(e, TraceEvent::ProduceAcked { offset: Offset(1), .. })));
+    assert_eq!(partition(&sim.view(), 0).replicas[0].high_watermark, Offset(0));
 }
 
 #[test]
 fn a_dead_leader_is_replaced_from_the_isr_only_after_the_session_timeout() {
     let mut sim = lab();
     run(&mut sim, "kill 1");
-    assert_eq!(
-        sim.view().broker(BrokerId(1)).unwrap().status,
-        BrokerStatus::Dead
-    );
+    assert_eq!(sim.view().broker(BrokerId(1)).unwrap().status, BrokerStatus::Dead);
     sim.advance(8_000); // broker.session.timeout.ms is 9000: not yet
     assert_eq!(partition(&sim.view(), 0).leader, Some(BrokerId(1)));
     sim.advance(3_000);
     let view = sim.view();
     let p0 = partition(&view, 0);
-    assert_eq!(
-        p0.leader,
-        Some(BrokerId(2)),
-        "the next in-sync replica in assignment order"
-    );
+    assert_eq!(p0.leader, Some(BrokerId(2)), "the next in-sync replica in assignment order");
     assert_eq!(p0.leader_epoch, LeaderEpoch(1));
     assert_eq!(p0.isr, vec![BrokerId(2), BrokerId(3)]);
     // Broker 1 also left the ISR of partitions it only followed; their leaders stay.
     let p1 = partition(&view, 1);
     assert_eq!(
         (p1.leader, p1.leader_epoch, p1.isr.clone()),
-        (
-            Some(BrokerId(2)),
-            LeaderEpoch(0),
-            vec![BrokerId(2), BrokerId(3)]
-        )
+        (Some(BrokerId(2)), LeaderEpoch(0), vec![BrokerId(2), BrokerId(3)])
     );
     // And the new leader serves writes.
     run(&mut sim, "produce orders partition=0 value=after acks=all");
     sim.advance(1_000);
-    assert_eq!(
-        offsets(&sim.view(), 0),
-        vec![(1, 0, 0), (2, 1, 1), (3, 1, 1)]
-    );
+    assert_eq!(offsets(&sim.view(), 0), vec![(1, 0, 0), (2, 1, 1), (3, 1, 1)]);
 }
 
 #[test]
@@ -185,10 +122,7 @@ fn a_restarted_broker_catches_up_and_rejoins_the_isr() {
     run(&mut sim, "kill 3");
     sim.advance(10_000);
     for value in ["a", "b", "c"] {
-        run(
-            &mut sim,
-            &format!("produce orders partition=2 value={value} acks=all"),
-        );
+        run(&mut sim, &format!("produce orders partition=2 value={value} acks=all"));
     }
     sim.advance(1_000);
     let p2 = partition(&sim.view(), 2).clone();
@@ -197,44 +131,21 @@ fn a_restarted_broker_catches_up_and_rejoins_the_isr() {
     run(&mut sim, "restart 3");
     sim.advance(2_000);
     let view = sim.view();
-    assert_eq!(
-        view.broker(BrokerId(3)).unwrap().status,
-        BrokerStatus::Alive
-    );
+    assert_eq!(view.broker(BrokerId(3)).unwrap().status, BrokerStatus::Alive);
     let p2 = partition(&view, 2);
-    assert_eq!(
-        p2.isr,
-        vec![BrokerId(3), BrokerId(1), BrokerId(2)],
-        "back in the ISR, in assignment order"
-    );
-    assert_eq!(
-        p2.leader,
-        Some(BrokerId(1)),
-        "no automatic move back to the preferred leader yet"
-    );
+    assert_eq!(p2.isr, vec![BrokerId(3), BrokerId(1), BrokerId(2)], "back in the ISR, in assignment order");
+    assert_eq!(p2.leader, Some(BrokerId(1)), "no automatic move back to the preferred leader yet");
     assert!(p2.replicas.iter().all(|r| r.log_end_offset == Offset(3)));
 }
 
 #[test]
 fn killing_a_dead_broker_or_restarting_a_live_one_is_refused() {
     let mut sim = lab();
-    assert_eq!(
-        sim.apply(&Command::parse("restart 1").unwrap()),
-        Err(CommandError::AlreadyAlive(BrokerId(1)))
-    );
-    assert_eq!(
-        sim.apply(&Command::parse("kill 9").unwrap()),
-        Err(CommandError::UnknownBroker(BrokerId(9)))
-    );
+    assert_eq!(sim.apply(&Command::parse("restart 1").unwrap()), Err(CommandError::AlreadyAlive(BrokerId(1))));
+    assert_eq!(sim.apply(&Command::parse("kill 9").unwrap()), Err(CommandError::UnknownBroker(BrokerId(9))));
     sim.apply(&Command::parse("kill 1").unwrap()).unwrap();
-    assert_eq!(
-        sim.apply(&Command::parse("kill 1").unwrap()),
-        Err(CommandError::AlreadyDead(BrokerId(1)))
-    );
-    assert!(matches!(
-        sim.apply(&Command::parse("produce nope").unwrap()),
-        Err(CommandError::UnknownTopic(_))
-    ));
+    assert_eq!(sim.apply(&Command::parse("kill 1").unwrap()), Err(CommandError::AlreadyDead(BrokerId(1))));
+    assert!(matches!(sim.apply(&Command::parse("produce nope").unwrap()), Err(CommandError::UnknownTopic(_))));
 }
 
 #[test]
@@ -246,10 +157,41 @@ fn keyed_records_land_where_the_java_client_would_put_them() {
     let view = sim.view();
     for index in 0..3 {
         let leader_end = partition(&view, index).replicas[0].log_end_offset;
-        assert_eq!(
-            leader_end == Offset(1),
-            index == expected,
-            "partition {index}"
-        );
+        assert_eq!(leader_end == Offset(1), index == expected, "partition {index}");
     }
+}
+
+#[test]
+fn a_leader_that_restarts_before_its_session_expires_hands_over_and_the_cluster_recovers() {
+    let mut sim = lab();
+    run(&mut sim, "kill 1");
+    sim.advance(2_000);
+    run(&mut sim, "restart 1");
+    sim.advance(3_000);
+    let view = sim.view();
+    let p0 = partition(&view, 0);
+    assert_eq!(p0.leader, Some(BrokerId(2)), "the old incarnation's leadership moved on");
+    assert_eq!(p0.leader_epoch, LeaderEpoch(1));
+    run(&mut sim, "produce orders partition=0 value=after-restart acks=all");
+    sim.advance(2_000);
+    let view = sim.view();
+    let p0 = partition(&view, 0);
+    assert_eq!(p0.isr.len(), 3, "broker 1 caught up and rejoined");
+    assert!(p0.replicas.iter().all(|r| r.log_end_offset == Offset(1) && r.high_watermark == Offset(1)));
+}
+
+#[test]
+fn every_quick_restart_counts_as_unclean_not_only_the_first() {
+    let mut sim = lab();
+    for round in 0..3 {
+        run(&mut sim, "kill 1");
+        sim.advance(1_000);
+        run(&mut sim, "restart 1");
+        sim.advance(5_000);
+        let view = sim.view();
+        assert_eq!(partition(&view, 0).isr.len(), 3, "round {round}: broker 1 rejoined");
+        assert!(view.partitions.iter().all(|p| p.leader.is_some()), "round {round}: every partition has a leader");
+    }
+    let unclean = sim.trace().iter().filter(|l| l.to_string().contains("registered again after an unclean restart"));
+    assert_eq!(unclean.count(), 3);
 }

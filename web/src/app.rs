@@ -9,8 +9,8 @@ use leptos::prelude::*;
 
 use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
 use crate::layout::{
-    broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH,
-    CELL_WIDTH, PADDING, REPLICA_ROW,
+    broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
+    REPLICA_ROW,
 };
 
 /// How many trace lines the event log shows.
@@ -28,11 +28,7 @@ impl Snapshot {
     fn of(lab: &Lab) -> Self {
         Snapshot {
             view: lab.view(),
-            events: lab
-                .recent_trace(EVENT_LOG_LINES)
-                .iter()
-                .map(|l| l.to_string())
-                .collect(),
+            events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
             history: lab.history().to_vec(),
         }
     }
@@ -139,12 +135,7 @@ fn ClusterDiagram(
     on_toggle: Callback<BrokerId>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
-    let rows = view.with_untracked(|v| {
-        ids.iter()
-            .map(|&id| v.replicas_on(id).count())
-            .max()
-            .unwrap_or(0)
-    });
+    let rows = view.with_untracked(|v| ids.iter().map(|&id| v.replicas_on(id).count()).max().unwrap_or(0));
     let width = diagram_width(ids.len());
     let height = broker_height(rows);
     view! {
@@ -168,8 +159,7 @@ fn BrokerCard(
     view: Signal<ClusterView>,
     on_toggle: Callback<BrokerId>,
 ) -> impl IntoView {
-    let status =
-        Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
+    let status = Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
     let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id)));
     view! {
         <g class=move || format!("broker {}", status_label(status.get()))
@@ -194,11 +184,7 @@ fn BrokerCard(
 #[component]
 fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
     let role = if data.is_leader { "leader" } else { "follower" };
-    let isr = if data.in_isr {
-        "in-sync"
-    } else {
-        "out-of-sync"
-    };
+    let isr = if data.in_isr { "in-sync" } else { "out-of-sync" };
     let first = first_visible_offset(data.log_start, data.log_end);
     let cells_y = 24.0;
     let hw_x = PADDING + (data.high_watermark - first).max(0) as f64 * CELL_WIDTH;
@@ -235,13 +221,7 @@ fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
 /// Each partition's leader, leader epoch and ISR, as the controller's metadata says.
 #[component]
 fn PartitionTable(view: Signal<ClusterView>) -> impl IntoView {
-    let list = |brokers: &[BrokerId]| {
-        brokers
-            .iter()
-            .map(|b| b.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = |brokers: &[BrokerId]| brokers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
     view! {
         <table class="partitions" data-testid="partitions">
             <thead><tr><th>"Partition"</th><th>"Leader"</th><th>"Epoch"</th><th>"ISR"</th><th>"High watermark"</th></tr></thead>
@@ -267,11 +247,7 @@ fn PartitionTable(view: Signal<ClusterView>) -> impl IntoView {
 
 /// Where commands can be typed, in the core's command language.
 #[component]
-fn Console(
-    on_run: Callback<String>,
-    error: ReadSignal<Option<String>>,
-    history: Signal<Vec<String>>,
-) -> impl IntoView {
+fn Console(on_run: Callback<String>, error: ReadSignal<Option<String>>, history: Signal<Vec<String>>) -> impl IntoView {
     let line = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -24,16 +24,9 @@ pub struct Lab {
 impl Lab {
     /// The three-broker lab: topic `orders` with 3 partitions replicated 3 ways.
     pub fn new(seed: u64) -> Self {
-        let config = ClusterConfig {
-            seed,
-            ..ClusterConfig::default()
-        };
+        let config = ClusterConfig { seed, ..ClusterConfig::default() };
         let simulation = Simulation::new(config).expect("the default cluster config is valid");
-        Lab {
-            simulation,
-            history: Vec::new(),
-            records_produced: 0,
-        }
+        Lab { simulation, history: Vec::new(), records_produced: 0 }
     }
 
     pub fn view(&self) -> ClusterView {
@@ -54,9 +47,7 @@ impl Lab {
     /// Parses and runs one command line; the error says what is wrong and where.
     pub fn run_line(&mut self, line: &str) -> Result<(), String> {
         let command = Command::parse(line).map_err(|e| format!("{line:?}: {e}"))?;
-        self.simulation
-            .apply(&command)
-            .map_err(|e| format!("{command}: {e}"))?;
+        self.simulation.apply(&command).map_err(|e| format!("{command}: {e}"))?;
         self.history.push(command.to_string());
         Ok(())
     }
@@ -69,21 +60,15 @@ impl Lab {
 
     /// A click on a broker: kill it when it runs, restart it when it is down.
     pub fn toggle_broker(&mut self, broker: BrokerId) -> Result<(), String> {
-        let line = if self.simulation.is_alive(broker) {
-            format!("kill {broker}")
-        } else {
-            format!("restart {broker}")
-        };
+        let line =
+            if self.simulation.is_alive(broker) { format!("kill {broker}") } else { format!("restart {broker}") };
         self.run_line(&line)
     }
 
     /// The Produce button: one record, without a key (spread round robin), `acks=all`.
     pub fn produce_one(&mut self) -> Result<(), String> {
         self.records_produced += 1;
-        let line = format!(
-            "produce orders value=record-{} acks=all",
-            self.records_produced
-        );
+        let line = format!("produce orders value=record-{} acks=all", self.records_produced);
         self.run_line(&line)
     }
 }
@@ -106,15 +91,9 @@ mod tests {
     fn clicking_a_broker_kills_it_and_clicking_again_restarts_it() {
         let mut lab = Lab::new(1);
         lab.toggle_broker(BrokerId(2)).unwrap();
-        assert_eq!(
-            lab.view().broker(BrokerId(2)).unwrap().status,
-            BrokerStatus::Dead
-        );
+        assert_eq!(lab.view().broker(BrokerId(2)).unwrap().status, BrokerStatus::Dead);
         lab.toggle_broker(BrokerId(2)).unwrap();
-        assert_ne!(
-            lab.view().broker(BrokerId(2)).unwrap().status,
-            BrokerStatus::Dead
-        );
+        assert_ne!(lab.view().broker(BrokerId(2)).unwrap().status, BrokerStatus::Dead);
         assert_eq!(lab.history(), ["kill 2", "restart 2"]);
     }
 
@@ -130,19 +109,9 @@ mod tests {
         }
         let view = lab.view();
         let ends: Vec<i64> = (0..3)
-            .map(|p| {
-                view.partition(&TopicPartition::new("orders", p))
-                    .unwrap()
-                    .replicas[0]
-                    .log_end_offset
-                    .0
-            })
+            .map(|p| view.partition(&TopicPartition::new("orders", p)).unwrap().replicas[0].log_end_offset.0)
             .collect();
-        assert_eq!(
-            ends,
-            [1, 1, 1],
-            "null keys go round robin, one record per partition"
-        );
+        assert_eq!(ends, [1, 1, 1], "null keys go round robin, one record per partition");
     }
 
     #[test]

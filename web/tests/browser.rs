@@ -7,9 +7,7 @@ use leptos::prelude::*;
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{
-    Element, Event, EventInit, HtmlFormElement, HtmlInputElement, MouseEvent, MouseEventInit,
-};
+use web_sys::{Element, Event, EventInit, HtmlFormElement, HtmlInputElement, MouseEvent, MouseEventInit};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -20,9 +18,7 @@ fn find(root: &Element, selector: &str) -> Element {
 }
 
 fn attribute(root: &Element, selector: &str, name: &str) -> String {
-    find(root, selector)
-        .get_attribute(name)
-        .unwrap_or_else(|| panic!("{selector} has no {name}"))
+    find(root, selector).get_attribute(name).unwrap_or_else(|| panic!("{selector} has no {name}"))
 }
 
 /// A real click event, bubbling like a user's (SVG elements have no `.click()`).
@@ -39,9 +35,7 @@ fn type_command(root: &Element, line: &str) {
     input.set_value(line);
     let init = EventInit::new();
     init.set_bubbles(true);
-    input
-        .dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
+    input.dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
     let form: HtmlFormElement = find(root, ".console form").unchecked_into();
     form.request_submit().unwrap();
 }
@@ -60,64 +54,30 @@ async fn clicking_a_broker_marks_it_dead_and_its_partition_gets_a_new_leader() {
     let page = mount();
     click(&page, "[data-testid=play]"); // pause: this test moves time itself
     tick().await;
-    assert_eq!(
-        find(&page, "[data-testid=play]").text_content().unwrap(),
-        "Play"
-    );
+    assert_eq!(find(&page, "[data-testid=play]").text_content().unwrap(), "Play");
 
     type_command(&page, "advance 1s"); // let the brokers register
     tick().await;
-    assert_eq!(
-        attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"),
-        "1"
-    );
-    assert_eq!(
-        attribute(&page, "[data-broker=\"1\"]", "data-status"),
-        "alive"
-    );
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"), "1");
+    assert_eq!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "alive");
 
     click(&page, "[data-broker=\"1\"]");
     tick().await;
-    assert_eq!(
-        attribute(&page, "[data-broker=\"1\"]", "data-status"),
-        "dead"
-    );
+    assert_eq!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "dead");
     // Nothing is elected before broker.session.timeout.ms (9 s) has passed.
-    assert_eq!(
-        attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"),
-        "1"
-    );
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"), "1");
 
     type_command(&page, "advance 10s");
     tick().await;
-    assert_eq!(
-        attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"),
-        "2"
-    );
-    assert_eq!(
-        attribute(&page, "[data-partition=\"orders/0\"]", "data-isr"),
-        "2, 3"
-    );
-    assert_eq!(
-        attribute(
-            &page,
-            "[data-broker=\"2\"] [data-replica=\"orders/0\"]",
-            "data-role"
-        ),
-        "leader"
-    );
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"), "2");
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-isr"), "2, 3");
+    assert_eq!(attribute(&page, "[data-broker=\"2\"] [data-replica=\"orders/0\"]", "data-role"), "leader");
     let history = find(&page, "[data-testid=history]").text_content().unwrap();
-    assert!(
-        history.contains("kill 1"),
-        "the click was recorded as a command: {history}"
-    );
+    assert!(history.contains("kill 1"), "the click was recorded as a command: {history}");
 
     click(&page, "[data-broker=\"1\"]");
     tick().await;
-    assert_ne!(
-        attribute(&page, "[data-broker=\"1\"]", "data-status"),
-        "dead"
-    );
+    assert_ne!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "dead");
 }
 
 #[wasm_bindgen_test]
@@ -127,8 +87,5 @@ async fn a_mistyped_command_shows_where_it_is_wrong() {
     type_command(&page, "kill two");
     tick().await;
     let error = find(&page, "[data-testid=error]").text_content().unwrap();
-    assert!(
-        error.contains("column 6") && error.contains("not a broker id"),
-        "{error}"
-    );
+    assert!(error.contains("column 6") && error.contains("not a broker id"), "{error}");
 }
