@@ -1,0 +1,365 @@
+//! Metadata (key 3): the live brokers, the controller, and each topic's partitions with
+//! their leader, leader epoch, replicas and in-sync replicas, all read from the core's view.
+//!
+//! What each version carries (Kafka's `MetadataResponse.json`): rack from v1, cluster id from
+//! v2, offline replicas from v5, leader epoch from v7, authorized operations from v8, compact
+//! encoding from v9, topic ids from v10, a top-level error code from v13. The crate writes
+//! only the fields a version has, so one answer serves them all.
+
+use std::collections::BTreeMap;
+
+use bytes::{Buf, Bytes};
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::BrokerId as NodeId;
+use kafka_protocol::messages::{ApiKey, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::protocol::{HeaderVersion, Message, StrBytes, VersionRange};
+use kafkalab_core::error_code::ErrorCode;
+use kafkalab_core::view::{BrokerStatus, ClusterView, PartitionView};
+use kafkalab_core::BrokerId;
+use uuid::Uuid;
+
+use super::{decode_body, decode_header, encode_response, malformed, supports, Rejection, RequestPrefix};
+use crate::cluster::{Cluster, Endpoint};
+
+/// Every version the protocol crate can decode and encode.
+pub const VERSIONS: VersionRange = MetadataRequest::VERSIONS;
+
+/// What `cluster.id` the brokers report (v2+).
+pub const CLUSTER_ID: &str = "kafkalab-cluster";
+
+/// UNKNOWN_TOPIC_ID: a topic asked for by an id no topic has (v10+). The core's
+/// [`ErrorCode`] does not list it, as the model never names topics by id.
+const UNKNOWN_TOPIC_ID: i16 = 100;
+
+/// Kafka's "not asked for" value of the authorized-operations bit fields.
+const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
+
+pub fn handle(prefix: &RequestPrefix, frame: Bytes, cluster: &Cluster) -> Result<Bytes, Rejection> {
+    let version = prefix.api_version;
+    if !supports(VERSIONS, version) {
+        return Err(Rejection::UnsupportedVersion { api: ApiKey::Metadata, api_version: version });
+    }
+    let (header, body) = decode_header(frame, ApiKey::Metadata, version)?;
+    check_topic_count(&body, version)?;
+    let request: MetadataRequest = decode_body(body, ApiKey::Metadata, version)?;
+    let response = answer(&request, version, &cluster.view(), cluster.endpoints());
+    encode_response(
+        ApiKey::Metadata,
+        header.correlation_id,
+        MetadataResponse::header_version(version),
+        &response,
+        version,
+    )
+}
+
+/// The answer to `request`, asked at `version`, as the cluster stands in `view`.
+pub fn answer(request: &MetadataRequest, version: i16, view: &ClusterView, endpoints: &[Endpoint]) -> MetadataResponse {
+    let live: Vec<&Endpoint> =
+        endpoints.iter().filter(|e| view.broker(e.broker).map(|b| b.status) == Some(BrokerStatus::Alive)).collect();
+    let listed: Vec<BrokerId> = live.iter().map(|e| e.broker).collect();
+    let topics = topics_of(view);
+    let topic_entries = requested(request, version, &topics)
+        .into_iter()
+        .map(|wanted| topic_entry(wanted, &topics, view, &listed))
+        .collect();
+    MetadataResponse::default()
+        .with_brokers(live.iter().map(|e| broker_entry(e)).collect())
+        .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
+        .with_controller_id(NodeId(listed.iter().map(|b| b.0).min().unwrap_or(-1)))
+        .with_topics(topic_entries)
+}
+
+/// A topic's id. Kafka draws a random UUID when it creates a topic; the lab derives one from
+/// the name (FNV-1a, 128-bit, as a version-8 "custom" UUID), so every run names a topic with
+/// the same id and the id is never the reserved zero.
+pub fn topic_id(name: &str) -> Uuid {
+    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let hash = name.bytes().fold(OFFSET_BASIS, |hash, byte| (hash ^ u128::from(byte)).wrapping_mul(PRIME));
+    uuid::Builder::from_custom_bytes(hash.to_be_bytes()).into_uuid()
+}
+
+/// A topic the client asked about, by name or (v10+) by id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Wanted<'a> {
+    Name(&'a str),
+    Id(Uuid),
+}
+
+/// The topics to describe: all of them for a null list (and, in v0, an empty one), else the
+/// ones listed, each once.
+fn requested<'a>(
+    request: &'a MetadataRequest,
+    version: i16,
+    topics: &BTreeMap<&'a str, Vec<&PartitionView>>,
+) -> Vec<Wanted<'a>> {
+    let all = || topics.keys().map(|&name| Wanted::Name(name)).collect();
+    let Some(list) = &request.topics else {
+        return all();
+    };
+    if list.is_empty() && version == 0 {
+        return all();
+    }
+    let mut wanted: Vec<Wanted<'a>> = Vec::new();
+    for topic in list {
+        let one = match &topic.name {
+            Some(name) => Wanted::Name(name.0.as_str()),
+            None => Wanted::Id(topic.topic_id),
+        };
+        if !wanted.contains(&one) {
+            wanted.push(one);
+        }
+    }
+    wanted
+}
+
+/// The view's partitions grouped by topic name, in name then partition order.
+fn topics_of(view: &ClusterView) -> BTreeMap<&str, Vec<&PartitionView>> {
+    let mut topics: BTreeMap<&str, Vec<&PartitionView>> = BTreeMap::new();
+    for partition in &view.partitions {
+        topics.entry(partition.partition.topic.as_str()).or_default().push(partition);
+    }
+    for partitions in topics.values_mut() {
+        partitions.sort_by_key(|p| p.partition.partition);
+    }
+    topics
+}
+
+fn broker_entry(endpoint: &Endpoint) -> MetadataResponseBroker {
+    MetadataResponseBroker::default()
+        .with_node_id(NodeId(endpoint.broker.0))
+        .with_host(StrBytes::from_string(endpoint.host.clone()))
+        .with_port(i32::from(endpoint.port))
+        .with_rack(None)
+}
+
+fn topic_entry(
+    wanted: Wanted<'_>,
+    topics: &BTreeMap<&str, Vec<&PartitionView>>,
+    view: &ClusterView,
+    listed: &[BrokerId],
+) -> MetadataResponseTopic {
+    let found = match &wanted {
+        Wanted::Name(name) => topics.get_key_value(name),
+        Wanted::Id(id) => topics.iter().find(|(name, _)| topic_id(name) == *id),
+    };
+    let Some((&name, partitions)) = found else {
+        return unknown_topic(wanted);
+    };
+    MetadataResponseTopic::default()
+        .with_error_code(0)
+        .with_name(Some(topic_name(name)))
+        .with_topic_id(topic_id(name))
+        .with_is_internal(false)
+        .with_partitions(partitions.iter().map(|p| partition_entry(p, view, listed)).collect())
+        .with_topic_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED)
+}
+
+/// No auto-creation yet: an unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id
+/// UNKNOWN_TOPIC_ID.
+fn unknown_topic(wanted: Wanted<'_>) -> MetadataResponseTopic {
+    let topic = MetadataResponseTopic::default()
+        .with_is_internal(false)
+        .with_topic_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED);
+    match wanted {
+        Wanted::Name(name) => {
+            topic.with_error_code(ErrorCode::UnknownTopicOrPartition.code()).with_name(Some(topic_name(name)))
+        }
+        Wanted::Id(id) => topic.with_error_code(UNKNOWN_TOPIC_ID).with_name(None).with_topic_id(id),
+    }
+}
+
+/// One partition. The leader is reported only if it is among the listed brokers: a client
+/// must be able to reach it, so a leader the view shows down reads as LEADER_NOT_AVAILABLE
+/// (KRaft's metadata cache does the same for a leader without a live endpoint).
+fn partition_entry(partition: &PartitionView, view: &ClusterView, listed: &[BrokerId]) -> MetadataResponsePartition {
+    let leader = partition.leader.filter(|leader| listed.contains(leader));
+    let error_code = match leader {
+        Some(_) => 0,
+        None => ErrorCode::LeaderNotAvailable.code(),
+    };
+    let is_dead = |broker: BrokerId| view.broker(broker).is_none_or(|b| b.status == BrokerStatus::Dead);
+    MetadataResponsePartition::default()
+        .with_error_code(error_code)
+        .with_partition_index(partition.partition.partition.0)
+        .with_leader_id(NodeId(leader.map_or(-1, |b| b.0)))
+        .with_leader_epoch(partition.leader_epoch.0)
+        .with_replica_nodes(partition.replicas.iter().map(|r| NodeId(r.broker.0)).collect())
+        .with_isr_nodes(partition.isr.iter().map(|b| NodeId(b.0)).collect())
+        .with_offline_replicas(
+            partition.replicas.iter().filter(|r| is_dead(r.broker)).map(|r| NodeId(r.broker.0)).collect(),
+        )
+}
+
+fn topic_name(name: &str) -> TopicName {
+    TopicName(StrBytes::from_string(name.to_string()))
+}
+
+/// Refuses a topic count the body cannot hold. The protocol crate reserves room for the
+/// declared count before reading a single topic, so a few garbage bytes declaring two
+/// billion topics would ask for hundreds of gigabytes and abort the process. Every topic
+/// takes at least 2 bytes (18 from v10, with its id), which bounds an honest count.
+fn check_topic_count(body: &Bytes, version: i16) -> Result<(), Rejection> {
+    let mut bytes = &body[..];
+    let count = if version >= 9 {
+        // A compact array stores its length plus one; 0 is null.
+        match read_unsigned_varint(&mut bytes) {
+            Some(length_plus_one) => u64::from(length_plus_one.saturating_sub(1)),
+            None => return Ok(()), // Too short: the decoder reports it.
+        }
+    } else if bytes.len() >= 4 {
+        u64::try_from(bytes.get_i32()).unwrap_or(0) // -1 is null.
+    } else {
+        return Ok(());
+    };
+    let min_topic_bytes: u64 = if version >= 10 { 18 } else { 2 };
+    let room = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if count.saturating_mul(min_topic_bytes) > room {
+        let reason = format!("declares {count} topics in {room} bytes");
+        return Err(malformed(ApiKey::Metadata, version, "body", &reason));
+    }
+    Ok(())
+}
+
+/// Kafka's unsigned varint (at most 5 bytes for a u32); `None` if cut short or too long.
+fn read_unsigned_varint(bytes: &mut &[u8]) -> Option<u32> {
+    let mut value: u32 = 0;
+    for index in 0..5 {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u32::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    use kafkalab_core::Simulation;
+
+    use crate::cluster::config_for;
+
+    fn endpoints(count: i32) -> Vec<Endpoint> {
+        (1..=count)
+            .map(|id| Endpoint { broker: BrokerId(id), host: "127.0.0.1".to_string(), port: 9091 + id as u16 })
+            .collect()
+    }
+
+    fn simulation() -> Simulation {
+        let mut simulation = Simulation::new(config_for(3)).expect("valid config");
+        simulation.advance(1_000);
+        simulation
+    }
+
+    fn all_topics() -> MetadataRequest {
+        MetadataRequest::default().with_topics(None)
+    }
+
+    fn named(names: &[&'static str]) -> MetadataRequest {
+        MetadataRequest::default().with_topics(Some(
+            names
+                .iter()
+                .map(|n| MetadataRequestTopic::default().with_name(Some(TopicName(StrBytes::from_static_str(n)))))
+                .collect(),
+        ))
+    }
+
+    fn nodes(ids: &[NodeId]) -> Vec<i32> {
+        ids.iter().map(|n| n.0).collect()
+    }
+
+    #[test]
+    fn a_healthy_cluster_lists_every_broker_and_preferred_leader() {
+        let response = answer(&all_topics(), 12, &simulation().view(), &endpoints(3));
+        let ports: Vec<i32> = response.brokers.iter().map(|b| b.port).collect();
+        assert_eq!(ports, [9092, 9093, 9094]);
+        assert_eq!(response.controller_id.0, 1);
+        assert_eq!(response.cluster_id.as_deref(), Some(CLUSTER_ID));
+        let [orders] = &response.topics[..] else { panic!("one topic") };
+        assert_eq!(orders.name.as_ref().map(|n| n.0.as_str()), Some("orders"));
+        assert_eq!(orders.topic_id, topic_id("orders"));
+        let leaders: Vec<i32> = orders.partitions.iter().map(|p| p.leader_id.0).collect();
+        assert_eq!(leaders, [1, 2, 3]);
+        assert_eq!(nodes(&orders.partitions[1].replica_nodes), [2, 3, 1]);
+        assert_eq!(nodes(&orders.partitions[1].isr_nodes), [2, 3, 1]);
+        assert!(orders.partitions.iter().all(|p| p.error_code == 0));
+        assert!(orders.partitions.iter().all(|p| p.offline_replicas.is_empty()));
+    }
+
+    #[test]
+    fn an_empty_list_means_all_topics_only_in_v0() {
+        let empty = named(&[]);
+        let view = simulation().view();
+        assert_eq!(answer(&empty, 0, &view, &endpoints(3)).topics.len(), 1);
+        assert_eq!(answer(&empty, 1, &view, &endpoints(3)).topics.len(), 0);
+    }
+
+    #[test]
+    fn unknown_topics_are_reported_not_created() {
+        let response = answer(&named(&["nope", "orders", "nope"]), 4, &simulation().view(), &endpoints(3));
+        let codes: Vec<i16> = response.topics.iter().map(|t| t.error_code).collect();
+        assert_eq!(codes, [3, 0]);
+    }
+
+    #[test]
+    fn topics_can_be_asked_for_by_id() {
+        let by_id = |id| {
+            MetadataRequest::default()
+                .with_topics(Some(vec![MetadataRequestTopic::default().with_name(None).with_topic_id(id)]))
+        };
+        let view = simulation().view();
+        let found = answer(&by_id(topic_id("orders")), 12, &view, &endpoints(3));
+        assert_eq!(found.topics[0].error_code, 0);
+        assert_eq!(found.topics[0].partitions.len(), 3);
+        let missing = answer(&by_id(topic_id("other")), 12, &view, &endpoints(3));
+        assert_eq!(missing.topics[0].error_code, UNKNOWN_TOPIC_ID);
+    }
+
+    #[test]
+    fn a_dead_broker_leaves_the_list_and_its_partitions_fail_over() {
+        let mut simulation = simulation();
+        simulation.kill(BrokerId(1)).expect("broker 1 runs");
+        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
+        // Before the controller notices, broker 1 still leads partition 0 but cannot be reached.
+        let ids: Vec<i32> = response.brokers.iter().map(|b| b.node_id.0).collect();
+        assert_eq!(ids, [2, 3]);
+        assert_eq!(response.controller_id.0, 2);
+        let partition0 = &response.topics[0].partitions[0];
+        assert_eq!(partition0.leader_id.0, -1);
+        assert_eq!(partition0.error_code, ErrorCode::LeaderNotAvailable.code());
+        assert_eq!(nodes(&partition0.offline_replicas), [1]);
+        // After broker.session.timeout.ms the controller fences it and elects broker 2.
+        simulation.advance(15_000);
+        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
+        let partition0 = &response.topics[0].partitions[0];
+        assert_eq!(partition0.leader_id.0, 2);
+        assert_eq!(partition0.error_code, 0);
+        assert!(partition0.leader_epoch > 0);
+        assert!(!nodes(&partition0.isr_nodes).contains(&1));
+    }
+
+    #[test]
+    fn topic_ids_are_stable_distinct_and_never_zero() {
+        assert_eq!(topic_id("orders"), topic_id("orders"));
+        assert_ne!(topic_id("orders"), topic_id("payments"));
+        assert!(!topic_id("").is_nil());
+    }
+
+    #[test]
+    fn absurd_topic_counts_are_refused_before_decoding() {
+        let huge_v4 = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 0, 1, b'a', 1]);
+        assert!(check_topic_count(&huge_v4, 4).is_err());
+        let huge_v12 = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
+        assert!(check_topic_count(&huge_v12, 12).is_err());
+        let honest_v4 = Bytes::from_static(&[0, 0, 0, 1, 0, 1, b'a', 1]);
+        assert!(check_topic_count(&honest_v4, 4).is_ok());
+        let null_v4 = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 1]);
+        assert!(check_topic_count(&null_v4, 4).is_ok());
+    }
+}

@@ -1,0 +1,197 @@
+//! The Kafka APIs the brokers answer, one module each, dispatched from [`handle`].
+//!
+//! A request frame is a request header and a body, both versioned. [`handle`] reads the
+//! fixed start of the header (API key, version, correlation id), picks the API's module and
+//! gets back either the response frame or a [`Rejection`]: Kafka's answer to a request it
+//! cannot serve is to close the connection, and so is ours.
+//!
+//! To serve a new API: add its module, a row in [`SERVED`] and an arm in [`handle`].
+
+pub mod api_versions;
+pub mod metadata;
+
+use std::fmt;
+
+use bytes::{Buf, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, VersionRange};
+
+use crate::cluster::Cluster;
+use crate::framing::encode_frame;
+
+/// Every API this server answers, with the versions it answers at; ApiVersions advertises
+/// exactly this list.
+pub const SERVED: [(ApiKey, VersionRange); 2] =
+    [(ApiKey::Metadata, metadata::VERSIONS), (ApiKey::ApiVersions, api_versions::VERSIONS)];
+
+/// The start every request header shares, whatever its API and version: read before
+/// knowing how to decode the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestPrefix {
+    pub api_key: i16,
+    pub api_version: i16,
+    pub correlation_id: i32,
+    /// The client's `client.id`, when the header could be read that far.
+    pub client_id: Option<String>,
+}
+
+/// Why a request gets no answer and its connection is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// An API this server does not serve.
+    UnsupportedApi { api_key: i16, api_version: i16 },
+    /// A served API at a version outside the advertised range.
+    UnsupportedVersion { api: ApiKey, api_version: i16 },
+    /// Bytes that do not decode as the request they claim to be.
+    Malformed { reason: String },
+    /// A response the protocol crate refused to encode: a bug here, not the client's fault.
+    Unencodable { api: ApiKey, reason: String },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::UnsupportedApi { api_key, api_version } => {
+                let name =
+                    ApiKey::try_from(*api_key).map(|api| format!("{api:?}")).unwrap_or_else(|()| "unknown".to_string());
+                write!(f, "unsupported API key {api_key} ({name}) version {api_version}")
+            }
+            Rejection::UnsupportedVersion { api, api_version } => write!(
+                f,
+                "unsupported {api:?} version {api_version} (serves {})",
+                served_versions(*api).map_or("none".to_string(), |v| format!("{}..={}", v.min, v.max))
+            ),
+            Rejection::Malformed { reason } => write!(f, "malformed request: {reason}"),
+            Rejection::Unencodable { api, reason } => {
+                write!(f, "could not encode the {api:?} response: {reason}")
+            }
+        }
+    }
+}
+
+/// Answers one request frame: the response frame to send, or why to close the connection.
+pub fn handle(frame: Bytes, cluster: &Cluster) -> Result<Bytes, (RequestPrefix, Rejection)> {
+    let prefix = read_prefix(&frame).map_err(|rejection| (unknown_prefix(), rejection))?;
+    let answer = match ApiKey::try_from(prefix.api_key) {
+        Ok(ApiKey::ApiVersions) => api_versions::handle(&prefix, frame),
+        Ok(ApiKey::Metadata) => metadata::handle(&prefix, frame, cluster),
+        _ => Err(Rejection::UnsupportedApi { api_key: prefix.api_key, api_version: prefix.api_version }),
+    };
+    answer.map_err(|rejection| (prefix, rejection))
+}
+
+/// The versions this server answers `api` at, if it serves it at all.
+pub fn served_versions(api: ApiKey) -> Option<VersionRange> {
+    SERVED.iter().find(|(served, _)| *served == api).map(|(_, versions)| *versions)
+}
+
+/// Whether `version` is within `versions`.
+pub fn supports(versions: VersionRange, version: i16) -> bool {
+    (versions.min..=versions.max).contains(&version)
+}
+
+/// Decodes a served request's header and body at `version` (already checked to be served).
+pub fn decode_request<R: Decodable>(frame: Bytes, api: ApiKey, version: i16) -> Result<(RequestHeader, R), Rejection> {
+    let (header, body) = decode_header(frame, api, version)?;
+    Ok((header, decode_body(body, api, version)?))
+}
+
+/// Decodes a request header, returning it and the body that follows.
+pub fn decode_header(frame: Bytes, api: ApiKey, version: i16) -> Result<(RequestHeader, Bytes), Rejection> {
+    let mut buffer = frame;
+    let header = RequestHeader::decode(&mut buffer, api.request_header_version(version))
+        .map_err(|e| malformed(api, version, "header", &e))?;
+    Ok((header, buffer))
+}
+
+/// Decodes a request body at `version`.
+pub fn decode_body<R: Decodable>(body: Bytes, api: ApiKey, version: i16) -> Result<R, Rejection> {
+    let mut buffer = body;
+    R::decode(&mut buffer, version).map_err(|e| malformed(api, version, "body", &e))
+}
+
+/// A request that does not decode as what it claims to be.
+pub fn malformed(api: ApiKey, version: i16, what: &str, error: &dyn fmt::Display) -> Rejection {
+    Rejection::Malformed { reason: format!("{api:?} v{version} {what}: {error}") }
+}
+
+/// One response frame: the size, the response header at `header_version`, then the body.
+pub fn encode_response<R: Encodable>(
+    api: ApiKey,
+    correlation_id: i32,
+    header_version: i16,
+    body: &R,
+    version: i16,
+) -> Result<Bytes, Rejection> {
+    let unencodable = |error: &dyn fmt::Display| Rejection::Unencodable { api, reason: error.to_string() };
+    let mut payload = BytesMut::new();
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut payload, header_version)
+        .map_err(|e| unencodable(&e))?;
+    body.encode(&mut payload, version).map_err(|e| unencodable(&e))?;
+    Ok(encode_frame(&payload))
+}
+
+/// Reads the API key, API version and correlation id every header starts with, and the
+/// client id that follows them in every header version since 1.
+fn read_prefix(frame: &Bytes) -> Result<RequestPrefix, Rejection> {
+    let mut fixed = &frame[..];
+    if fixed.len() < 8 {
+        return Err(Rejection::Malformed {
+            reason: format!("a request header takes at least 8 bytes, the frame has {}", frame.len()),
+        });
+    }
+    let api_key = fixed.get_i16();
+    let api_version = fixed.get_i16();
+    let correlation_id = fixed.get_i32();
+    // Header v1 is a prefix of v2, so it reads the client id of either; best effort, as it is
+    // only for the log.
+    let client_id =
+        RequestHeader::decode(&mut frame.clone(), 1).ok().and_then(|header| header.client_id).map(|id| id.to_string());
+    Ok(RequestPrefix { api_key, api_version, correlation_id, client_id })
+}
+
+fn unknown_prefix() -> RequestPrefix {
+    RequestPrefix { api_key: -1, api_version: -1, correlation_id: -1, client_id: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::{ApiVersionsRequest, MetadataRequest};
+    use kafka_protocol::protocol::Message;
+
+    #[test]
+    fn served_versions_are_every_version_the_crate_can_read_and_write() {
+        use kafka_protocol::messages::{ApiVersionsResponse, MetadataResponse};
+        assert_eq!(api_versions::VERSIONS, ApiVersionsRequest::VERSIONS.intersect(&ApiVersionsResponse::VERSIONS));
+        assert_eq!(metadata::VERSIONS, MetadataRequest::VERSIONS.intersect(&MetadataResponse::VERSIONS));
+        assert_eq!(served_versions(ApiKey::Metadata).map(|v| v.min), Some(0));
+        assert_eq!(served_versions(ApiKey::Produce), None);
+    }
+
+    #[test]
+    fn a_frame_shorter_than_a_header_is_malformed() {
+        assert!(matches!(read_prefix(&Bytes::from_static(&[0, 18, 0, 3, 0])), Err(Rejection::Malformed { .. })));
+    }
+
+    #[test]
+    fn the_prefix_names_the_client() {
+        let mut frame = vec![0, 3, 0, 4, 0, 0, 0, 7, 0, 3];
+        frame.extend_from_slice(b"cli");
+        let prefix = read_prefix(&Bytes::from(frame)).expect("reads");
+        assert_eq!(
+            prefix,
+            RequestPrefix { api_key: 3, api_version: 4, correlation_id: 7, client_id: Some("cli".to_string()) }
+        );
+    }
+
+    #[test]
+    fn rejections_read_as_one_line() {
+        let line = Rejection::UnsupportedApi { api_key: 0, api_version: 9 }.to_string();
+        assert_eq!(line, "unsupported API key 0 (Produce) version 9");
+        let line = Rejection::UnsupportedVersion { api: ApiKey::Metadata, api_version: 99 }.to_string();
+        assert_eq!(line, "unsupported Metadata version 99 (serves 0..=13)");
+    }
+}

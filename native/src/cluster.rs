@@ -1,0 +1,116 @@
+//! The simulated cluster the brokers speak for: one [`Simulation`] behind a mutex, the
+//! address each broker is reached at, and the clock task that advances the simulation by
+//! wall-clock time.
+//!
+//! The core never reads a clock; here the wall clock is its input. Every tick advances the
+//! simulation to the milliseconds elapsed since the start, so it neither drifts nor races
+//! ahead when a tick comes late.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use kafkalab_core::config::ConfigError;
+use kafkalab_core::view::ClusterView;
+use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// How often the clock task advances the simulation.
+pub const TICK_MS: u64 = 10;
+
+/// Where clients reach one broker: what Metadata advertises for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub broker: BrokerId,
+    pub host: String,
+    pub port: u16,
+}
+
+/// The simulation and its brokers' addresses, shared by every connection.
+#[derive(Debug)]
+pub struct Cluster {
+    simulation: Mutex<Simulation>,
+    endpoints: Vec<Endpoint>,
+}
+
+/// The lab's cluster for `broker_count` brokers: the core's default topics, replicated to at
+/// most as many brokers as there are.
+pub fn config_for(broker_count: i32) -> ClusterConfig {
+    let mut config = ClusterConfig { broker_count, ..ClusterConfig::default() };
+    for topic in &mut config.topics {
+        topic.replication_factor = topic.replication_factor.min(broker_count);
+    }
+    config
+}
+
+impl Cluster {
+    /// A cluster of one broker per endpoint; endpoint `i` must be broker `i + 1`.
+    pub fn new(endpoints: Vec<Endpoint>) -> Result<Cluster, ConfigError> {
+        debug_assert!(endpoints.iter().enumerate().all(|(i, e)| usize::try_from(e.broker.0) == Ok(i + 1)));
+        let broker_count = i32::try_from(endpoints.len()).map_err(|_| ConfigError::NoBrokers)?;
+        let simulation = Simulation::new(config_for(broker_count))?;
+        Ok(Cluster { simulation: Mutex::new(simulation), endpoints })
+    }
+
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// The whole state as it stands now.
+    pub fn view(&self) -> ClusterView {
+        self.lock().view()
+    }
+
+    /// Runs the simulation up to `elapsed_ms` since it started (never backwards).
+    pub fn advance_to(&self, elapsed_ms: u64) {
+        let mut simulation = self.lock();
+        let behind_ms = elapsed_ms.saturating_sub(simulation.now_ms());
+        if behind_ms > 0 {
+            simulation.advance(behind_ms);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Simulation> {
+        // A poisoned lock means the clock task panicked on a violated invariant; `run` is
+        // already stopping, and answering from the last state is better than a second panic.
+        self.simulation.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Advances the simulation with the wall clock, forever (the server aborts it at shutdown).
+pub async fn drive_clock(cluster: Arc<Cluster>) {
+    let start = Instant::now();
+    let mut ticks = tokio::time::interval(Duration::from_millis(TICK_MS));
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        cluster.advance_to(elapsed_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoints(count: i32) -> Vec<Endpoint> {
+        (1..=count)
+            .map(|id| Endpoint { broker: BrokerId(id), host: "127.0.0.1".to_string(), port: 9091 + id as u16 })
+            .collect()
+    }
+
+    #[test]
+    fn fewer_brokers_than_replicas_shrink_the_replication_factor() {
+        assert_eq!(config_for(1).topics[0].replication_factor, 1);
+        assert_eq!(config_for(5).topics[0].replication_factor, 3);
+        assert!(Cluster::new(endpoints(1)).is_ok());
+    }
+
+    #[test]
+    fn advance_to_follows_elapsed_time_and_never_goes_back() {
+        let cluster = Cluster::new(endpoints(3)).expect("valid config");
+        cluster.advance_to(1_000);
+        assert_eq!(cluster.view().now_ms, 1_000);
+        cluster.advance_to(500);
+        assert_eq!(cluster.view().now_ms, 1_000);
+    }
+}
