@@ -440,9 +440,7 @@ impl Broker {
         last_fetched_epoch: Option<LeaderEpoch>,
     ) -> Option<(LeaderEpoch, Offset)> {
         let log = &self.replicas[partition].log;
-        let Some(last_epoch) = last_fetched_epoch else {
-            return None;
-        };
+        let last_epoch = last_fetched_epoch?;
         match log.end_offset_for_epoch(last_epoch) {
             Some((epoch, end)) if epoch == last_epoch && fetch_offset <= end => None,
             Some((epoch, end)) => Some((epoch, end)),

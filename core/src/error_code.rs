@@ -17,11 +17,12 @@ pub enum ErrorCode {
     FencedLeaderEpoch,
     UnknownLeaderEpoch,
     UnsupportedVersion,
+    UnknownTopicId,
 }
 
 impl ErrorCode {
     /// The value on the wire.
-    pub fn code(self) -> i16 {
+    pub const fn code(self) -> i16 {
         match self {
             ErrorCode::UnknownTopicOrPartition => 3,
             ErrorCode::LeaderNotAvailable => 5,
@@ -32,6 +33,7 @@ impl ErrorCode {
             ErrorCode::NotEnoughReplicasAfterAppend => 20,
             ErrorCode::FencedLeaderEpoch => 74,
             ErrorCode::UnknownLeaderEpoch => 75,
+            ErrorCode::UnknownTopicId => 100,
         }
     }
 
@@ -47,6 +49,7 @@ impl ErrorCode {
             ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
             ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            ErrorCode::UnknownTopicId => "UNKNOWN_TOPIC_ID",
         }
     }
 }

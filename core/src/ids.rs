@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct BrokerId(pub i32);
 
 /// A position in a partition's log. Offsets are never reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Offset(pub i64);
 
 /// The partition leader epoch: bumped by the controller each time the partition gets a leader.

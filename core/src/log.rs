@@ -65,12 +65,6 @@ pub struct PartitionLog {
     epochs: Vec<EpochStart>,
 }
 
-impl Default for Offset {
-    fn default() -> Self {
-        Offset(0)
-    }
-}
-
 impl PartitionLog {
     pub fn new() -> Self {
         PartitionLog::default()

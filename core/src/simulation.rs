@@ -249,12 +249,13 @@ impl Simulation {
             .iter()
             .map(|node| {
                 let id = node.broker.id();
-                let status = match (node.alive, self.controller.is_fenced(id)) {
+                let fenced = self.controller.is_fenced(id);
+                let status = match (node.alive, fenced) {
                     (false, _) => BrokerStatus::Dead,
                     (true, true) => BrokerStatus::Fenced,
                     (true, false) => BrokerStatus::Alive,
                 };
-                BrokerView { id, status }
+                BrokerView { id, status, fenced }
             })
             .collect();
         let partitions = self

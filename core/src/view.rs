@@ -26,6 +26,10 @@ pub enum BrokerStatus {
 pub struct BrokerView {
     pub id: BrokerId,
     pub status: BrokerStatus,
+    /// Whether the controller's metadata fences it. A broker that has just crashed is `Dead`
+    /// but not yet fenced: until its session times out, metadata still lists it and its
+    /// leaderships, as in a real cluster.
+    pub fenced: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use kafka_protocol::messages::BrokerId as NodeId;
 use kafka_protocol::messages::{ApiKey, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::{HeaderVersion, Message, StrBytes, VersionRange};
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::view::{BrokerStatus, ClusterView, PartitionView};
+use kafkalab_core::view::{ClusterView, PartitionView};
 use kafkalab_core::BrokerId;
 use uuid::Uuid;
 
@@ -29,9 +29,8 @@ pub const VERSIONS: VersionRange = MetadataRequest::VERSIONS;
 /// What `cluster.id` the brokers report (v2+).
 pub const CLUSTER_ID: &str = "kafkalab-cluster";
 
-/// UNKNOWN_TOPIC_ID: a topic asked for by an id no topic has (v10+). The core's
-/// [`ErrorCode`] does not list it, as the model never names topics by id.
-const UNKNOWN_TOPIC_ID: i16 = 100;
+/// A topic asked for by an id no topic has (v10+).
+const UNKNOWN_TOPIC_ID: i16 = ErrorCode::UnknownTopicId.code();
 
 /// Kafka's "not asked for" value of the authorized-operations bit fields.
 const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
@@ -56,14 +55,11 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, cluster: &Cluster) -> Result
 
 /// The answer to `request`, asked at `version`, as the cluster stands in `view`.
 pub fn answer(request: &MetadataRequest, version: i16, view: &ClusterView, endpoints: &[Endpoint]) -> MetadataResponse {
-    let live: Vec<&Endpoint> =
-        endpoints.iter().filter(|e| view.broker(e.broker).map(|b| b.status) == Some(BrokerStatus::Alive)).collect();
+    let live: Vec<&Endpoint> = endpoints.iter().filter(|e| view.broker(e.broker).is_some_and(|b| !b.fenced)).collect();
     let listed: Vec<BrokerId> = live.iter().map(|e| e.broker).collect();
     let topics = topics_of(view);
-    let topic_entries = requested(request, version, &topics)
-        .into_iter()
-        .map(|wanted| topic_entry(wanted, &topics, view, &listed))
-        .collect();
+    let topic_entries =
+        requested(request, version, &topics).into_iter().map(|wanted| topic_entry(wanted, &topics, &listed)).collect();
     MetadataResponse::default()
         .with_brokers(live.iter().map(|e| broker_entry(e)).collect())
         .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
@@ -138,7 +134,6 @@ fn broker_entry(endpoint: &Endpoint) -> MetadataResponseBroker {
 fn topic_entry(
     wanted: Wanted<'_>,
     topics: &BTreeMap<&str, Vec<&PartitionView>>,
-    view: &ClusterView,
     listed: &[BrokerId],
 ) -> MetadataResponseTopic {
     let found = match &wanted {
@@ -153,7 +148,7 @@ fn topic_entry(
         .with_name(Some(topic_name(name)))
         .with_topic_id(topic_id(name))
         .with_is_internal(false)
-        .with_partitions(partitions.iter().map(|p| partition_entry(p, view, listed)).collect())
+        .with_partitions(partitions.iter().map(|p| partition_entry(p, listed)).collect())
         .with_topic_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED)
 }
 
@@ -171,16 +166,17 @@ fn unknown_topic(wanted: Wanted<'_>) -> MetadataResponseTopic {
     }
 }
 
-/// One partition. The leader is reported only if it is among the listed brokers: a client
-/// must be able to reach it, so a leader the view shows down reads as LEADER_NOT_AVAILABLE
-/// (KRaft's metadata cache does the same for a leader without a live endpoint).
-fn partition_entry(partition: &PartitionView, view: &ClusterView, listed: &[BrokerId]) -> MetadataResponsePartition {
+/// One partition, as the controller's metadata has it. Like KRaft's metadata cache, a leader
+/// that is not among the listed (unfenced) brokers reads as LEADER_NOT_AVAILABLE, and replicas
+/// on fenced brokers are offline. A broker that has crashed but is not yet fenced is still
+/// listed, leaderships and all, exactly as a real cluster reports it until the session expires.
+fn partition_entry(partition: &PartitionView, listed: &[BrokerId]) -> MetadataResponsePartition {
     let leader = partition.leader.filter(|leader| listed.contains(leader));
     let error_code = match leader {
         Some(_) => 0,
         None => ErrorCode::LeaderNotAvailable.code(),
     };
-    let is_dead = |broker: BrokerId| view.broker(broker).is_none_or(|b| b.status == BrokerStatus::Dead);
+    let is_offline = |broker: BrokerId| !listed.contains(&broker);
     MetadataResponsePartition::default()
         .with_error_code(error_code)
         .with_partition_index(partition.partition.partition.0)
@@ -189,7 +185,7 @@ fn partition_entry(partition: &PartitionView, view: &ClusterView, listed: &[Brok
         .with_replica_nodes(partition.replicas.iter().map(|r| NodeId(r.broker.0)).collect())
         .with_isr_nodes(partition.isr.iter().map(|b| NodeId(b.0)).collect())
         .with_offline_replicas(
-            partition.replicas.iter().filter(|r| is_dead(r.broker)).map(|r| NodeId(r.broker.0)).collect(),
+            partition.replicas.iter().filter(|r| is_offline(r.broker)).map(|r| NodeId(r.broker.0)).collect(),
         )
 }
 
@@ -322,26 +318,41 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_broker_leaves_the_list_and_its_partitions_fail_over() {
+    fn a_crashed_broker_is_listed_until_fenced_then_its_partitions_fail_over() {
         let mut simulation = simulation();
+        simulation.advance(1_000);
         simulation.kill(BrokerId(1)).expect("broker 1 runs");
+        // Until broker.session.timeout.ms passes, the metadata still names broker 1, as a real
+        // cluster's does: clients find it unreachable and retry.
         let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
-        // Before the controller notices, broker 1 still leads partition 0 but cannot be reached.
+        let ids: Vec<i32> = response.brokers.iter().map(|b| b.node_id.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(response.topics[0].partitions[0].leader_id.0, 1);
+        // Then the controller fences it and elects broker 2; broker 1 leaves the list.
+        simulation.advance(15_000);
+        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
         let ids: Vec<i32> = response.brokers.iter().map(|b| b.node_id.0).collect();
         assert_eq!(ids, [2, 3]);
         assert_eq!(response.controller_id.0, 2);
-        let partition0 = &response.topics[0].partitions[0];
-        assert_eq!(partition0.leader_id.0, -1);
-        assert_eq!(partition0.error_code, ErrorCode::LeaderNotAvailable.code());
-        assert_eq!(nodes(&partition0.offline_replicas), [1]);
-        // After broker.session.timeout.ms the controller fences it and elects broker 2.
-        simulation.advance(15_000);
-        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
         let partition0 = &response.topics[0].partitions[0];
         assert_eq!(partition0.leader_id.0, 2);
         assert_eq!(partition0.error_code, 0);
         assert!(partition0.leader_epoch > 0);
         assert!(!nodes(&partition0.isr_nodes).contains(&1));
+        assert_eq!(nodes(&partition0.offline_replicas), [1]);
+    }
+
+    #[test]
+    fn a_partition_whose_every_in_sync_replica_is_fenced_has_no_leader() {
+        let mut simulation = Simulation::new(config_for(1)).expect("a one-broker lab is valid");
+        simulation.advance(1_000);
+        simulation.kill(BrokerId(1)).expect("broker 1 runs");
+        simulation.advance(15_000);
+        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(1));
+        assert!(response.brokers.is_empty());
+        let partition0 = &response.topics[0].partitions[0];
+        assert_eq!(partition0.leader_id.0, -1);
+        assert_eq!(partition0.error_code, ErrorCode::LeaderNotAvailable.code());
     }
 
     #[test]
