@@ -88,14 +88,20 @@ pub async fn drive_clock(cluster: Arc<Cluster>) {
     }
 }
 
+/// Brokers `1..=count` on 127.0.0.1 at the default ports, for unit tests that need no sockets.
+#[cfg(test)]
+pub fn test_endpoints(count: i32) -> Vec<Endpoint> {
+    (1..=count)
+        .map(|id| Endpoint { broker: BrokerId(id), host: "127.0.0.1".to_string(), port: 9091 + id as u16 })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn endpoints(count: i32) -> Vec<Endpoint> {
-        (1..=count)
-            .map(|id| Endpoint { broker: BrokerId(id), host: "127.0.0.1".to_string(), port: 9091 + id as u16 })
-            .collect()
+        test_endpoints(count)
     }
 
     #[test]

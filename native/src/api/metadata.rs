@@ -239,13 +239,7 @@ mod tests {
     use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
     use kafkalab_core::Simulation;
 
-    use crate::cluster::config_for;
-
-    fn endpoints(count: i32) -> Vec<Endpoint> {
-        (1..=count)
-            .map(|id| Endpoint { broker: BrokerId(id), host: "127.0.0.1".to_string(), port: 9091 + id as u16 })
-            .collect()
-    }
+    use crate::cluster::{config_for, test_endpoints as endpoints};
 
     fn simulation() -> Simulation {
         let mut simulation = Simulation::new(config_for(3)).expect("valid config");
