@@ -61,11 +61,20 @@ struct FollowerProgress {
     last_fetch_leader_log_end: Offset,
 }
 
+/// A follower's fetch as the leader handles it.
+#[derive(Clone, Debug)]
+struct FetchRequest {
+    follower: BrokerId,
+    /// The follower's number for this fetch, echoed in the answer.
+    fetch_id: u64,
+    fetch_offset: Offset,
+    last_fetched_epoch: Option<LeaderEpoch>,
+}
+
+/// A fetch waiting on the leader for new records or `replica.fetch.wait.max.ms`.
 #[derive(Clone, Debug)]
 struct ParkedFetch {
-    fetch_id: u64,
-    follower: BrokerId,
-    fetch_offset: Offset,
+    request: FetchRequest,
 }
 
 #[derive(Clone, Debug)]
@@ -80,7 +89,15 @@ struct PendingAck {
 pub struct Following {
     pub leader: Option<BrokerId>,
     pub leader_epoch: LeaderEpoch,
-    fetch_in_flight: bool,
+    /// The id of the fetch awaiting an answer, if one is.
+    fetch_in_flight: Option<u64>,
+}
+
+impl Following {
+    /// Following no one: after a start, until the metadata names a leader.
+    fn nobody() -> Self {
+        Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: None }
+    }
 }
 
 impl Replica {
@@ -104,6 +121,14 @@ pub struct Broker {
     replicas: BTreeMap<TopicPartition, Replica>,
     /// The partition metadata this broker has learned from the controller.
     metadata: BTreeMap<TopicPartition, PartitionState>,
+    /// The version of the controller's metadata it has applied.
+    metadata_version: u64,
+    /// Its current registration's epoch, once the controller has answered.
+    broker_epoch: Option<u64>,
+    /// How many times this broker has started: the controller tells a retried registration
+    /// from a restart by it.
+    incarnation: u64,
+    /// Numbers this broker's fetches, so an answer is matched to its request.
     next_fetch_id: u64,
     outputs: Vec<Output>,
 }
@@ -115,6 +140,9 @@ impl Broker {
             config,
             replicas: BTreeMap::new(),
             metadata: BTreeMap::new(),
+            metadata_version: 0,
+            broker_epoch: None,
+            incarnation: 0,
             next_fetch_id: 0,
             outputs: Vec::new(),
         }
@@ -141,27 +169,49 @@ impl Broker {
     /// from the controller's metadata after registering.
     pub fn start(&mut self) {
         self.metadata.clear();
+        self.metadata_version = 0;
+        self.broker_epoch = None;
+        self.incarnation += 1;
         for replica in self.replicas.values_mut() {
-            replica.role =
-                Role::Follower(Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: false });
+            replica.role = Role::Follower(Following::nobody());
         }
-        self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id });
+        self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation });
         self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
         self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
     }
 
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
         match message {
-            Message::MetadataUpdate { partitions } => {
+            Message::BrokerRegistrationResponse { incarnation, broker_epoch } => {
+                if incarnation == self.incarnation {
+                    self.broker_epoch = Some(broker_epoch);
+                }
+            }
+            Message::BrokerHeartbeatResponse { broker_epoch, result } => {
+                if result.is_err() && self.broker_epoch == Some(broker_epoch) {
+                    self.broker_epoch = None; // register again at the next heartbeat
+                }
+            }
+            Message::MetadataUpdate { version, partitions } => {
+                if version <= self.metadata_version {
+                    return; // an older snapshot that arrived late
+                }
+                self.metadata_version = version;
                 for state in partitions {
                     self.apply_partition_state(now_ms, state);
                 }
             }
-            Message::Fetch { follower, partition, leader_epoch, fetch_offset, last_fetched_epoch } => {
-                self.handle_fetch(now_ms, follower, partition, leader_epoch, fetch_offset, last_fetched_epoch)
+            Message::AlterPartitionResponse { partition, .. } => {
+                if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
+                    leadership.isr_change_in_flight = false;
+                }
             }
-            Message::FetchResponse { partition, leader_epoch, result } => {
-                self.handle_fetch_response(partition, leader_epoch, result)
+            Message::Fetch { follower, fetch_id, partition, leader_epoch, fetch_offset, last_fetched_epoch } => {
+                let request = FetchRequest { follower, fetch_id, fetch_offset, last_fetched_epoch };
+                self.handle_fetch(now_ms, partition, leader_epoch, request)
+            }
+            Message::FetchResponse { fetch_id, partition, leader_epoch, result } => {
+                self.handle_fetch_response(fetch_id, partition, leader_epoch, result)
             }
             Message::Produce { request_id, partition, key, value, acks } => {
                 self.handle_produce(now_ms, from, request_id, partition, key, value, acks)
@@ -178,7 +228,15 @@ impl Broker {
     pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
         match timer {
             Timer::Heartbeat => {
-                self.send(NodeId::Controller, Message::BrokerHeartbeat { broker: self.id });
+                let message = match self.broker_epoch {
+                    None => Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation },
+                    Some(broker_epoch) => Message::BrokerHeartbeat {
+                        broker: self.id,
+                        broker_epoch,
+                        metadata_version: self.metadata_version,
+                    },
+                };
+                self.send(NodeId::Controller, message);
                 self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
             }
             Timer::IsrExpiration => {
@@ -186,17 +244,37 @@ impl Broker {
                 self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
             }
             Timer::FetchWaitExpired { partition, follower, fetch_id } => self
-                .answer_parked_fetch(&partition, |parked| parked.fetch_id == fetch_id && parked.follower == follower),
+                .answer_parked_fetch(&partition, |parked| {
+                    parked.request.fetch_id == fetch_id && parked.request.follower == follower
+                }),
             Timer::FetchBackoffOver { partition, leader_epoch } => {
                 let retry = matches!(
                     self.replicas.get(&partition).map(|r| &r.role),
-                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && !f.fetch_in_flight
+                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && f.fetch_in_flight.is_none()
                 );
                 if retry {
                     self.send_fetch(&partition);
                 }
             }
-            Timer::SessionExpiration => debug_assert!(false, "controller timer sent to a broker"),
+            Timer::FetchTimeout { partition, leader_epoch, fetch_id } => {
+                let unanswered = matches!(
+                    self.replicas.get(&partition).map(|r| &r.role),
+                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && f.fetch_in_flight == Some(fetch_id)
+                );
+                if unanswered {
+                    self.send_fetch(&partition);
+                }
+            }
+            Timer::AlterPartitionTimeout { partition, partition_epoch } => {
+                if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
+                    if leadership.partition_epoch == partition_epoch {
+                        leadership.isr_change_in_flight = false;
+                    }
+                }
+            }
+            Timer::SessionExpiration | Timer::RequestTimeout { .. } => {
+                debug_assert!(false, "a timer of another node sent to a broker")
+            }
         }
     }
 
@@ -225,23 +303,13 @@ impl Broker {
         }
         let partition = state.partition.clone();
         let known_epoch = self.metadata.get(&partition).map(|s| s.partition_epoch);
-        if let Some(known) = known_epoch {
-            // Updates can arrive out of order; only newer partition epochs apply. An equal one
-            // is the controller's answer to a rejected AlterPartition: stop waiting for it.
-            if state.partition_epoch <= known {
-                if state.partition_epoch == known {
-                    if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
-                        leadership.isr_change_in_flight = false;
-                    }
-                }
-                return;
-            }
+        if known_epoch.is_some_and(|known| state.partition_epoch <= known) {
+            return; // nothing new for this partition
         }
         self.metadata.insert(partition.clone(), state.clone());
-        self.replicas.entry(partition.clone()).or_insert_with(|| Replica {
-            log: PartitionLog::new(),
-            role: Role::Follower(Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: false }),
-        });
+        self.replicas
+            .entry(partition.clone())
+            .or_insert_with(|| Replica { log: PartitionLog::new(), role: Role::Follower(Following::nobody()) });
 
         let current_epoch = self.replicas[&partition].leader_epoch();
         let was_leader = self.replicas[&partition].is_leader();
@@ -324,11 +392,8 @@ impl Broker {
     fn become_follower(&mut self, state: PartitionState) {
         let replica = self.replicas.get_mut(&state.partition).expect("replica created before role change");
         let abandoned = Self::abandon_leadership(replica);
-        replica.role = Role::Follower(Following {
-            leader: state.leader,
-            leader_epoch: state.leader_epoch,
-            fetch_in_flight: false,
-        });
+        replica.role =
+            Role::Follower(Following { leader: state.leader, leader_epoch: state.leader_epoch, fetch_in_flight: None });
         self.fail_abandoned(&state.partition, abandoned);
         self.trace(TraceEvent::BecameFollower {
             broker: self.id,
@@ -365,8 +430,9 @@ impl Broker {
         }
         for parked in leadership.parked_fetches {
             self.send(
-                NodeId::Broker(parked.follower),
+                NodeId::Broker(parked.request.follower),
                 Message::FetchResponse {
+                    fetch_id: parked.request.fetch_id,
                     partition: partition.clone(),
                     leader_epoch,
                     result: Err(ErrorCode::NotLeaderOrFollower),
@@ -380,11 +446,9 @@ impl Broker {
     fn handle_fetch(
         &mut self,
         now_ms: u64,
-        follower: BrokerId,
         partition: TopicPartition,
         leader_epoch: LeaderEpoch,
-        fetch_offset: Offset,
-        last_fetched_epoch: Option<LeaderEpoch>,
+        request: FetchRequest,
     ) {
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
@@ -397,36 +461,37 @@ impl Broker {
             }
             Some(_) => Ok(()),
         };
+        let (follower, fetch_id) = (request.follower, request.fetch_id);
         if let Err(error) = check {
-            self.send(NodeId::Broker(follower), Message::FetchResponse { partition, leader_epoch, result: Err(error) });
+            let message = Message::FetchResponse { fetch_id, partition, leader_epoch, result: Err(error) };
+            self.send(NodeId::Broker(follower), message);
             return;
         }
 
-        if let Some(diverging) = self.find_divergence(&partition, fetch_offset, last_fetched_epoch) {
+        if let Some(diverging) = self.find_divergence(&partition, request.fetch_offset, request.last_fetched_epoch) {
             let log = &self.replicas[&partition].log;
             let data = FetchData {
                 records: Vec::new(),
                 high_watermark: log.high_watermark(),
                 diverging_epoch: Some(diverging),
             };
-            self.send(NodeId::Broker(follower), Message::FetchResponse { partition, leader_epoch, result: Ok(data) });
+            let message = Message::FetchResponse { fetch_id, partition, leader_epoch, result: Ok(data) };
+            self.send(NodeId::Broker(follower), message);
             return;
         }
 
-        self.record_follower_fetch(now_ms, &partition, follower, fetch_offset);
-        self.maybe_expand_isr(&partition, follower, fetch_offset);
+        self.record_follower_fetch(now_ms, &partition, follower, request.fetch_offset);
+        self.maybe_expand_isr(&partition, follower, request.fetch_offset);
         self.advance_high_watermark(&partition);
 
-        if fetch_offset < self.replicas[&partition].log.log_end_offset() {
-            self.respond_fetch(&partition, follower, fetch_offset);
+        if request.fetch_offset < self.replicas[&partition].log.log_end_offset() {
+            self.respond_fetch(&partition, &request);
             return;
         }
-        let fetch_id = self.next_fetch_id;
-        self.next_fetch_id += 1;
         let replica = self.replicas.get_mut(&partition).expect("checked above");
         let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
-        leadership.parked_fetches.retain(|p| p.follower != follower);
-        leadership.parked_fetches.push(ParkedFetch { fetch_id, follower, fetch_offset });
+        leadership.parked_fetches.retain(|p| p.request.follower != follower);
+        leadership.parked_fetches.push(ParkedFetch { request });
         let wait = self.config.replica_fetch_wait_max_ms;
         self.set_timer(wait, Timer::FetchWaitExpired { partition, follower, fetch_id });
     }
@@ -534,7 +599,10 @@ impl Broker {
             partition_epoch: leadership.partition_epoch,
             isr,
         };
+        let partition_epoch = leadership.partition_epoch;
         self.send(NodeId::Controller, message);
+        let timeout = self.config.request_timeout_ms;
+        self.set_timer(timeout, Timer::AlterPartitionTimeout { partition: partition.clone(), partition_epoch });
     }
 
     /// HW = the smallest log end offset among the in-sync replicas; it never moves back on a
@@ -572,18 +640,17 @@ impl Broker {
         }
     }
 
-    fn respond_fetch(&mut self, partition: &TopicPartition, follower: BrokerId, fetch_offset: Offset) {
+    fn respond_fetch(&mut self, partition: &TopicPartition, request: &FetchRequest) {
         let replica = &self.replicas[partition];
         let data = FetchData {
-            records: replica.log.read_from(fetch_offset, MAX_FETCH_RECORDS),
+            records: replica.log.read_from(request.fetch_offset, MAX_FETCH_RECORDS),
             high_watermark: replica.log.high_watermark(),
             diverging_epoch: None,
         };
         let leader_epoch = replica.leader_epoch();
-        self.send(
-            NodeId::Broker(follower),
-            Message::FetchResponse { partition: partition.clone(), leader_epoch, result: Ok(data) },
-        );
+        let fetch_id = request.fetch_id;
+        let message = Message::FetchResponse { fetch_id, partition: partition.clone(), leader_epoch, result: Ok(data) };
+        self.send(NodeId::Broker(request.follower), message);
     }
 
     fn answer_parked_fetch(&mut self, partition: &TopicPartition, which: impl Fn(&ParkedFetch) -> bool) {
@@ -593,7 +660,7 @@ impl Broker {
         let (answer, keep): (Vec<_>, Vec<_>) = leadership.parked_fetches.drain(..).partition(|p| which(p));
         leadership.parked_fetches = keep;
         for parked in answer {
-            self.respond_fetch(partition, parked.follower, parked.fetch_offset);
+            self.respond_fetch(partition, &parked.request);
         }
     }
 
@@ -648,19 +715,26 @@ impl Broker {
         let Some(leader) = following.leader else {
             return;
         };
-        following.fetch_in_flight = true;
+        let fetch_id = self.next_fetch_id;
+        self.next_fetch_id += 1;
+        following.fetch_in_flight = Some(fetch_id);
+        let leader_epoch = following.leader_epoch;
         let message = Message::Fetch {
             follower: id,
+            fetch_id,
             partition: partition.clone(),
             leader_epoch: following.leader_epoch,
             fetch_offset: replica.log.log_end_offset(),
             last_fetched_epoch: replica.log.last_epoch(),
         };
         self.send(NodeId::Broker(leader), message);
+        let timeout = self.config.replica_socket_timeout_ms;
+        self.set_timer(timeout, Timer::FetchTimeout { partition: partition.clone(), leader_epoch, fetch_id });
     }
 
     fn handle_fetch_response(
         &mut self,
+        fetch_id: u64,
         partition: TopicPartition,
         leader_epoch: LeaderEpoch,
         result: Result<FetchData, ErrorCode>,
@@ -672,10 +746,10 @@ impl Broker {
         let Role::Follower(following) = &mut replica.role else {
             return;
         };
-        if following.leader_epoch != leader_epoch || !following.fetch_in_flight {
-            return; // an answer to a fetch from an earlier leader
+        if following.leader_epoch != leader_epoch || following.fetch_in_flight != Some(fetch_id) {
+            return; // an answer to an earlier fetch, or to a fetch from an earlier leader
         }
-        following.fetch_in_flight = false;
+        following.fetch_in_flight = None;
         let data = match result {
             Ok(data) => data,
             Err(_) => {

@@ -6,7 +6,13 @@
 //! produce orders key=alice value=10 acks=all  send one record (acks 0, 1 or all; default all)
 //! produce orders partition=1 value="a b"      choose the partition; quote values with spaces
 //! advance 500ms                               let simulated time pass (ms or s)
+//! split 1 | 2 3                               cut every link between the groups
+//! split 1 controller | 2 3                    ... naming the controller puts it in a group
+//! heal                                        join the network again
+//! loss 10%                                    lose this share of all messages (0% to stop)
 //! ```
+//!
+//! In a split, a node that no group names keeps all its links.
 //!
 //! Lines are parsed into [`Command`]s and printed back in the same form, so a run's actions can
 //! be stored (in a URL, a lesson) and replayed exactly.
@@ -17,7 +23,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::BrokerId;
-use crate::message::Acks;
+use crate::message::{Acks, NodeId};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
@@ -25,6 +31,9 @@ pub enum Command {
     Restart { broker: BrokerId },
     Produce { topic: String, partition: Option<i32>, key: Option<String>, value: Option<String>, acks: Acks },
     Advance { ms: u64 },
+    Split { groups: Vec<Vec<NodeId>> },
+    Heal,
+    Loss { percent: u8 },
 }
 
 /// Why a line is not a command, and where in the line (1-based column).
@@ -61,8 +70,13 @@ fn tokenize(line: &str) -> Result<Vec<Token<'_>>, ParseError> {
             continue;
         }
         let start = i;
+        if bytes[i] == b'|' {
+            tokens.push(Token { column: start + 1, text: String::from("|"), raw: &line[start..start + 1] });
+            i += 1;
+            continue;
+        }
         let mut text = String::new();
-        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' && bytes[i] != b'|' {
             if bytes[i] == b'"' {
                 let quote = i;
                 i += 1;
@@ -87,6 +101,14 @@ fn parse_broker(token: Option<&Token<'_>>, end: usize) -> Result<BrokerId, Parse
         .parse::<i32>()
         .map(BrokerId)
         .map_err(|_| error(token.column, alloc::format!("{:?} is not a broker id", token.raw)))
+}
+
+fn parse_percent(token: &Token<'_>) -> Result<u8, ParseError> {
+    let text = token.text.as_str();
+    text.strip_suffix('%')
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| *n <= 100)
+        .ok_or_else(|| error(token.column, alloc::format!("{text:?} is not a share from 0% to 100%")))
 }
 
 fn parse_duration(token: &Token<'_>) -> Result<u64, ParseError> {
@@ -120,18 +142,56 @@ impl Command {
                 Command::Advance { ms: parse_duration(token)? }
             }
             "produce" => return Self::parse_produce(&tokens, end),
+            "split" => return Self::parse_split(&tokens, end),
+            "heal" => Command::Heal,
+            "loss" => {
+                let token = tokens.get(1).ok_or_else(|| error(end, "expected a share, such as 10%"))?;
+                Command::Loss { percent: parse_percent(token)? }
+            }
             other => {
                 return Err(error(
                     verb.column,
-                    alloc::format!("unknown command {other:?}; expected kill, restart, produce or advance"),
+                    alloc::format!(
+                        "unknown command {other:?}; expected kill, restart, produce, advance, split, heal or loss"
+                    ),
                 ))
             }
         };
-        let expected = if matches!(command, Command::Produce { .. }) { usize::MAX } else { 2 };
+        let expected = if matches!(command, Command::Heal) { 1 } else { 2 };
         if let Some(extra) = tokens.get(expected) {
             return Err(error(extra.column, alloc::format!("unexpected {:?}", extra.raw)));
         }
         Ok(command)
+    }
+
+    fn parse_split(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
+        let mut groups: Vec<Vec<NodeId>> = alloc::vec![Vec::new()];
+        for token in &tokens[1..] {
+            if token.text == "|" {
+                if groups.last().is_some_and(|g| g.is_empty()) {
+                    return Err(error(token.column, "empty group before \"|\""));
+                }
+                groups.push(Vec::new());
+                continue;
+            }
+            let node = match token.text.as_str() {
+                "controller" | "c" => NodeId::Controller,
+                text => NodeId::Broker(BrokerId(text.parse().map_err(|_| {
+                    error(token.column, alloc::format!("{:?} is not a broker id or \"controller\"", token.raw))
+                })?)),
+            };
+            if groups.iter().flatten().any(|n| *n == node) {
+                return Err(error(token.column, alloc::format!("{} is in two groups", token.raw)));
+            }
+            groups.last_mut().expect("never empty").push(node);
+        }
+        if groups.last().is_some_and(|g| g.is_empty()) {
+            return Err(error(end, "expected a node after \"|\", or a group to split from"));
+        }
+        if groups.len() < 2 {
+            return Err(error(end, "a split needs two groups or more, as in: split 1 | 2 3"));
+        }
+        Ok(Command::Split { groups })
     }
 
     fn parse_produce(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
@@ -183,7 +243,7 @@ struct Word<'a>(&'a str);
 
 impl fmt::Display for Word<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() || self.0.contains([' ', '\t', '"']) {
+        if self.0.is_empty() || self.0.contains([' ', '\t', '"', '|']) {
             // Quotes inside a value cannot be written; the parser has no escapes yet.
             write!(f, "\"{}\"", self.0.replace('"', "'"))
         } else {
@@ -201,6 +261,24 @@ impl fmt::Display for Command {
                 write!(f, "advance {}s", ms / 1000)
             }
             Command::Advance { ms } => write!(f, "advance {ms}ms"),
+            Command::Heal => write!(f, "heal"),
+            Command::Loss { percent } => write!(f, "loss {percent}%"),
+            Command::Split { groups } => {
+                write!(f, "split")?;
+                for (index, group) in groups.iter().enumerate() {
+                    if index > 0 {
+                        write!(f, " |")?;
+                    }
+                    for node in group {
+                        match node {
+                            NodeId::Broker(id) => write!(f, " {id}")?,
+                            NodeId::Controller => write!(f, " controller")?,
+                            NodeId::Client => write!(f, " client")?,
+                        }
+                    }
+                }
+                Ok(())
+            }
             Command::Produce { topic, partition, key, value, acks } => {
                 write!(f, "produce {topic}")?;
                 if let Some(partition) = partition {
@@ -227,6 +305,7 @@ impl fmt::Display for Command {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+    use alloc::vec;
 
     #[test]
     fn parses_each_command() {
@@ -259,6 +338,27 @@ mod tests {
             assert_eq!(command.to_string(), line);
             assert_eq!(Command::parse(&command.to_string()), Ok(command));
         }
+    }
+
+    #[test]
+    fn splits_heal_and_loss() {
+        let b = |id| NodeId::Broker(BrokerId(id));
+        assert_eq!(Command::parse("split 1 | 2 3"), Ok(Command::Split { groups: vec![vec![b(1)], vec![b(2), b(3)]] }));
+        assert_eq!(
+            Command::parse("split 1|2 controller"),
+            Ok(Command::Split { groups: vec![vec![b(1)], vec![b(2), NodeId::Controller]] })
+        );
+        assert_eq!(Command::parse("heal"), Ok(Command::Heal));
+        assert_eq!(Command::parse("loss 15%"), Ok(Command::Loss { percent: 15 }));
+        for line in ["split 1 | 2 3", "split 1 controller | 2 | 3", "heal", "loss 0%"] {
+            assert_eq!(Command::parse(line).unwrap().to_string(), line);
+        }
+        assert!(Command::parse("split 1 2").unwrap_err().message.contains("two groups"));
+        assert_eq!(Command::parse("split 1 | 1").unwrap_err().column, 11);
+        assert!(Command::parse("split | 1").unwrap_err().message.contains("empty group"));
+        assert!(Command::parse("loss 101%").unwrap_err().message.contains("0% to 100%"));
+        assert!(Command::parse("loss 5").is_err());
+        assert_eq!(Command::parse("heal now").unwrap_err().column, 6);
     }
 
     #[test]

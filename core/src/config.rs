@@ -31,6 +31,10 @@ pub struct ClusterConfig {
     pub replica_fetch_wait_max_ms: u64,
     /// `replica.fetch.backoff.ms` (Kafka: 1000): a follower's pause after a failed fetch.
     pub replica_fetch_backoff_ms: u64,
+    /// `replica.socket.timeout.ms` (Kafka: 30000): how long a follower waits for a fetch answer.
+    pub replica_socket_timeout_ms: u64,
+    /// `request.timeout.ms` (Kafka: 30000): how long the producer waits for a produce answer.
+    pub request_timeout_ms: u64,
     /// `min.insync.replicas` (Kafka: 1): the fewest in-sync replicas an `acks=all` write needs.
     pub min_insync_replicas: i32,
     /// One-way network latency between two nodes, drawn uniformly from this range.
@@ -49,6 +53,8 @@ impl Default for ClusterConfig {
             replica_lag_time_max_ms: 30_000,
             replica_fetch_wait_max_ms: 500,
             replica_fetch_backoff_ms: 1_000,
+            replica_socket_timeout_ms: 30_000,
+            request_timeout_ms: 30_000,
             min_insync_replicas: 1,
             network_latency_min_ms: 1,
             network_latency_max_ms: 5,
@@ -65,6 +71,7 @@ pub enum ConfigError {
     DuplicateTopic { topic: String },
     InvalidTopicName { topic: String },
     HeartbeatNotShorterThanSession,
+    SocketTimeoutBelowFetchWait,
     LatencyRangeEmpty,
 }
 
@@ -83,6 +90,9 @@ impl fmt::Display for ConfigError {
             ConfigError::DuplicateTopic { topic } => write!(f, "topic {topic} is listed twice"),
             ConfigError::InvalidTopicName { topic } => {
                 write!(f, "topic name {topic:?} is not legal: use 1 to 249 characters from [a-zA-Z0-9._-]")
+            }
+            ConfigError::SocketTimeoutBelowFetchWait => {
+                write!(f, "replica.socket.timeout.ms must be at least replica.fetch.wait.max.ms")
             }
             ConfigError::HeartbeatNotShorterThanSession => {
                 write!(f, "broker.heartbeat.interval.ms must be shorter than broker.session.timeout.ms")
@@ -129,6 +139,9 @@ impl ClusterConfig {
         }
         if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms {
             return Err(ConfigError::HeartbeatNotShorterThanSession);
+        }
+        if self.replica_socket_timeout_ms < self.replica_fetch_wait_max_ms {
+            return Err(ConfigError::SocketTimeoutBelowFetchWait);
         }
         if self.network_latency_min_ms > self.network_latency_max_ms {
             return Err(ConfigError::LatencyRangeEmpty);

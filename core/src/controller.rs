@@ -6,7 +6,8 @@
 //! leader from the remaining in-sync replicas, at a new leader epoch; with none left the
 //! partition has no leader until an in-sync replica comes back. Leaders change ISRs through
 //! `AlterPartition`, accepted only at the current leader and partition epochs. Every change
-//! goes to the brokers as a `MetadataUpdate`. A broker that registers while its previous
+//! goes to every broker as a versioned `MetadataUpdate` of the whole partition metadata, and
+//! a broker whose heartbeat reports an older version gets it again (messages can be lost). A broker that registers while its previous
 //! registration is still live restarted uncleanly: it is fenced first, as if its session had
 //! expired, and then admitted again.
 //!
@@ -17,6 +18,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::config::ClusterConfig;
+use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, TopicPartition};
 use crate::message::{Message, NodeId, Output, Timer};
 use crate::topology::{assign_replicas, PartitionState};
@@ -27,8 +29,11 @@ const SESSION_CHECK_INTERVAL_MS: u64 = 250;
 
 #[derive(Clone, Debug)]
 struct BrokerSession {
-    /// It has registered at least once (at start the cluster is taken as already running).
-    registered: bool,
+    /// The epoch of its current registration; none before it first registers (at start the
+    /// cluster is taken as already running, its brokers unfenced).
+    broker_epoch: Option<u64>,
+    /// The incarnation that registration came from.
+    incarnation: u64,
     fenced: bool,
     last_heartbeat_ms: u64,
 }
@@ -38,6 +43,10 @@ pub struct Controller {
     config: ClusterConfig,
     sessions: BTreeMap<BrokerId, BrokerSession>,
     partitions: BTreeMap<TopicPartition, PartitionState>,
+    /// Bumped on every metadata change; brokers report the version they have.
+    metadata_version: u64,
+    /// The last broker epoch handed out; each registration gets the next.
+    last_broker_epoch: u64,
     outputs: Vec<Output>,
 }
 
@@ -46,7 +55,12 @@ impl Controller {
     /// preferred replica at leader epoch 0, with all replicas in sync.
     pub fn new(config: ClusterConfig) -> Self {
         let sessions = (1..=config.broker_count)
-            .map(|id| (BrokerId(id), BrokerSession { registered: false, fenced: false, last_heartbeat_ms: 0 }))
+            .map(|id| {
+                (
+                    BrokerId(id),
+                    BrokerSession { broker_epoch: None, incarnation: 0, fenced: false, last_heartbeat_ms: 0 },
+                )
+            })
             .collect();
         let mut partitions = BTreeMap::new();
         for topic in &config.topics {
@@ -66,7 +80,7 @@ impl Controller {
                 );
             }
         }
-        Controller { config, sessions, partitions, outputs: Vec::new() }
+        Controller { config, sessions, partitions, metadata_version: 1, last_broker_epoch: 0, outputs: Vec::new() }
     }
 
     pub fn start(&mut self) {
@@ -91,28 +105,56 @@ impl Controller {
 
     pub fn handle_message(&mut self, now_ms: u64, message: Message) {
         match message {
-            Message::BrokerRegistration { broker } => {
-                self.trace(TraceEvent::Registered { broker });
-                let session = self.sessions.get_mut(&broker);
-                let reregistered = session.is_some_and(|s| {
-                    let was_registered = core::mem::replace(&mut s.registered, true);
-                    was_registered && !s.fenced
-                });
-                if reregistered {
-                    // Its old session never ended: it crashed and came back before the session
-                    // timeout. KRaft fences the old incarnation first, moving its leaderships.
-                    self.fence(broker, FenceReason::Reregistered);
+            Message::BrokerRegistration { broker, incarnation } => {
+                self.handle_registration(now_ms, broker, incarnation)
+            }
+            Message::BrokerHeartbeat { broker, broker_epoch, metadata_version } => {
+                let current = self.sessions.get(&broker).and_then(|s| s.broker_epoch);
+                if current != Some(broker_epoch) {
+                    let result = Err(ErrorCode::StaleBrokerEpoch);
+                    self.send(NodeId::Broker(broker), Message::BrokerHeartbeatResponse { broker_epoch, result });
+                    return;
                 }
                 self.heard_from(now_ms, broker);
-                let snapshot = self.partitions.values().cloned().collect();
-                self.send(NodeId::Broker(broker), Message::MetadataUpdate { partitions: snapshot });
+                if metadata_version < self.metadata_version {
+                    self.send_snapshot(broker);
+                }
             }
-            Message::BrokerHeartbeat { broker } => self.heard_from(now_ms, broker),
             Message::AlterPartition { leader, partition, leader_epoch, partition_epoch, isr } => {
                 self.handle_alter_partition(leader, partition, leader_epoch, partition_epoch, isr)
             }
             _ => debug_assert!(false, "controller got a message meant for a broker or client"),
         }
+    }
+
+    fn handle_registration(&mut self, now_ms: u64, broker: BrokerId, incarnation: u64) {
+        let Some(session) = self.sessions.get_mut(&broker) else {
+            return;
+        };
+        if incarnation < session.incarnation {
+            return; // sent before the broker's last restart, and overtaken on the way
+        }
+        if let (Some(broker_epoch), true) = (session.broker_epoch, session.incarnation == incarnation) {
+            // A retry whose answer was lost: the same registration, answered again.
+            self.heard_from(now_ms, broker);
+            self.send(NodeId::Broker(broker), Message::BrokerRegistrationResponse { incarnation, broker_epoch });
+            self.send_snapshot(broker);
+            return;
+        }
+        session.incarnation = incarnation;
+        let reregistered = session.broker_epoch.is_some() && !session.fenced;
+        self.last_broker_epoch += 1;
+        let broker_epoch = self.last_broker_epoch;
+        self.trace(TraceEvent::Registered { broker });
+        if reregistered {
+            // Its old session never ended: it crashed and came back before the session
+            // timeout. KRaft fences the old incarnation first, moving its leaderships.
+            self.fence(broker, FenceReason::Reregistered);
+        }
+        self.sessions.get_mut(&broker).expect("checked above").broker_epoch = Some(broker_epoch);
+        self.heard_from(now_ms, broker);
+        self.send(NodeId::Broker(broker), Message::BrokerRegistrationResponse { incarnation, broker_epoch });
+        self.send_snapshot(broker);
     }
 
     pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
@@ -203,16 +245,15 @@ impl Controller {
             && isr.iter().all(|b| state.replicas.contains(b))
             && isr.iter().all(|b| state.isr.contains(b) || sessions.get(b).is_some_and(|s| !s.fenced));
         if !(current && admissible) {
-            // Tell the leader what the metadata really says, so it stops waiting.
-            let state = state.clone();
-            self.send(NodeId::Broker(leader), Message::MetadataUpdate { partitions: alloc::vec![state] });
+            let error = if current { ErrorCode::InvalidRequest } else { ErrorCode::FencedLeaderEpoch };
+            self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { partition, result: Err(error) });
             return;
         }
         state.isr = isr.clone();
         state.partition_epoch += 1;
-        let state = state.clone();
-        self.trace(TraceEvent::IsrChanged { partition, isr });
-        self.broadcast(alloc::vec![state]);
+        self.trace(TraceEvent::IsrChanged { partition: partition.clone(), isr });
+        self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { partition, result: Ok(()) });
+        self.broadcast();
     }
 
     /// Traces and broadcasts changed partitions; the flag says whether the leader changed.
@@ -228,13 +269,20 @@ impl Controller {
                 TraceEvent::IsrChanged { partition, isr }
             });
         }
-        self.broadcast(changed.into_iter().map(|(state, _)| state).collect());
+        self.broadcast();
     }
 
-    fn broadcast(&mut self, partitions: Vec<PartitionState>) {
+    /// A metadata change: a new version, sent to every broker.
+    fn broadcast(&mut self) {
+        self.metadata_version += 1;
         for broker in 1..=self.config.broker_count {
-            self.send(NodeId::Broker(BrokerId(broker)), Message::MetadataUpdate { partitions: partitions.clone() });
+            self.send_snapshot(BrokerId(broker));
         }
+    }
+
+    fn send_snapshot(&mut self, broker: BrokerId) {
+        let partitions = self.partitions.values().cloned().collect();
+        self.send(NodeId::Broker(broker), Message::MetadataUpdate { version: self.metadata_version, partitions });
     }
 
     fn send(&mut self, to: NodeId, message: Message) {

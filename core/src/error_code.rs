@@ -18,6 +18,8 @@ pub enum ErrorCode {
     UnknownLeaderEpoch,
     UnsupportedVersion,
     UnknownTopicId,
+    InvalidRequest,
+    StaleBrokerEpoch,
 }
 
 impl ErrorCode {
@@ -34,6 +36,8 @@ impl ErrorCode {
             ErrorCode::FencedLeaderEpoch => 74,
             ErrorCode::UnknownLeaderEpoch => 75,
             ErrorCode::UnknownTopicId => 100,
+            ErrorCode::InvalidRequest => 42,
+            ErrorCode::StaleBrokerEpoch => 77,
         }
     }
 
@@ -50,6 +54,8 @@ impl ErrorCode {
             ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             ErrorCode::UnknownTopicId => "UNKNOWN_TOPIC_ID",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
         }
     }
 }

@@ -36,17 +36,43 @@ pub enum Acks {
 /// A request or response between two nodes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// A (re)started broker announces itself to the controller.
+    /// A (re)started broker announces itself to the controller; it repeats this every
+    /// heartbeat interval until it is answered.
     BrokerRegistration {
         broker: BrokerId,
+        /// Counts the broker's starts: a repeat with the same number is a retry, not a restart.
+        incarnation: u64,
     },
-    /// A live broker tells the controller it is still there.
+    /// The controller admits the broker under a new broker epoch (KRaft's `BrokerRegistration`).
+    BrokerRegistrationResponse {
+        /// The registration's incarnation, so a restarted broker ignores answers meant for its
+        /// previous life.
+        incarnation: u64,
+        broker_epoch: u64,
+    },
+    /// A live broker tells the controller it is still there, and how much metadata it has.
     BrokerHeartbeat {
         broker: BrokerId,
+        broker_epoch: u64,
+        metadata_version: u64,
     },
-    /// The controller's metadata for the partitions that changed (all of them after registration).
+    /// The controller refuses a heartbeat (STALE_BROKER_EPOCH: it names an earlier
+    /// registration); the broker registers again.
+    BrokerHeartbeatResponse {
+        broker_epoch: u64,
+        result: Result<(), ErrorCode>,
+    },
+    /// The controller's whole partition metadata at `version` (versions only grow). Sent to
+    /// every broker on each change, and again to a broker whose heartbeat shows it behind.
     MetadataUpdate {
+        version: u64,
         partitions: Vec<PartitionState>,
+    },
+    /// The controller's answer to `AlterPartition`; on success the new state follows as a
+    /// `MetadataUpdate`.
+    AlterPartitionResponse {
+        partition: TopicPartition,
+        result: Result<(), ErrorCode>,
     },
     /// A leader asks the controller to change a partition's ISR (KIP-497).
     AlterPartition {
@@ -59,6 +85,8 @@ pub enum Message {
     /// A follower asks its leader for records from `fetch_offset` on.
     Fetch {
         follower: BrokerId,
+        /// The follower's number for this fetch; the answer carries it back.
+        fetch_id: u64,
         partition: TopicPartition,
         leader_epoch: LeaderEpoch,
         fetch_offset: Offset,
@@ -66,6 +94,7 @@ pub enum Message {
         last_fetched_epoch: Option<LeaderEpoch>,
     },
     FetchResponse {
+        fetch_id: u64,
         partition: TopicPartition,
         leader_epoch: LeaderEpoch,
         result: Result<FetchData, ErrorCode>,
@@ -107,6 +136,12 @@ pub enum Timer {
     FetchBackoffOver { partition: TopicPartition, leader_epoch: LeaderEpoch },
     /// Time for the controller to fence brokers whose session expired.
     SessionExpiration,
+    /// A follower's fetch had no answer within `replica.socket.timeout.ms`: send it again.
+    FetchTimeout { partition: TopicPartition, leader_epoch: LeaderEpoch, fetch_id: u64 },
+    /// An `AlterPartition` had no answer in time: stop waiting so the change can be asked again.
+    AlterPartitionTimeout { partition: TopicPartition, partition_epoch: i32 },
+    /// The producer gave up waiting for an answer (`request.timeout.ms`).
+    RequestTimeout { request_id: u64 },
 }
 
 /// One thing a node wants done.

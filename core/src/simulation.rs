@@ -23,9 +23,10 @@ use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::invariants;
 use crate::message::{Message, NodeId, Output, Timer};
+use crate::network::{Fate, FaultModel};
 use crate::partitioner::partition_for_key;
 use crate::rng::Rng;
-use crate::trace::{TraceEvent, TraceLine};
+use crate::trace::{DropReason, TraceEvent, TraceLine};
 use crate::view::{BrokerStatus, BrokerView, ClusterView, PartitionView, ReplicaView};
 
 /// A command that cannot be carried out in the run's current state.
@@ -99,6 +100,7 @@ pub struct Simulation {
     config: ClusterConfig,
     now_ms: u64,
     rng: Rng,
+    faults: FaultModel,
     queue: BinaryHeap<Reverse<Scheduled>>,
     next_sequence: u64,
     brokers: Vec<BrokerNode>,
@@ -119,6 +121,7 @@ impl Simulation {
             .collect();
         let mut simulation = Simulation {
             rng: Rng::new(config.seed),
+            faults: FaultModel::new(config.network_latency_min_ms, config.network_latency_max_ms),
             controller: Controller::new(config.clone()),
             config,
             now_ms: 0,
@@ -170,6 +173,18 @@ impl Simulation {
             Command::Restart { broker } => self.restart(*broker),
             Command::Advance { ms } => {
                 self.advance(*ms);
+                Ok(())
+            }
+            Command::Split { groups } => {
+                self.faults.split = groups.iter().map(|group| group.iter().copied().collect()).collect();
+                Ok(())
+            }
+            Command::Heal => {
+                self.faults.split.clear();
+                Ok(())
+            }
+            Command::Loss { percent } => {
+                self.faults.loss_percent = *percent;
                 Ok(())
             }
             Command::Produce { topic, partition, key, value, acks } => {
@@ -335,11 +350,26 @@ impl Simulation {
         self.record(TraceEvent::ProduceSent { request_id, partition: partition.clone(), leader });
         if acks {
             self.in_flight.insert(request_id, InFlight { partition });
+            let timer = Timer::RequestTimeout { request_id };
+            self.schedule(
+                self.now_ms + self.config.request_timeout_ms,
+                Event::Timer { node: NodeId::Client, incarnation: 0, timer },
+            );
         }
         self.schedule_send(NodeId::Client, NodeId::Broker(leader), message);
     }
 
+    /// The network's faults as they stand.
+    pub fn faults(&self) -> &FaultModel {
+        &self.faults
+    }
+
     fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
+        if !self.faults.connected(from, to) {
+            let what = message_name(&message).to_string();
+            self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Split });
+            return;
+        }
         match to {
             NodeId::Controller => {
                 self.controller.handle_message(self.now_ms, message);
@@ -352,7 +382,7 @@ impl Simulation {
                 };
                 if !self.brokers[index].alive {
                     let what = message_name(&message).to_string();
-                    self.record(TraceEvent::Dropped { to, what });
+                    self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
                     return;
                 }
                 self.brokers[index].broker.handle_message(self.now_ms, from, message);
@@ -378,7 +408,13 @@ impl Simulation {
                 self.brokers[index].broker.handle_timer(self.now_ms, timer);
                 self.collect_broker_outputs(index);
             }
-            NodeId::Client => {}
+            NodeId::Client => {
+                let Timer::RequestTimeout { request_id } = timer else { return };
+                if let Some(sent) = self.in_flight.remove(&request_id) {
+                    let error = ErrorCode::RequestTimedOut;
+                    self.record(TraceEvent::ProduceFailed { request_id, partition: sent.partition, error });
+                }
+            }
         }
     }
 
@@ -421,8 +457,15 @@ impl Simulation {
     }
 
     fn schedule_send(&mut self, from: NodeId, to: NodeId, message: Message) {
-        let latency = self.rng.between(self.config.network_latency_min_ms, self.config.network_latency_max_ms);
-        self.schedule(self.now_ms + latency, Event::Deliver { from, to, message });
+        match self.faults.on_send(&mut self.rng) {
+            Fate::Delayed { latency_ms } => {
+                self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message })
+            }
+            Fate::Lost => {
+                let what = message_name(&message).to_string();
+                self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Lost });
+            }
+        }
     }
 
     fn schedule(&mut self, at_ms: u64, event: Event) {
@@ -439,7 +482,10 @@ impl Simulation {
 fn message_name(message: &Message) -> &'static str {
     match message {
         Message::BrokerRegistration { .. } => "BrokerRegistration",
+        Message::BrokerRegistrationResponse { .. } => "BrokerRegistrationResponse",
         Message::BrokerHeartbeat { .. } => "BrokerHeartbeat",
+        Message::BrokerHeartbeatResponse { .. } => "BrokerHeartbeatResponse",
+        Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
         Message::MetadataUpdate { .. } => "MetadataUpdate",
         Message::AlterPartition { .. } => "AlterPartition",
         Message::Fetch { .. } => "Fetch",

@@ -9,7 +9,7 @@
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
-//! - `drop`: a message reached a node that was down.
+//! - `drop`: a message was lost: its receiver was down, the network split, or it lost it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -38,7 +38,18 @@ pub enum TraceEvent {
     ProduceSent { request_id: u64, partition: TopicPartition, leader: BrokerId },
     ProduceAcked { request_id: u64, partition: TopicPartition, offset: Offset },
     ProduceFailed { request_id: u64, partition: TopicPartition, error: ErrorCode },
-    Dropped { to: NodeId, what: String },
+    Dropped { from: NodeId, to: NodeId, what: String, reason: DropReason },
+}
+
+/// Why a message never arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DropReason {
+    /// It reached a node that was down.
+    NodeDown,
+    /// The network split between sender and receiver.
+    Split,
+    /// The network lost it (the fault model's loss rate).
+    Lost,
 }
 
 /// Why the controller fenced a broker.
@@ -134,7 +145,14 @@ impl fmt::Display for TraceEvent {
             ProduceFailed { request_id, partition, error } => {
                 write!(f, "error #{request_id} {partition}: {error}")
             }
-            Dropped { to, what } => write!(f, "drop {what} to {to}: it is down"),
+            Dropped { from, to, what, reason } => {
+                let why = match reason {
+                    DropReason::NodeDown => "the receiver is down",
+                    DropReason::Split => "the network is split",
+                    DropReason::Lost => "the network lost it",
+                };
+                write!(f, "drop {what} from {from} to {to}: {why}")
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ fn orders0() -> TopicPartition {
 
 fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> Message {
     Message::MetadataUpdate {
+        version: partition_epoch as u64 + 1,
         partitions: vec![PartitionState {
             partition: orders0(),
             replicas: vec![BrokerId(1), BrokerId(2)],

@@ -195,3 +195,50 @@ fn every_quick_restart_counts_as_unclean_not_only_the_first() {
     let unclean = sim.trace().iter().filter(|l| l.to_string().contains("registered again after an unclean restart"));
     assert_eq!(unclean.count(), 3);
 }
+
+#[test]
+fn a_leader_cut_off_from_its_followers_shrinks_its_isr_after_the_replica_lag_time() {
+    let mut sim = lab();
+    run(&mut sim, "split 1 | 2 3"); // the controller, unnamed, still reaches everyone
+    sim.advance(20_000);
+    assert_eq!(partition(&sim.view(), 0).isr.len(), 3, "replica.lag.time.max.ms (30 s) has not passed");
+    sim.advance(30_000);
+    let view = sim.view();
+    let p0 = partition(&view, 0);
+    assert_eq!((p0.leader, p0.isr.clone()), (Some(BrokerId(1)), vec![BrokerId(1)]), "its followers were dropped");
+    let p1 = partition(&view, 1);
+    assert_eq!((p1.leader, p1.isr.clone()), (Some(BrokerId(2)), vec![BrokerId(2), BrokerId(3)]), "1 cannot fetch from 2");
+    // With min.insync.replicas=1, the lone leader acknowledges acks=all writes by itself.
+    run(&mut sim, "produce orders partition=0 value=alone acks=all");
+    sim.advance(100);
+    assert!(sim.trace().iter().any(|l| matches!(l.event, TraceEvent::ProduceAcked { offset: Offset(0), .. })));
+    run(&mut sim, "heal");
+    sim.advance(40_000);
+    assert!(sim.view().partitions.iter().all(|p| p.isr.len() == 3), "after the heal everyone catches up");
+}
+
+#[test]
+fn a_broker_cut_off_from_the_controller_is_fenced_while_it_still_believes_it_leads() {
+    let mut sim = lab();
+    run(&mut sim, "split 1 | 2 3 controller");
+    sim.advance(10_000);
+    let view = sim.view();
+    assert_eq!(view.broker(BrokerId(1)).unwrap().status, BrokerStatus::Fenced);
+    let p0 = partition(&view, 0);
+    assert_eq!((p0.leader, p0.leader_epoch), (Some(BrokerId(2)), LeaderEpoch(1)));
+    // Broker 1 has not heard of it: it still leads orders/0 at epoch 0, a zombie leader whose
+    // followers have moved to the new epoch.
+    let tp = TopicPartition::new("orders", 0);
+    let zombie = sim.broker(BrokerId(1)).unwrap().replica(&tp).unwrap();
+    assert!(zombie.is_leader());
+    assert_eq!(zombie.leader_epoch(), LeaderEpoch(0));
+    run(&mut sim, "produce orders partition=0 value=after-split acks=all");
+    run(&mut sim, "heal");
+    sim.advance(5_000);
+    let view = sim.view();
+    assert_eq!(view.broker(BrokerId(1)).unwrap().status, BrokerStatus::Alive);
+    let follower = sim.broker(BrokerId(1)).unwrap().replica(&tp).unwrap();
+    assert!(!follower.is_leader(), "the old leader learned the new epoch and follows");
+    assert_eq!(follower.log.log_end_offset(), Offset(1));
+    assert_eq!(partition(&view, 0).isr.len(), 3);
+}
