@@ -49,18 +49,19 @@ impl fmt::Display for ParseError {
     }
 }
 
-struct Token<'a> {
-    column: usize,
-    text: String,
-    raw: &'a str,
+/// One word of a line, unquoted, with where it starts (1-based) and how it was written.
+pub(crate) struct Token<'a> {
+    pub(crate) column: usize,
+    pub(crate) text: String,
+    pub(crate) raw: &'a str,
 }
 
-fn error(column: usize, message: impl Into<String>) -> ParseError {
+pub(crate) fn error(column: usize, message: impl Into<String>) -> ParseError {
     ParseError { column, message: message.into() }
 }
 
 /// Splits on spaces; a double-quoted stretch (`value="a b"`) stays in one token.
-fn tokenize(line: &str) -> Result<Vec<Token<'_>>, ParseError> {
+pub(crate) fn tokenize(line: &str) -> Result<Vec<Token<'_>>, ParseError> {
     let mut tokens = Vec::new();
     let bytes = line.as_bytes();
     let mut i = 0;

@@ -13,10 +13,12 @@
 //! - [`record_batch`]: Kafka's record batch format (magic 2): encode, validating parse, CRC-32C;
 //! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
 //! - [`controller`]: the active controller: heartbeats, fencing, leader election;
+//! - [`raft`]: the KRaft quorum's Raft: elections with pre-vote, replication by fetch, commit;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`simulation`]: the network, the clock and the event queue that run them;
 //! - [`command`]: the command language people and lessons use to act on a run;
+//! - [`expectation`]: statements about a run's state, checked against it;
 //! - [`trace`]: one line per event, for debugging and the page's event log;
 //! - [`view`]: the whole state as plain data for drawing.
 #![no_std]
@@ -31,6 +33,7 @@ pub mod command;
 pub mod config;
 pub mod controller;
 pub mod error_code;
+pub mod expectation;
 pub mod ids;
 pub mod invariants;
 pub mod log;
