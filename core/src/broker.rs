@@ -47,8 +47,11 @@ pub struct Leadership {
     followers: BTreeMap<BrokerId, FollowerProgress>,
     parked_fetches: Vec<ParkedFetch>,
     pending_acks: Vec<PendingAck>,
-    /// An AlterPartition is with the controller; Kafka sends one at a time per partition.
-    isr_change_in_flight: bool,
+    /// The ISR asked of the controller and not yet answered; Kafka sends one AlterPartition at
+    /// a time per partition. Until the answer, the high watermark counts these members too
+    /// (KIP-497's "maximal ISR"), so a member the controller may already have admitted is never
+    /// left out of it.
+    pending_isr: Option<Vec<BrokerId>>,
 }
 
 /// What a leader knows of one follower (Kafka's `Replica` state on the leader).
@@ -201,11 +204,7 @@ impl Broker {
                     self.apply_partition_state(now_ms, state);
                 }
             }
-            Message::AlterPartitionResponse { partition, .. } => {
-                if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
-                    leadership.isr_change_in_flight = false;
-                }
-            }
+            Message::AlterPartitionResponse { state, .. } => self.handle_alter_partition_response(now_ms, state),
             Message::Fetch { follower, fetch_id, partition, leader_epoch, fetch_offset, last_fetched_epoch } => {
                 let request = FetchRequest { follower, fetch_id, fetch_offset, last_fetched_epoch };
                 self.handle_fetch(now_ms, partition, leader_epoch, request)
@@ -266,10 +265,15 @@ impl Broker {
                 }
             }
             Timer::AlterPartitionTimeout { partition, partition_epoch } => {
-                if let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) {
-                    if leadership.partition_epoch == partition_epoch {
-                        leadership.isr_change_in_flight = false;
+                // No answer: ask again, keeping the maximal ISR until one comes.
+                let retry = match self.replicas.get(&partition) {
+                    Some(Replica { role: Role::Leader(l), .. }) if l.partition_epoch == partition_epoch => {
+                        l.pending_isr.clone()
                     }
+                    _ => None,
+                };
+                if let Some(isr) = retry {
+                    self.request_isr_change(&partition, self.id, isr);
                 }
             }
             Timer::SessionExpiration | Timer::RequestTimeout { .. } => {
@@ -360,7 +364,7 @@ impl Broker {
             followers,
             parked_fetches: Vec::new(),
             pending_acks: Vec::new(),
-            isr_change_in_flight: false,
+            pending_isr: None,
         });
         self.fail_abandoned(&state.partition, abandoned);
         self.trace(TraceEvent::BecameLeader {
@@ -385,8 +389,27 @@ impl Broker {
         }
         leadership.isr = state.isr;
         leadership.partition_epoch = state.partition_epoch;
-        leadership.isr_change_in_flight = false;
+        leadership.pending_isr = None;
         self.advance_high_watermark(partition);
+    }
+
+    /// The controller's answer to an ISR change carries the partition's state as it stands:
+    /// the leader takes it, accepted or not, and stops waiting.
+    fn handle_alter_partition_response(&mut self, now_ms: u64, state: PartitionState) {
+        let partition = state.partition.clone();
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) else {
+            return;
+        };
+        if state.leader != Some(self.id) || state.leader_epoch != leadership.leader_epoch {
+            return; // leadership has moved on; the metadata will say so
+        }
+        if state.partition_epoch <= leadership.partition_epoch {
+            leadership.pending_isr = None;
+            self.advance_high_watermark(&partition);
+            return;
+        }
+        self.metadata.insert(partition.clone(), state.clone());
+        self.update_leader_isr(now_ms, &partition, state);
     }
 
     fn become_follower(&mut self, state: PartitionState) {
@@ -549,7 +572,7 @@ impl Broker {
         let Role::Leader(leadership) = &replica.role else {
             return;
         };
-        if leadership.isr.contains(&follower) || leadership.isr_change_in_flight {
+        if leadership.isr.contains(&follower) || leadership.pending_isr.is_some() {
             return;
         }
         let epoch_start = replica
@@ -571,7 +594,7 @@ impl Broker {
             let Role::Leader(leadership) = &replica.role else {
                 continue;
             };
-            if leadership.isr_change_in_flight {
+            if leadership.pending_isr.is_some() {
                 continue;
             }
             let lagging = |b: &BrokerId| {
@@ -591,7 +614,7 @@ impl Broker {
         let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(partition) else {
             return;
         };
-        leadership.isr_change_in_flight = true;
+        leadership.pending_isr = Some(isr.clone());
         let message = Message::AlterPartition {
             leader,
             partition: partition.clone(),
@@ -615,7 +638,10 @@ impl Broker {
             return;
         };
         let mut candidate = replica.log.log_end_offset();
-        for broker in leadership.isr.iter().filter(|&&b| b != id) {
+        let pending = leadership.pending_isr.iter().flatten();
+        let maximal_isr: alloc::collections::BTreeSet<BrokerId> =
+            leadership.isr.iter().chain(pending).copied().collect();
+        for broker in maximal_isr.iter().filter(|&&b| b != id) {
             match leadership.followers.get(broker).and_then(|p| p.log_end) {
                 Some(log_end) => candidate = candidate.min(log_end),
                 None => return, // an in-sync follower we have not heard from yet

@@ -37,6 +37,9 @@ pub struct ClusterConfig {
     pub request_timeout_ms: u64,
     /// `min.insync.replicas` (Kafka: 1): the fewest in-sync replicas an `acks=all` write needs.
     pub min_insync_replicas: i32,
+    /// `unclean.leader.election.enable` (Kafka: false): when no in-sync replica is left, let
+    /// an out-of-sync one lead, losing what it lacks.
+    pub unclean_leader_election_enable: bool,
     /// One-way network latency between two nodes, drawn uniformly from this range.
     pub network_latency_min_ms: u64,
     pub network_latency_max_ms: u64,
@@ -56,6 +59,7 @@ impl Default for ClusterConfig {
             replica_socket_timeout_ms: 30_000,
             request_timeout_ms: 30_000,
             min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
             network_latency_min_ms: 1,
             network_latency_max_ms: 5,
         }

@@ -18,6 +18,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::config::ClusterConfig;
+use crate::election::elect;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, TopicPartition};
 use crate::message::{Message, NodeId, Output, Timer};
@@ -153,6 +154,7 @@ impl Controller {
         }
         self.sessions.get_mut(&broker).expect("checked above").broker_epoch = Some(broker_epoch);
         self.heard_from(now_ms, broker);
+        self.elect_where_leaderless(broker);
         self.send(NodeId::Broker(broker), Message::BrokerRegistrationResponse { incarnation, broker_epoch });
         self.send_snapshot(broker);
     }
@@ -187,6 +189,9 @@ impl Controller {
     fn fence(&mut self, broker: BrokerId, reason: FenceReason) {
         self.sessions.get_mut(&broker).expect("fencing a known broker").fenced = true;
         self.trace(TraceEvent::Fenced { broker, reason });
+        let unclean_allowed = self.config.unclean_leader_election_enable;
+        let sessions = &self.sessions;
+        let is_live = |b: BrokerId| sessions.get(&b).is_some_and(|s| !s.fenced);
         let mut changed = Vec::new();
         for state in self.partitions.values_mut() {
             if !state.isr.contains(&broker) && state.leader != Some(broker) {
@@ -195,32 +200,40 @@ impl Controller {
             if state.isr.len() > 1 {
                 state.isr.retain(|&b| b != broker);
             }
-            let led = state.leader == Some(broker);
-            if led {
-                let sessions = &self.sessions;
-                state.leader = state
-                    .replicas
-                    .iter()
-                    .copied()
-                    .find(|b| *b != broker && state.isr.contains(b) && sessions.get(b).is_some_and(|s| !s.fenced));
+            let mut unclean = None;
+            if state.leader == Some(broker) {
+                let election = elect(state, is_live, unclean_allowed);
+                state.leader = election.leader;
+                state.isr = election.isr;
                 state.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
+                unclean = Some(election.unclean);
             }
             state.partition_epoch += 1;
-            changed.push((state.clone(), led));
+            changed.push((state.clone(), unclean));
         }
         self.publish(changed);
     }
 
-    /// A returning broker leads the partitions that lost every other in-sync replica.
+    /// A returning broker leads the partitions that lost every in-sync replica: cleanly if it
+    /// is in the ISR, uncleanly if that is allowed and it is not.
     fn elect_where_leaderless(&mut self, broker: BrokerId) {
+        let unclean_allowed = self.config.unclean_leader_election_enable;
+        let sessions = &self.sessions;
+        let is_live = |b: BrokerId| sessions.get(&b).is_some_and(|s| !s.fenced);
         let mut changed = Vec::new();
         for state in self.partitions.values_mut() {
-            if state.leader.is_none() && state.isr.contains(&broker) {
-                state.leader = Some(broker);
-                state.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
-                state.partition_epoch += 1;
-                changed.push((state.clone(), true));
+            if state.leader.is_some() || !state.replicas.contains(&broker) {
+                continue;
             }
+            let election = elect(state, is_live, unclean_allowed);
+            if election.leader.is_none() {
+                continue;
+            }
+            state.leader = election.leader;
+            state.isr = election.isr;
+            state.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
+            state.partition_epoch += 1;
+            changed.push((state.clone(), Some(election.unclean)));
         }
         self.publish(changed);
     }
@@ -244,29 +257,50 @@ impl Controller {
             && isr.contains(&leader)
             && isr.iter().all(|b| state.replicas.contains(b))
             && isr.iter().all(|b| state.isr.contains(b) || sessions.get(b).is_some_and(|s| !s.fenced));
+        let same_leadership = state.leader == Some(leader) && state.leader_epoch == leader_epoch;
+        if same_leadership && !current && state.isr == isr {
+            // A retry of a change already made: its first answer was lost.
+            let state = state.clone();
+            self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { result: Ok(()), state });
+            return;
+        }
         if !(current && admissible) {
-            let error = if current { ErrorCode::InvalidRequest } else { ErrorCode::FencedLeaderEpoch };
-            self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { partition, result: Err(error) });
+            let error = if !same_leadership {
+                ErrorCode::FencedLeaderEpoch
+            } else if !current {
+                ErrorCode::InvalidUpdateVersion
+            } else {
+                ErrorCode::InvalidRequest
+            };
+            let state = state.clone();
+            self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { result: Err(error), state });
             return;
         }
         state.isr = isr.clone();
         state.partition_epoch += 1;
-        self.trace(TraceEvent::IsrChanged { partition: partition.clone(), isr });
-        self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { partition, result: Ok(()) });
+        let state = state.clone();
+        self.trace(TraceEvent::IsrChanged { partition, isr });
+        self.send(NodeId::Broker(leader), Message::AlterPartitionResponse { result: Ok(()), state });
         self.broadcast();
     }
 
-    /// Traces and broadcasts changed partitions; the flag says whether the leader changed.
-    fn publish(&mut self, changed: Vec<(PartitionState, bool)>) {
+    /// Traces and broadcasts changed partitions. With each goes whether it had an election,
+    /// and if so whether it was unclean.
+    fn publish(&mut self, changed: Vec<(PartitionState, Option<bool>)>) {
         if changed.is_empty() {
             return;
         }
-        for (state, leader_changed) in &changed {
+        for (state, election) in &changed {
             let (partition, isr) = (state.partition.clone(), state.isr.clone());
-            self.trace(if *leader_changed {
-                TraceEvent::Elected { partition, leader: state.leader, leader_epoch: state.leader_epoch, isr }
-            } else {
-                TraceEvent::IsrChanged { partition, isr }
+            self.trace(match election {
+                Some(unclean) => TraceEvent::Elected {
+                    partition,
+                    leader: state.leader,
+                    leader_epoch: state.leader_epoch,
+                    isr,
+                    unclean: *unclean,
+                },
+                None => TraceEvent::IsrChanged { partition, isr },
             });
         }
         self.broadcast();

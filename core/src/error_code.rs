@@ -20,6 +20,7 @@ pub enum ErrorCode {
     UnknownTopicId,
     InvalidRequest,
     StaleBrokerEpoch,
+    InvalidUpdateVersion,
 }
 
 impl ErrorCode {
@@ -38,6 +39,7 @@ impl ErrorCode {
             ErrorCode::UnknownTopicId => 100,
             ErrorCode::InvalidRequest => 42,
             ErrorCode::StaleBrokerEpoch => 77,
+            ErrorCode::InvalidUpdateVersion => 108,
         }
     }
 
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::UnknownTopicId => "UNKNOWN_TOPIC_ID",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
+            ErrorCode::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
         }
     }
 }

@@ -68,11 +68,11 @@ pub enum Message {
         version: u64,
         partitions: Vec<PartitionState>,
     },
-    /// The controller's answer to `AlterPartition`; on success the new state follows as a
-    /// `MetadataUpdate`.
+    /// The controller's answer to `AlterPartition`, with the partition's state after it
+    /// (changed or not).
     AlterPartitionResponse {
-        partition: TopicPartition,
         result: Result<(), ErrorCode>,
+        state: PartitionState,
     },
     /// A leader asks the controller to change a partition's ISR (KIP-497).
     AlterPartition {

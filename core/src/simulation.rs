@@ -21,7 +21,7 @@ use crate::config::{ClusterConfig, ConfigError};
 use crate::controller::Controller;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
-use crate::invariants;
+use crate::invariants::{self, Invariants};
 use crate::message::{Message, NodeId, Output, Timer};
 use crate::network::{Fate, FaultModel};
 use crate::partitioner::partition_for_key;
@@ -110,6 +110,7 @@ pub struct Simulation {
     /// Where the next null-key record goes, per topic (round robin).
     next_partition: BTreeMap<String, i32>,
     trace: Vec<TraceLine>,
+    invariants: Invariants,
 }
 
 impl Simulation {
@@ -132,6 +133,7 @@ impl Simulation {
             in_flight: BTreeMap::new(),
             next_partition: BTreeMap::new(),
             trace: Vec::new(),
+            invariants: Invariants::default(),
         };
         simulation.controller.start();
         simulation.collect_controller_outputs();
@@ -251,7 +253,8 @@ impl Simulation {
             Event::Deliver { from, to, message } => self.deliver(from, to, message),
             Event::Timer { node, incarnation, timer } => self.fire(node, incarnation, timer),
         }
-        if let Err(violation) = invariants::check(self.brokers.iter().map(|n| &n.broker)) {
+        let brokers: Vec<&Broker> = self.brokers.iter().map(|n| &n.broker).collect();
+        if let Err(violation) = self.invariants.check(&brokers, self.config.unclean_leader_election_enable) {
             panic!("{}", invariants::describe(&violation, self.config.seed));
         }
         true

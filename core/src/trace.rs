@@ -3,7 +3,8 @@
 //! Legend, by the first word after the time:
 //! - `kill` / `restart`: a person crashed or restarted a broker;
 //! - `registered`, `fenced`, `unfenced`: the controller's view of a broker's liveness;
-//! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch;
+//! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch, marked
+//!   UNCLEAN when the leader was not in sync;
 //! - `isr`: the controller accepted a partition's new in-sync replica set;
 //! - `leader` / `follower`: a broker took up a role for a partition;
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
@@ -22,23 +23,87 @@ use crate::message::NodeId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
-    Killed { broker: BrokerId },
-    Restarted { broker: BrokerId },
-    Registered { broker: BrokerId },
-    Fenced { broker: BrokerId, reason: FenceReason },
-    Unfenced { broker: BrokerId },
-    Elected { partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: LeaderEpoch, isr: Vec<BrokerId> },
-    IsrChanged { partition: TopicPartition, isr: Vec<BrokerId> },
-    BecameLeader { broker: BrokerId, partition: TopicPartition, leader_epoch: LeaderEpoch },
-    BecameFollower { broker: BrokerId, partition: TopicPartition, leader: Option<BrokerId>, leader_epoch: LeaderEpoch },
-    Appended { broker: BrokerId, partition: TopicPartition, offset: Offset },
-    Replicated { broker: BrokerId, partition: TopicPartition, from: Offset, to: Offset },
-    HighWatermark { broker: BrokerId, partition: TopicPartition, high_watermark: Offset },
-    Truncated { broker: BrokerId, partition: TopicPartition, to: Offset },
-    ProduceSent { request_id: u64, partition: TopicPartition, leader: BrokerId },
-    ProduceAcked { request_id: u64, partition: TopicPartition, offset: Offset },
-    ProduceFailed { request_id: u64, partition: TopicPartition, error: ErrorCode },
-    Dropped { from: NodeId, to: NodeId, what: String, reason: DropReason },
+    Killed {
+        broker: BrokerId,
+    },
+    Restarted {
+        broker: BrokerId,
+    },
+    Registered {
+        broker: BrokerId,
+    },
+    Fenced {
+        broker: BrokerId,
+        reason: FenceReason,
+    },
+    Unfenced {
+        broker: BrokerId,
+    },
+    Elected {
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: LeaderEpoch,
+        isr: Vec<BrokerId>,
+        /// The leader came from outside the ISR (`unclean.leader.election.enable`).
+        unclean: bool,
+    },
+    IsrChanged {
+        partition: TopicPartition,
+        isr: Vec<BrokerId>,
+    },
+    BecameLeader {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader_epoch: LeaderEpoch,
+    },
+    BecameFollower {
+        broker: BrokerId,
+        partition: TopicPartition,
+        leader: Option<BrokerId>,
+        leader_epoch: LeaderEpoch,
+    },
+    Appended {
+        broker: BrokerId,
+        partition: TopicPartition,
+        offset: Offset,
+    },
+    Replicated {
+        broker: BrokerId,
+        partition: TopicPartition,
+        from: Offset,
+        to: Offset,
+    },
+    HighWatermark {
+        broker: BrokerId,
+        partition: TopicPartition,
+        high_watermark: Offset,
+    },
+    Truncated {
+        broker: BrokerId,
+        partition: TopicPartition,
+        to: Offset,
+    },
+    ProduceSent {
+        request_id: u64,
+        partition: TopicPartition,
+        leader: BrokerId,
+    },
+    ProduceAcked {
+        request_id: u64,
+        partition: TopicPartition,
+        offset: Offset,
+    },
+    ProduceFailed {
+        request_id: u64,
+        partition: TopicPartition,
+        error: ErrorCode,
+    },
+    Dropped {
+        from: NodeId,
+        to: NodeId,
+        what: String,
+        reason: DropReason,
+    },
 }
 
 /// Why a message never arrived.
@@ -108,10 +173,15 @@ impl fmt::Display for TraceEvent {
                 write!(f, "fenced broker {broker}: it registered again after an unclean restart")
             }
             Unfenced { broker } => write!(f, "unfenced broker {broker}"),
-            Elected { partition, leader: Some(leader), leader_epoch, isr } => {
+            Elected { partition, leader: Some(leader), leader_epoch, isr, unclean: false } => {
                 write!(f, "elect {partition} leader {leader} epoch {leader_epoch} isr {}", Brokers(isr))
             }
-            Elected { partition, leader: None, leader_epoch, isr } => {
+            Elected { partition, leader: Some(leader), leader_epoch, isr, unclean: true } => write!(
+                f,
+                "elect {partition} leader {leader} epoch {leader_epoch} isr {} UNCLEAN: it was not in sync",
+                Brokers(isr)
+            ),
+            Elected { partition, leader: None, leader_epoch, isr, .. } => {
                 write!(f, "elect {partition} no leader epoch {leader_epoch} isr {}", Brokers(isr))
             }
             IsrChanged { partition, isr } => write!(f, "isr {partition} {}", Brokers(isr)),

@@ -84,7 +84,7 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
     let log = &brokers[0].replica(&orders0()).unwrap().log;
     let values: Vec<_> = log.records().iter().map(|r| (r.value.clone().unwrap(), r.leader_epoch)).collect();
     assert_eq!(values, vec![(b"kept".to_vec(), LeaderEpoch(1))]);
-    assert_eq!(log.validate(), Ok(()));
+    assert_eq!(log.validate_records(), Ok(()));
 }
 
 #[test]

@@ -207,7 +207,11 @@ fn a_leader_cut_off_from_its_followers_shrinks_its_isr_after_the_replica_lag_tim
     let p0 = partition(&view, 0);
     assert_eq!((p0.leader, p0.isr.clone()), (Some(BrokerId(1)), vec![BrokerId(1)]), "its followers were dropped");
     let p1 = partition(&view, 1);
-    assert_eq!((p1.leader, p1.isr.clone()), (Some(BrokerId(2)), vec![BrokerId(2), BrokerId(3)]), "1 cannot fetch from 2");
+    assert_eq!(
+        (p1.leader, p1.isr.clone()),
+        (Some(BrokerId(2)), vec![BrokerId(2), BrokerId(3)]),
+        "1 cannot fetch from 2"
+    );
     // With min.insync.replicas=1, the lone leader acknowledges acks=all writes by itself.
     run(&mut sim, "produce orders partition=0 value=alone acks=all");
     sim.advance(100);

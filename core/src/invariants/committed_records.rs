@@ -1,0 +1,57 @@
+//! A committed record is never lost: once a record is below a leader's high watermark, every
+//! later leader holds the same record at the same offset, as long as leaders are only ever
+//! elected from the ISR (Kafka's replication guarantee; KIP-101 fixed the truncation that
+//! broke it). A record is known by its offset and the leader epoch it was written in: two
+//! records at one offset with one epoch are the same record.
+
+use alloc::collections::BTreeMap;
+
+use crate::broker::{Broker, Role};
+use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+
+use super::Violation;
+
+/// The records seen committed, per partition, by offset.
+#[derive(Clone, Debug, Default)]
+pub struct CommittedRecords {
+    committed: BTreeMap<TopicPartition, BTreeMap<Offset, LeaderEpoch>>,
+    /// The leader (and epoch) last checked per partition: a new one is checked in full.
+    checked_leader: BTreeMap<TopicPartition, (BrokerId, LeaderEpoch)>,
+}
+
+impl CommittedRecords {
+    pub fn check(&mut self, brokers: &[&Broker]) -> Result<(), Violation> {
+        for broker in brokers {
+            for (partition, replica) in broker.replicas() {
+                let Role::Leader(leadership) = &replica.role else { continue };
+                let leader = (broker.id(), leadership.leader_epoch);
+                let known = self.committed.entry(partition.clone()).or_default();
+                let new_leader = self.checked_leader.get(partition) != Some(&leader);
+                if new_leader && self.checked_leader.get(partition).is_some_and(|old| old.1 > leader.1) {
+                    continue; // a deposed leader that has not heard yet: its writes cannot commit
+                }
+                if new_leader {
+                    for (&offset, &epoch) in known.iter() {
+                        let held = replica.log.record_at(offset).map(|r| r.leader_epoch);
+                        if held.is_some_and(|e| e != epoch)
+                            || (held.is_none() && offset >= replica.log.log_start_offset())
+                        {
+                            return Err(Violation::CommittedRecordLost {
+                                partition: partition.clone(),
+                                offset,
+                                leader: broker.id(),
+                            });
+                        }
+                    }
+                    self.checked_leader.insert(partition.clone(), leader);
+                }
+                let from = known.keys().next_back().map_or(replica.log.log_start_offset(), |last| last.next());
+                let newly_committed = usize::try_from(replica.log.high_watermark().0 - from.0).unwrap_or(0);
+                for record in replica.log.read_from(from, newly_committed) {
+                    known.insert(record.offset, record.leader_epoch);
+                }
+            }
+        }
+        Ok(())
+    }
+}

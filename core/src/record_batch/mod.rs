@@ -1,0 +1,39 @@
+//! Kafka's record batch, magic 2: the unit producers send, logs store and fetches return.
+//!
+//! Byte-compatible with Apache Kafka's `DefaultRecordBatch` and `DefaultRecord`
+//! (<https://kafka.apache.org/documentation/#recordbatch>), so the native server can store what
+//! real clients send and hand it back unchanged. Sans-IO and `no_std`: bytes in, bytes out.
+//!
+//! - [`encode()`] and [`encode_compressed`] write a batch from a [`BatchHeader`] and records;
+//! - [`RecordBatch::parse`] validates one batch (length, magic, CRC-32C, codec, records) and
+//!   gives typed errors that name the byte offset at fault;
+//! - a [`RecordBatch`] reads every header field, iterates its records (uncompressed batches
+//!   only: compression is carried, never applied), and rewrites the two fields a leader
+//!   assigns, base offset and partition leader epoch, without touching the CRC;
+//! - [`split_batches`] splits concatenated batches, reporting a torn last batch apart from
+//!   corruption;
+//! - [`TransactionMarker`] reads and writes control batches' commit and abort markers.
+//!
+//! The pieces: [`header`] (layout and [`BatchHeader`]), [`attributes`], [`record`], [`batch`],
+//! [`encode`](mod@encode), [`split`], [`control`], [`error`], [`varint`] and [`crc32c`].
+
+pub mod attributes;
+pub mod batch;
+pub mod control;
+pub mod crc32c;
+mod cursor;
+pub mod encode;
+pub mod error;
+pub mod header;
+pub mod record;
+pub mod split;
+pub mod varint;
+
+pub use attributes::{BatchAttributes, Compression, TimestampType, UnknownCompression};
+pub use batch::{RecordBatch, Records};
+pub use control::{control_record_type, ControlError, ControlRecordType, TransactionMarker, TransactionResult};
+pub use encode::{concatenate, encode, encode_compressed, EncodeError};
+pub use error::{BatchError, CompressedRecords, RecordError, RecordField};
+pub use header::{BatchHeader, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE};
+pub use record::{Record, RecordHeader};
+pub use split::{split_batches, SplitBatches, SplitError, TornTail};
