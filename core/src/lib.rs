@@ -16,6 +16,7 @@
 //! - [`election`]: the rules for choosing a leader: clean, unclean, preferred;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
+//! - [`oracle`]: which acknowledged writes the cluster has lost;
 //! - [`simulation`]: the network, the clock and the event queue that run them;
 //! - [`command`]: the command language people and lessons use to act on a run;
 //! - [`expectation`]: statements about a run's state, checked against it;
@@ -40,6 +41,7 @@ pub mod invariants;
 pub mod log;
 pub mod message;
 pub mod network;
+pub mod oracle;
 pub mod partitioner;
 pub mod record_batch;
 pub mod rng;

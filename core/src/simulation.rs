@@ -22,8 +22,9 @@ use crate::controller::Controller;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::invariants::{self, Invariants};
-use crate::message::{Message, NodeId, Output, Timer};
+use crate::message::{Acks, Message, NodeId, Output, Timer};
 use crate::network::{Fate, FaultModel};
+use crate::oracle::{self, AcknowledgedWrite};
 use crate::partitioner::partition_for_key;
 use crate::rng::Rng;
 use crate::trace::{DropReason, TraceEvent, TraceLine};
@@ -93,6 +94,9 @@ struct BrokerNode {
 #[derive(Clone, Debug)]
 struct InFlight {
     partition: TopicPartition,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    acks: Acks,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +115,8 @@ pub struct Simulation {
     next_partition: BTreeMap<String, i32>,
     trace: Vec<TraceLine>,
     invariants: Invariants,
+    /// Every write the producer saw acknowledged, for the oracle.
+    acknowledged: Vec<AcknowledgedWrite>,
 }
 
 impl Simulation {
@@ -134,6 +140,7 @@ impl Simulation {
             next_partition: BTreeMap::new(),
             trace: Vec::new(),
             invariants: Invariants::default(),
+            acknowledged: Vec::new(),
         };
         simulation.controller.start();
         simulation.collect_controller_outputs();
@@ -349,10 +356,12 @@ impl Simulation {
             self.record(TraceEvent::ProduceFailed { request_id, partition, error });
             return;
         };
-        let acks = matches!(&message, Message::Produce { acks, .. } if *acks != crate::message::Acks::None);
+        let Message::Produce { key, value, acks, .. } = &message else { unreachable!("a produce") };
+        let in_flight = InFlight { partition: partition.clone(), key: key.clone(), value: value.clone(), acks: *acks };
+        let answered = *acks != Acks::None;
         self.record(TraceEvent::ProduceSent { request_id, partition: partition.clone(), leader });
-        if acks {
-            self.in_flight.insert(request_id, InFlight { partition });
+        if answered {
+            self.in_flight.insert(request_id, in_flight);
             let timer = Timer::RequestTimeout { request_id };
             self.schedule(
                 self.now_ms + self.config.request_timeout_ms,
@@ -360,6 +369,19 @@ impl Simulation {
             );
         }
         self.schedule_send(NodeId::Client, NodeId::Broker(leader), message);
+    }
+
+    /// Every write the producer saw acknowledged, in the order it heard.
+    pub fn acknowledged(&self) -> &[AcknowledgedWrite] {
+        &self.acknowledged
+    }
+
+    /// The acknowledged writes that the partitions' current leaders no longer hold.
+    pub fn lost_writes(&self) -> Vec<&AcknowledgedWrite> {
+        oracle::lost_writes(&self.acknowledged, |partition| {
+            let leader = self.controller.partition(partition)?.leader?;
+            Some(&self.broker(leader)?.replica(partition)?.log)
+        })
     }
 
     /// The network's faults as they stand.
@@ -429,10 +451,21 @@ impl Simulation {
             return;
         };
         debug_assert_eq!(sent.partition, partition, "a response names the partition it answers for");
-        self.record(match result {
-            Ok(offset) => TraceEvent::ProduceAcked { request_id, partition, offset },
-            Err(error) => TraceEvent::ProduceFailed { request_id, partition, error },
-        });
+        match result {
+            Ok(offset) => {
+                self.acknowledged.push(AcknowledgedWrite {
+                    request_id,
+                    partition: partition.clone(),
+                    offset,
+                    key: sent.key,
+                    value: sent.value,
+                    acks: sent.acks,
+                    at_ms: self.now_ms,
+                });
+                self.record(TraceEvent::ProduceAcked { request_id, partition, offset });
+            }
+            Err(error) => self.record(TraceEvent::ProduceFailed { request_id, partition, error }),
+        }
     }
 
     fn collect_broker_outputs(&mut self, index: usize) {

@@ -4,6 +4,7 @@
 //! the faults stop and every broker is back, the cluster must heal: every partition led, every
 //! replica in the ISR, every log the same length. A failure names the seed and its script.
 
+use kafkalab_core::message::Acks;
 use kafkalab_core::rng::Rng;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
@@ -56,6 +57,11 @@ fn check_healed(seed: u64) -> Result<(), String> {
     let mut simulation = Simulation::new(ClusterConfig { seed, ..ClusterConfig::default() }).unwrap();
     for line in &script {
         simulation.apply(&Command::parse(line).unwrap()).map_err(|e| format!("{line}: {e}"))?;
+    }
+    // The client-side oracle: with unclean election off, no acks=all write is ever lost.
+    let lost: Vec<_> = simulation.lost_writes().into_iter().filter(|w| w.acks == Acks::All).collect();
+    if let Some(write) = lost.first() {
+        return Err(format!("acknowledged acks=all write {}@{} was lost", write.partition, write.offset));
     }
     let view = simulation.view();
     for partition in &view.partitions {

@@ -1,0 +1,139 @@
+//! What acknowledged writes survive, told as the lab tells it: `acks=1` loses exactly what the
+//! old leader had not replicated; `acks=all` with `min.insync.replicas=2` loses nothing;
+//! `min.insync.replicas` refuses writes before and after the append; an unclean election loses
+//! committed records, and without it the partition waits instead.
+
+use kafkalab_core::error_code::ErrorCode;
+use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
+use kafkalab_core::trace::TraceEvent;
+use kafkalab_core::{ClusterConfig, Command, Simulation};
+
+fn lab_with(config: ClusterConfig) -> Simulation {
+    let mut simulation = Simulation::new(config).expect("a valid config");
+    simulation.advance(1_000);
+    simulation
+}
+
+fn run(simulation: &mut Simulation, line: &str) {
+    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
+}
+
+fn lost_offsets(simulation: &Simulation) -> Vec<i64> {
+    simulation.lost_writes().iter().map(|w| w.offset.0).collect()
+}
+
+fn acked_offsets(simulation: &Simulation) -> Vec<i64> {
+    simulation.acknowledged().iter().map(|w| w.offset.0).collect()
+}
+
+fn errors(simulation: &Simulation) -> Vec<ErrorCode> {
+    simulation
+        .trace()
+        .iter()
+        .filter_map(|l| match l.event {
+            TraceEvent::ProduceFailed { error, .. } => Some(error),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn acks_1_loses_exactly_the_records_the_old_leader_had_not_replicated() {
+    let mut sim = lab_with(ClusterConfig::default());
+    run(&mut sim, "produce orders partition=0 value=before acks=1");
+    sim.advance(1_000); // replicated to 2 and 3
+                        // Broker 1 still leads orders/0 but can reach neither its followers nor the controller.
+    run(&mut sim, "split 1 | 2 3 controller");
+    for value in ["a", "b", "c"] {
+        run(&mut sim, &format!("produce orders partition=0 value={value} acks=1"));
+    }
+    sim.advance(100);
+    assert_eq!(acked_offsets(&sim), [0, 1, 2, 3], "the leader acknowledged all four alone");
+    sim.advance(10_000); // fenced; broker 2 leads from the ISR
+    run(&mut sim, "heal");
+    sim.advance(2_000);
+    assert_eq!(lost_offsets(&sim), [1, 2, 3], "exactly the three it never replicated");
+    let tp = TopicPartition::new("orders", 0);
+    assert_eq!(sim.broker(BrokerId(1)).unwrap().replica(&tp).unwrap().log.log_end_offset(), Offset(1), "truncated");
+}
+
+#[test]
+fn acks_all_with_min_insync_2_loses_nothing_in_the_same_failure() {
+    let config = ClusterConfig { min_insync_replicas: 2, ..ClusterConfig::default() };
+    let mut sim = lab_with(config);
+    run(&mut sim, "produce orders partition=0 value=before acks=all");
+    sim.advance(1_000);
+    run(&mut sim, "split 1 | 2 3 controller");
+    for value in ["a", "b", "c"] {
+        run(&mut sim, &format!("produce orders partition=0 value={value} acks=all"));
+    }
+    sim.advance(10_000);
+    run(&mut sim, "heal");
+    sim.advance(40_000);
+    assert_eq!(acked_offsets(&sim), [0], "no follower had them, so they were never acknowledged");
+    assert!(lost_offsets(&sim).is_empty());
+    // The producer heard why: the deposed leader gave up on them, or the requests timed out.
+    let failed = errors(&sim);
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed.iter().all(|e| matches!(e, ErrorCode::NotLeaderOrFollower | ErrorCode::RequestTimedOut)));
+}
+
+#[test]
+fn min_insync_replicas_refuses_acks_all_when_the_isr_is_too_small() {
+    let config = ClusterConfig { min_insync_replicas: 2, ..ClusterConfig::default() };
+    let mut sim = lab_with(config);
+    run(&mut sim, "kill 2");
+    run(&mut sim, "kill 3");
+    sim.advance(10_000); // both fenced: orders/0's ISR is [1]
+    run(&mut sim, "produce orders partition=0 value=refused acks=all");
+    run(&mut sim, "produce orders partition=0 value=taken acks=1");
+    sim.advance(100);
+    assert_eq!(errors(&sim), [ErrorCode::NotEnoughReplicas], "refused before the append");
+    assert_eq!(acked_offsets(&sim), [0], "acks=1 does not ask for min.insync.replicas");
+}
+
+#[test]
+fn a_write_appended_before_the_isr_shrank_fails_after_the_append() {
+    let config = ClusterConfig { min_insync_replicas: 2, request_timeout_ms: 120_000, ..ClusterConfig::default() };
+    let mut sim = lab_with(config);
+    run(&mut sim, "split 1 | 2 3"); // the leader keeps the controller, loses its followers
+    run(&mut sim, "produce orders partition=0 value=stranded acks=all");
+    sim.advance(60_000); // replica.lag.time.max.ms passes; the ISR shrinks to [1]
+    assert_eq!(errors(&sim), [ErrorCode::NotEnoughReplicasAfterAppend]);
+    assert!(sim.acknowledged().is_empty());
+}
+
+#[test]
+fn an_unclean_election_loses_committed_records_and_a_clean_one_waits() {
+    for unclean in [true, false] {
+        let config = ClusterConfig { unclean_leader_election_enable: unclean, ..ClusterConfig::default() };
+        let mut sim = lab_with(config);
+        run(&mut sim, "kill 2");
+        sim.advance(10_000); // orders/0's ISR is [1 3]
+        run(&mut sim, "kill 3");
+        sim.advance(10_000); // ISR [1]
+        for value in ["x", "y"] {
+            run(&mut sim, &format!("produce orders partition=0 value={value} acks=all"));
+        }
+        sim.advance(100);
+        assert_eq!(acked_offsets(&sim), [0, 1], "committed by the ISR, which is broker 1 alone");
+        run(&mut sim, "kill 1");
+        run(&mut sim, "restart 2"); // out of sync: it never saw x or y
+        sim.advance(12_000);
+        let p0 = sim.view().partition(&TopicPartition::new("orders", 0)).unwrap().clone();
+        if unclean {
+            assert_eq!((p0.leader, p0.isr), (Some(BrokerId(2)), vec![BrokerId(2)]));
+            assert_eq!(lost_offsets(&sim), [0, 1], "the committed records are gone");
+            assert!(sim.trace().iter().any(|l| matches!(l.event, TraceEvent::Elected { unclean: true, .. })));
+        } else {
+            assert_eq!(p0.leader, None, "no in-sync replica is alive, so no leader");
+            run(&mut sim, "produce orders partition=0 value=z acks=1");
+            sim.advance(100);
+            assert_eq!(errors(&sim), [ErrorCode::LeaderNotAvailable]);
+            run(&mut sim, "restart 1");
+            sim.advance(2_000);
+            assert!(lost_offsets(&sim).is_empty(), "broker 1 comes back with everything");
+        }
+    }
+}
