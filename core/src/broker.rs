@@ -18,6 +18,7 @@ use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use crate::log::PartitionLog;
 use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
+use crate::metadata::{DynamicConfig, MetadataImage};
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
 
@@ -126,6 +127,10 @@ pub struct Broker {
     metadata: BTreeMap<TopicPartition, PartitionState>,
     /// The version of the controller's metadata it has applied.
     metadata_version: u64,
+    /// The cluster-wide settings, as the metadata last said.
+    settings: DynamicConfig,
+    /// It has asked the controller for a controlled shutdown.
+    shutting_down: bool,
     /// Its current registration's epoch, once the controller has answered.
     broker_epoch: Option<u64>,
     /// How many times this broker has started: the controller tells a retried registration
@@ -138,12 +143,15 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
+        let settings = MetadataImage::bootstrap(&config).config;
         Broker {
             id,
             config,
             replicas: BTreeMap::new(),
             metadata: BTreeMap::new(),
             metadata_version: 0,
+            settings,
+            shutting_down: false,
             broker_epoch: None,
             incarnation: 0,
             next_fetch_id: 0,
@@ -174,6 +182,7 @@ impl Broker {
         self.metadata.clear();
         self.metadata_version = 0;
         self.broker_epoch = None;
+        self.shutting_down = false;
         self.incarnation += 1;
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
@@ -181,6 +190,20 @@ impl Broker {
         self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation });
         self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
         self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+    }
+
+    /// Asks the controller to move this broker's leaderships away; once it has, the broker
+    /// stops (the driver sees [`Output::Stop`]).
+    pub fn begin_controlled_shutdown(&mut self) {
+        self.shutting_down = true;
+        self.trace(TraceEvent::ShutdownRequested { broker: self.id });
+        self.request_controlled_shutdown();
+    }
+
+    fn request_controlled_shutdown(&mut self) {
+        if let (true, Some(broker_epoch)) = (self.shutting_down, self.broker_epoch) {
+            self.send(NodeId::Controller, Message::ControlledShutdown { broker: self.id, broker_epoch });
+        }
     }
 
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
@@ -195,13 +218,19 @@ impl Broker {
                     self.broker_epoch = None; // register again at the next heartbeat
                 }
             }
-            Message::MetadataUpdate { version, partitions } => {
-                if version <= self.metadata_version {
-                    return; // an older snapshot that arrived late
+            Message::MetadataUpdate { image } => {
+                if image.version <= self.metadata_version {
+                    return; // an older image that arrived late
                 }
-                self.metadata_version = version;
-                for state in partitions {
+                self.metadata_version = image.version;
+                self.settings = image.config;
+                for (_, state) in image.partitions {
                     self.apply_partition_state(now_ms, state);
+                }
+            }
+            Message::ControlledShutdownResponse { result } => {
+                if self.shutting_down && result.is_ok() {
+                    self.outputs.push(Output::Stop);
                 }
             }
             Message::AlterPartitionResponse { state, .. } => self.handle_alter_partition_response(now_ms, state),
@@ -218,6 +247,9 @@ impl Broker {
             Message::BrokerRegistration { .. }
             | Message::BrokerHeartbeat { .. }
             | Message::AlterPartition { .. }
+            | Message::ControlledShutdown { .. }
+            | Message::Admin { .. }
+            | Message::AdminResponse { .. }
             | Message::ProduceResponse { .. } => {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
@@ -236,6 +268,7 @@ impl Broker {
                     },
                 };
                 self.send(NodeId::Controller, message);
+                self.request_controlled_shutdown(); // again, if one is under way and unanswered
                 self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
             }
             Timer::IsrExpiration => {
@@ -276,7 +309,7 @@ impl Broker {
                     self.request_isr_change(&partition, self.id, isr);
                 }
             }
-            Timer::SessionExpiration | Timer::RequestTimeout { .. } => {
+            Timer::SessionExpiration | Timer::RequestTimeout { .. } | Timer::LeaderImbalanceCheck => {
                 debug_assert!(false, "a timer of another node sent to a broker")
             }
         }
@@ -632,7 +665,7 @@ impl Broker {
     /// leader. Completes the `acks=all` writes it now covers.
     fn advance_high_watermark(&mut self, partition: &TopicPartition) {
         let id = self.id;
-        let min_insync = self.config.min_insync_replicas as usize;
+        let min_insync = self.settings.min_insync_replicas as usize;
         let replica = self.replicas.get_mut(partition).expect("leader holds the partition");
         let Role::Leader(leadership) = &mut replica.role else {
             return;
@@ -701,7 +734,7 @@ impl Broker {
         value: Option<Vec<u8>>,
         acks: Acks,
     ) {
-        let min_insync = self.config.min_insync_replicas as usize;
+        let min_insync = self.settings.min_insync_replicas as usize;
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
             Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),

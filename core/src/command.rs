@@ -10,6 +10,13 @@
 //! split 1 controller | 2 3                    ... naming the controller puts it in a group
 //! heal                                        join the network again
 //! loss 10%                                    lose this share of all messages (0% to stop)
+//! shutdown 2                                  stop broker 2 cleanly (controlled shutdown)
+//! create-topic payments partitions=6 replication-factor=3
+//! alter-topic orders partitions=6             add partitions (never fewer)
+//! elect-preferred orders/0                    move leadership back to the preferred replica
+//!                                             (of every partition when none is named)
+//! set min.insync.replicas=2                   change a cluster-wide setting (also
+//!                                             unclean.leader.election.enable, auto.leader.rebalance.enable)
 //! ```
 //!
 //! In a split, a node that no group names keeps all its links.
@@ -22,18 +29,55 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::BrokerId;
+use crate::ids::{BrokerId, TopicPartition};
 use crate::message::{Acks, NodeId};
+use crate::metadata::ConfigName;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    Kill { broker: BrokerId },
-    Restart { broker: BrokerId },
-    Produce { topic: String, partition: Option<i32>, key: Option<String>, value: Option<String>, acks: Acks },
-    Advance { ms: u64 },
-    Split { groups: Vec<Vec<NodeId>> },
+    Kill {
+        broker: BrokerId,
+    },
+    Restart {
+        broker: BrokerId,
+    },
+    Produce {
+        topic: String,
+        partition: Option<i32>,
+        key: Option<String>,
+        value: Option<String>,
+        acks: Acks,
+    },
+    Advance {
+        ms: u64,
+    },
+    Split {
+        groups: Vec<Vec<NodeId>>,
+    },
     Heal,
-    Loss { percent: u8 },
+    Loss {
+        percent: u8,
+    },
+    Shutdown {
+        broker: BrokerId,
+    },
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        replication_factor: i32,
+    },
+    AlterTopic {
+        name: String,
+        partitions: i32,
+    },
+    /// Preferred leader election for these partitions, or all when empty.
+    ElectPreferred {
+        partitions: Vec<TopicPartition>,
+    },
+    Set {
+        name: ConfigName,
+        value: String,
+    },
 }
 
 /// Why a line is not a command, and where in the line (1-based column).
@@ -104,6 +148,16 @@ fn parse_broker(token: Option<&Token<'_>>, end: usize) -> Result<BrokerId, Parse
         .map_err(|_| error(token.column, alloc::format!("{:?} is not a broker id", token.raw)))
 }
 
+/// `orders/0`: a topic and partition index.
+pub(crate) fn parse_partition(token: &Token<'_>) -> Result<TopicPartition, ParseError> {
+    let (topic, index) = token.text.rsplit_once('/').ok_or_else(|| {
+        error(token.column, alloc::format!("{:?} is not a partition; write topic/index, as in orders/0", token.raw))
+    })?;
+    let index =
+        index.parse::<i32>().map_err(|_| error(token.column, alloc::format!("{index:?} is not a partition index")))?;
+    Ok(TopicPartition::new(topic, index))
+}
+
 fn parse_percent(token: &Token<'_>) -> Result<u8, ParseError> {
     let text = token.text.as_str();
     text.strip_suffix('%')
@@ -149,20 +203,76 @@ impl Command {
                 let token = tokens.get(1).ok_or_else(|| error(end, "expected a share, such as 10%"))?;
                 Command::Loss { percent: parse_percent(token)? }
             }
+            "shutdown" => Command::Shutdown { broker: parse_broker(tokens.get(1), end)? },
+            "create-topic" | "alter-topic" => return Self::parse_topic_command(&tokens, end),
+            "elect-preferred" => {
+                let partitions = tokens[1..].iter().map(parse_partition).collect::<Result<_, _>>()?;
+                return Ok(Command::ElectPreferred { partitions });
+            }
+            "set" => {
+                let token = tokens.get(1).ok_or_else(|| error(end, "expected name=value, such as min.insync.replicas=2"))?;
+                let (key, value) = token.text.split_once('=').ok_or_else(|| {
+                    error(token.column, alloc::format!("expected name=value, found {:?}", token.raw))
+                })?;
+                let name = ConfigName::from_key(key).ok_or_else(|| {
+                    error(
+                        token.column,
+                        alloc::format!(
+                            "unknown setting {key:?}; expected min.insync.replicas, unclean.leader.election.enable or auto.leader.rebalance.enable"
+                        ),
+                    )
+                })?;
+                Command::Set { name, value: value.to_string() }
+            }
             other => {
                 return Err(error(
                     verb.column,
                     alloc::format!(
-                        "unknown command {other:?}; expected kill, restart, produce, advance, split, heal or loss"
+                        "unknown command {other:?}; expected kill, restart, shutdown, produce, advance, split, heal, loss, create-topic, alter-topic, elect-preferred or set"
                     ),
                 ))
             }
         };
         let expected = if matches!(command, Command::Heal) { 1 } else { 2 };
+        // (commands that read their own arguments return above)
         if let Some(extra) = tokens.get(expected) {
             return Err(error(extra.column, alloc::format!("unexpected {:?}", extra.raw)));
         }
         Ok(command)
+    }
+
+    /// `create-topic NAME [partitions=N] [replication-factor=N]` (Kafka's broker defaults are
+    /// 1 and 1) or `alter-topic NAME partitions=N`.
+    fn parse_topic_command(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
+        let create = tokens[0].text == "create-topic";
+        let name = tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?.text.clone();
+        let (mut partitions, mut replication_factor) = (None, None);
+        for token in &tokens[2..] {
+            let (key, value) = token
+                .text
+                .split_once('=')
+                .ok_or_else(|| error(token.column, alloc::format!("expected name=value, found {:?}", token.raw)))?;
+            let number =
+                value.parse::<i32>().map_err(|_| error(token.column, alloc::format!("{value:?} is not a number")))?;
+            match key {
+                "partitions" => partitions = Some(number),
+                "replication-factor" if create => replication_factor = Some(number),
+                _ => {
+                    let expected = if create { "partitions or replication-factor" } else { "partitions" };
+                    return Err(error(token.column, alloc::format!("unknown setting {key:?}; expected {expected}")));
+                }
+            }
+        }
+        if create {
+            Ok(Command::CreateTopic {
+                name,
+                partitions: partitions.unwrap_or(1),
+                replication_factor: replication_factor.unwrap_or(1),
+            })
+        } else {
+            let partitions = partitions.ok_or_else(|| error(end, "expected partitions=N, the new partition count"))?;
+            Ok(Command::AlterTopic { name, partitions })
+        }
     }
 
     fn parse_split(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
@@ -264,6 +374,16 @@ impl fmt::Display for Command {
             Command::Advance { ms } => write!(f, "advance {ms}ms"),
             Command::Heal => write!(f, "heal"),
             Command::Loss { percent } => write!(f, "loss {percent}%"),
+            Command::Shutdown { broker } => write!(f, "shutdown {broker}"),
+            Command::CreateTopic { name, partitions, replication_factor } => {
+                write!(f, "create-topic {name} partitions={partitions} replication-factor={replication_factor}")
+            }
+            Command::AlterTopic { name, partitions } => write!(f, "alter-topic {name} partitions={partitions}"),
+            Command::ElectPreferred { partitions } => {
+                write!(f, "elect-preferred")?;
+                partitions.iter().try_for_each(|p| write!(f, " {p}"))
+            }
+            Command::Set { name, value } => write!(f, "set {}={value}", name.key()),
             Command::Split { groups } => {
                 write!(f, "split")?;
                 for (index, group) in groups.iter().enumerate() {
@@ -351,7 +471,19 @@ mod tests {
         );
         assert_eq!(Command::parse("heal"), Ok(Command::Heal));
         assert_eq!(Command::parse("loss 15%"), Ok(Command::Loss { percent: 15 }));
-        for line in ["split 1 | 2 3", "split 1 controller | 2 | 3", "heal", "loss 0%"] {
+        for line in [
+            "split 1 | 2 3",
+            "split 1 controller | 2 | 3",
+            "heal",
+            "loss 0%",
+            "shutdown 2",
+            "create-topic payments partitions=6 replication-factor=3",
+            "alter-topic orders partitions=6",
+            "elect-preferred",
+            "elect-preferred orders/0 orders/2",
+            "set min.insync.replicas=2",
+            "set unclean.leader.election.enable=true",
+        ] {
             assert_eq!(Command::parse(line).unwrap().to_string(), line);
         }
         assert!(Command::parse("split 1 2").unwrap_err().message.contains("two groups"));
@@ -360,6 +492,14 @@ mod tests {
         assert!(Command::parse("loss 101%").unwrap_err().message.contains("0% to 100%"));
         assert!(Command::parse("loss 5").is_err());
         assert_eq!(Command::parse("heal now").unwrap_err().column, 6);
+        assert_eq!(
+            Command::parse("create-topic t"),
+            Ok(Command::CreateTopic { name: "t".into(), partitions: 1, replication_factor: 1 })
+        );
+        assert!(Command::parse("alter-topic t").unwrap_err().message.contains("partitions=N"));
+        assert!(Command::parse("alter-topic t replication-factor=2").unwrap_err().message.contains("unknown setting"));
+        assert!(Command::parse("set retention.ms=5").unwrap_err().message.contains("unknown setting"));
+        assert!(Command::parse("elect-preferred orders").unwrap_err().message.contains("not a partition"));
     }
 
     #[test]

@@ -40,6 +40,13 @@ pub struct ClusterConfig {
     /// `unclean.leader.election.enable` (Kafka: false): when no in-sync replica is left, let
     /// an out-of-sync one lead, losing what it lacks.
     pub unclean_leader_election_enable: bool,
+    /// `auto.leader.rebalance.enable` (Kafka: true): move leadership back to preferred replicas
+    /// when a broker leads too few of the partitions it prefers.
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds` (Kafka: 300 s), in ms.
+    pub leader_imbalance_check_interval_ms: u64,
+    /// `leader.imbalance.per.broker.percentage` (Kafka: 10).
+    pub leader_imbalance_per_broker_percentage: u32,
     /// One-way network latency between two nodes, drawn uniformly from this range.
     pub network_latency_min_ms: u64,
     pub network_latency_max_ms: u64,
@@ -60,6 +67,9 @@ impl Default for ClusterConfig {
             request_timeout_ms: 30_000,
             min_insync_replicas: 1,
             unclean_leader_election_enable: false,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_ms: 300_000,
+            leader_imbalance_per_broker_percentage: 10,
             network_latency_min_ms: 1,
             network_latency_max_ms: 5,
         }

@@ -21,6 +21,14 @@ pub enum ErrorCode {
     InvalidRequest,
     StaleBrokerEpoch,
     InvalidUpdateVersion,
+    InvalidTopicException,
+    TopicAlreadyExists,
+    InvalidPartitions,
+    InvalidReplicationFactor,
+    InvalidConfig,
+    PreferredLeaderNotAvailable,
+    ElectionNotNeeded,
+    BrokerNotAvailable,
 }
 
 impl ErrorCode {
@@ -40,6 +48,14 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => 42,
             ErrorCode::StaleBrokerEpoch => 77,
             ErrorCode::InvalidUpdateVersion => 108,
+            ErrorCode::InvalidTopicException => 17,
+            ErrorCode::TopicAlreadyExists => 36,
+            ErrorCode::InvalidPartitions => 37,
+            ErrorCode::InvalidReplicationFactor => 38,
+            ErrorCode::InvalidConfig => 40,
+            ErrorCode::PreferredLeaderNotAvailable => 80,
+            ErrorCode::ElectionNotNeeded => 84,
+            ErrorCode::BrokerNotAvailable => 8,
         }
     }
 
@@ -59,6 +75,14 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
             ErrorCode::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            ErrorCode::InvalidTopicException => "INVALID_TOPIC_EXCEPTION",
+            ErrorCode::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
+            ErrorCode::InvalidPartitions => "INVALID_PARTITIONS",
+            ErrorCode::InvalidReplicationFactor => "INVALID_REPLICATION_FACTOR",
+            ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::PreferredLeaderNotAvailable => "PREFERRED_LEADER_NOT_AVAILABLE",
+            ErrorCode::ElectionNotNeeded => "ELECTION_NOT_NEEDED",
+            ErrorCode::BrokerNotAvailable => "BROKER_NOT_AVAILABLE",
         }
     }
 }

@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::command::{error, tokenize, ParseError, Token};
+use crate::command::{error, parse_partition, tokenize, ParseError, Token};
 use crate::ids::{BrokerId, TopicPartition};
 use crate::view::{BrokerStatus, ClusterView};
 
@@ -174,14 +174,6 @@ fn compare(actual: i64, expected: i64, comparison: Comparison) -> bool {
 
 fn parse_broker(token: &Token<'_>) -> Result<BrokerId, ParseError> {
     token.text.parse().map(BrokerId).map_err(|_| error(token.column, format!("{:?} is not a broker id", token.raw)))
-}
-
-fn parse_partition(token: &Token<'_>) -> Result<TopicPartition, ParseError> {
-    let (topic, index) = token.text.rsplit_once('/').ok_or_else(|| {
-        error(token.column, format!("{:?} is not a partition; write topic/index, as in orders/0", token.raw))
-    })?;
-    let index = index.parse::<i32>().map_err(|_| error(token.column, format!("{index:?} is not a partition index")))?;
-    Ok(TopicPartition::new(topic, index))
 }
 
 fn parse_comparison(token: &Token<'_>) -> Result<Comparison, ParseError> {

@@ -14,6 +14,7 @@
 //! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
 //! - [`controller`]: the active controller: heartbeats, fencing, leader election;
 //! - [`election`]: the rules for choosing a leader: clean, unclean, preferred;
+//! - [`metadata`]: the metadata log's records and the image they build;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
@@ -40,6 +41,7 @@ pub mod ids;
 pub mod invariants;
 pub mod log;
 pub mod message;
+pub mod metadata;
 pub mod network;
 pub mod oracle;
 pub mod partitioner;

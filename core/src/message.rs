@@ -3,12 +3,14 @@
 //! A node never sends anything itself: it returns [`Output`]s, and the driver (the simulator or
 //! the native server) carries messages over its network and fires timers at their time.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use crate::log::Record;
+use crate::metadata::{ConfigName, MetadataImage};
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
 
@@ -62,11 +64,28 @@ pub enum Message {
         broker_epoch: u64,
         result: Result<(), ErrorCode>,
     },
-    /// The controller's whole partition metadata at `version` (versions only grow). Sent to
-    /// every broker on each change, and again to a broker whose heartbeat shows it behind.
+    /// The controller's whole metadata image (its version only grows). Sent to every broker on
+    /// each change, and again to a broker whose heartbeat shows it behind.
     MetadataUpdate {
-        version: u64,
-        partitions: Vec<PartitionState>,
+        image: MetadataImage,
+    },
+    /// A broker asks to stop cleanly: the controller moves its leaderships away first.
+    ControlledShutdown {
+        broker: BrokerId,
+        broker_epoch: u64,
+    },
+    /// The controller has moved the broker's leaderships and fenced it: it may stop.
+    ControlledShutdownResponse {
+        result: Result<(), ErrorCode>,
+    },
+    /// An administrator's request, sent by the client to the controller.
+    Admin {
+        request_id: u64,
+        request: AdminRequest,
+    },
+    AdminResponse {
+        request_id: u64,
+        result: Result<(), AdminError>,
     },
     /// The controller's answer to `AlterPartition`, with the partition's state after it
     /// (changed or not).
@@ -113,6 +132,26 @@ pub enum Message {
     },
 }
 
+/// What an administrator can ask of the controller (Kafka's admin APIs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminRequest {
+    /// CreateTopics.
+    CreateTopic { name: String, partitions: i32, replication_factor: i32 },
+    /// CreatePartitions: grow `topic` to `count` partitions.
+    CreatePartitions { topic: String, count: i32 },
+    /// ElectLeaders with the preferred election type: every partition, or these.
+    ElectPreferredLeaders { partitions: Option<Vec<TopicPartition>> },
+    /// IncrementalAlterConfigs of one cluster-wide setting.
+    AlterConfig { name: ConfigName, value: String },
+}
+
+/// Why an admin request was refused: Kafka's error code and its message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
 /// What a successful fetch carries back to the follower.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchData {
@@ -142,12 +181,22 @@ pub enum Timer {
     AlterPartitionTimeout { partition: TopicPartition, partition_epoch: i32 },
     /// The producer gave up waiting for an answer (`request.timeout.ms`).
     RequestTimeout { request_id: u64 },
+    /// Time for the controller to look for leadership imbalance (`auto.leader.rebalance.enable`).
+    LeaderImbalanceCheck,
 }
 
 /// One thing a node wants done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Send { to: NodeId, message: Message },
-    SetTimer { after_ms: u64, timer: Timer },
+    Send {
+        to: NodeId,
+        message: Message,
+    },
+    SetTimer {
+        after_ms: u64,
+        timer: Timer,
+    },
     Trace(TraceEvent),
+    /// The node has finished a controlled shutdown: the driver stops it.
+    Stop,
 }

@@ -22,7 +22,7 @@ use crate::controller::Controller;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::invariants::{self, Invariants};
-use crate::message::{Acks, Message, NodeId, Output, Timer};
+use crate::message::{Acks, AdminRequest, Message, NodeId, Output, Timer};
 use crate::network::{Fate, FaultModel};
 use crate::oracle::{self, AcknowledgedWrite};
 use crate::partitioner::partition_for_key;
@@ -117,6 +117,8 @@ pub struct Simulation {
     invariants: Invariants,
     /// Every write the producer saw acknowledged, for the oracle.
     acknowledged: Vec<AcknowledgedWrite>,
+    /// Admin requests sent and not yet answered, with the command that sent them.
+    admin_in_flight: BTreeMap<u64, String>,
 }
 
 impl Simulation {
@@ -141,6 +143,7 @@ impl Simulation {
             trace: Vec::new(),
             invariants: Invariants::default(),
             acknowledged: Vec::new(),
+            admin_in_flight: BTreeMap::new(),
         };
         simulation.controller.start();
         simulation.collect_controller_outputs();
@@ -196,6 +199,28 @@ impl Simulation {
                 self.faults.loss_percent = *percent;
                 Ok(())
             }
+            Command::Shutdown { broker } => self.shut_down(*broker),
+            Command::CreateTopic { name, partitions, replication_factor } => {
+                let (partitions, replication_factor) = (*partitions, *replication_factor);
+                self.send_admin(
+                    command,
+                    AdminRequest::CreateTopic { name: name.clone(), partitions, replication_factor },
+                );
+                Ok(())
+            }
+            Command::AlterTopic { name, partitions } => {
+                self.send_admin(command, AdminRequest::CreatePartitions { topic: name.clone(), count: *partitions });
+                Ok(())
+            }
+            Command::ElectPreferred { partitions } => {
+                let partitions = (!partitions.is_empty()).then(|| partitions.clone());
+                self.send_admin(command, AdminRequest::ElectPreferredLeaders { partitions });
+                Ok(())
+            }
+            Command::Set { name, value } => {
+                self.send_admin(command, AdminRequest::AlterConfig { name: *name, value: value.clone() });
+                Ok(())
+            }
             Command::Produce { topic, partition, key, value, acks } => {
                 let partition = self.choose_partition(topic, *partition, key.as_deref())?;
                 let message = Message::Produce {
@@ -221,6 +246,27 @@ impl Simulation {
         node.incarnation += 1;
         self.record(TraceEvent::Killed { broker });
         Ok(())
+    }
+
+    /// Starts a controlled shutdown: the broker asks the controller to move its leaderships,
+    /// then stops.
+    pub fn shut_down(&mut self, broker: BrokerId) -> Result<(), CommandError> {
+        let index = self.node_index(broker).ok_or(CommandError::UnknownBroker(broker))?;
+        if !self.brokers[index].alive {
+            return Err(CommandError::AlreadyDead(broker));
+        }
+        self.brokers[index].broker.begin_controlled_shutdown();
+        self.collect_broker_outputs(index);
+        Ok(())
+    }
+
+    /// An administrator's request goes from the client to the controller, like Kafka's admin
+    /// client forwarded to the active controller.
+    fn send_admin(&mut self, command: &Command, request: AdminRequest) {
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        self.admin_in_flight.insert(request_id, command.to_string());
+        self.schedule_send(NodeId::Client, NodeId::Controller, Message::Admin { request_id, request });
     }
 
     pub fn restart(&mut self, broker: BrokerId) -> Result<(), CommandError> {
@@ -322,11 +368,9 @@ impl Simulation {
         key: Option<&str>,
     ) -> Result<TopicPartition, CommandError> {
         let count = self
-            .config
-            .topics
-            .iter()
-            .find(|t| t.name == topic)
-            .map(|t| t.partitions)
+            .controller
+            .image()
+            .partition_count(topic)
             .ok_or_else(|| CommandError::UnknownTopic(topic.to_string()))?;
         let index = match (partition, key) {
             (Some(p), _) if (0..count).contains(&p) => p,
@@ -397,7 +441,7 @@ impl Simulation {
         }
         match to {
             NodeId::Controller => {
-                self.controller.handle_message(self.now_ms, message);
+                self.controller.handle_message(self.now_ms, from, message);
                 self.collect_controller_outputs();
             }
             NodeId::Client => self.client_receive(message),
@@ -444,6 +488,14 @@ impl Simulation {
     }
 
     fn client_receive(&mut self, message: Message) {
+        if let Message::AdminResponse { request_id, result } = message {
+            let Some(what) = self.admin_in_flight.remove(&request_id) else { return };
+            self.record(match result {
+                Ok(()) => TraceEvent::AdminDone { request_id, what },
+                Err(e) => TraceEvent::AdminFailed { request_id, what, error: e.code, message: e.message },
+            });
+            return;
+        }
         let Message::ProduceResponse { request_id, partition, result } = message else {
             return;
         };
@@ -488,8 +540,19 @@ impl Simulation {
                     self.schedule(self.now_ms + after_ms, Event::Timer { node, incarnation, timer })
                 }
                 Output::Trace(event) => self.record(event),
+                Output::Stop => self.stop(node),
             }
         }
+    }
+
+    /// A node finished its controlled shutdown: it is down now, cleanly.
+    fn stop(&mut self, node: NodeId) {
+        let NodeId::Broker(broker) = node else { return };
+        let Some(index) = self.node_index(broker) else { return };
+        let stopped = &mut self.brokers[index];
+        stopped.alive = false;
+        stopped.incarnation += 1;
+        self.record(TraceEvent::Stopped { broker });
     }
 
     fn schedule_send(&mut self, from: NodeId, to: NodeId, message: Message) {
@@ -523,6 +586,10 @@ fn message_name(message: &Message) -> &'static str {
         Message::BrokerHeartbeatResponse { .. } => "BrokerHeartbeatResponse",
         Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
         Message::MetadataUpdate { .. } => "MetadataUpdate",
+        Message::ControlledShutdown { .. } => "ControlledShutdown",
+        Message::ControlledShutdownResponse { .. } => "ControlledShutdownResponse",
+        Message::Admin { .. } => "Admin",
+        Message::AdminResponse { .. } => "AdminResponse",
         Message::AlterPartition { .. } => "AlterPartition",
         Message::Fetch { .. } => "Fetch",
         Message::FetchResponse { .. } => "FetchResponse",

@@ -1,6 +1,7 @@
 //! What the cluster's metadata says about a partition: its replicas, leader, epochs and ISR.
 //!
-//! The controller owns these records; brokers and clients hold copies they learn from it.
+//! The controller owns these records; brokers and clients hold copies they learn from it. New
+//! partitions get their replicas here.
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,31 @@ pub struct PartitionState {
 pub fn assign_replicas(partition: i32, replication_factor: i32, broker_count: i32) -> Vec<BrokerId> {
     assert!(replication_factor >= 1 && replication_factor <= broker_count);
     (0..replication_factor).map(|i| BrokerId((partition + i) % broker_count + 1)).collect()
+}
+
+/// New partitions `indexes` of `topic`, each led by its preferred (first) replica at epoch 0
+/// with every replica in sync. `start` shifts the round robin, as Kafka's random start index
+/// does, so that topics created one after another do not all lead from broker 1.
+pub fn new_partitions(
+    topic: &str,
+    indexes: core::ops::Range<i32>,
+    replication_factor: i32,
+    broker_count: i32,
+    start: i32,
+) -> Vec<PartitionState> {
+    indexes
+        .map(|index| {
+            let replicas = assign_replicas(index + start, replication_factor, broker_count);
+            PartitionState {
+                partition: TopicPartition::new(topic, index),
+                leader: Some(replicas[0]),
+                isr: replicas.clone(),
+                replicas,
+                leader_epoch: LeaderEpoch(0),
+                partition_epoch: 0,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

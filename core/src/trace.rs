@@ -6,6 +6,9 @@
 //! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch, marked
 //!   UNCLEAN when the leader was not in sync;
 //! - `isr`: the controller accepted a partition's new in-sync replica set;
+//! - `topic`, `config`: a topic was created or grew; a setting changed; `admin`: an
+//!   administrator's request was done or refused;
+//! - `shutdown`, `stopped`: a controlled shutdown began and ended;
 //! - `leader` / `follower`: a broker took up a role for a partition;
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
@@ -20,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use crate::message::NodeId;
+use crate::metadata::{ConfigName, ElectionKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
@@ -44,8 +48,9 @@ pub enum TraceEvent {
         leader: Option<BrokerId>,
         leader_epoch: LeaderEpoch,
         isr: Vec<BrokerId>,
-        /// The leader came from outside the ISR (`unclean.leader.election.enable`).
-        unclean: bool,
+        /// How: from the ISR, uncleanly, back to the preferred replica, or away from a broker
+        /// shutting down.
+        kind: ElectionKind,
     },
     IsrChanged {
         partition: TopicPartition,
@@ -98,6 +103,33 @@ pub enum TraceEvent {
         partition: TopicPartition,
         error: ErrorCode,
     },
+    /// A topic was created, or grew to this many partitions.
+    TopicChanged {
+        topic: String,
+        partitions: i32,
+    },
+    ConfigChanged {
+        name: ConfigName,
+        value: String,
+    },
+    /// An administrator's request was carried out, or refused.
+    AdminDone {
+        request_id: u64,
+        what: String,
+    },
+    AdminFailed {
+        request_id: u64,
+        what: String,
+        error: ErrorCode,
+        message: String,
+    },
+    /// A broker asked to shut down cleanly; later it stopped.
+    ShutdownRequested {
+        broker: BrokerId,
+    },
+    Stopped {
+        broker: BrokerId,
+    },
     Dropped {
         from: NodeId,
         to: NodeId,
@@ -125,6 +157,8 @@ pub enum FenceReason {
     /// It registered again while its old registration was live: it restarted without a clean
     /// shutdown, so what it led before cannot be trusted to it.
     Reregistered,
+    /// It asked to stop and the controller moved its leaderships away.
+    ControlledShutdown,
 }
 
 /// A trace event and the simulated time it happened at.
@@ -172,15 +206,19 @@ impl fmt::Display for TraceEvent {
             Fenced { broker, reason: FenceReason::Reregistered } => {
                 write!(f, "fenced broker {broker}: it registered again after an unclean restart")
             }
-            Unfenced { broker } => write!(f, "unfenced broker {broker}"),
-            Elected { partition, leader: Some(leader), leader_epoch, isr, unclean: false } => {
-                write!(f, "elect {partition} leader {leader} epoch {leader_epoch} isr {}", Brokers(isr))
+            Fenced { broker, reason: FenceReason::ControlledShutdown } => {
+                write!(f, "fenced broker {broker}: controlled shutdown")
             }
-            Elected { partition, leader: Some(leader), leader_epoch, isr, unclean: true } => write!(
-                f,
-                "elect {partition} leader {leader} epoch {leader_epoch} isr {} UNCLEAN: it was not in sync",
-                Brokers(isr)
-            ),
+            Unfenced { broker } => write!(f, "unfenced broker {broker}"),
+            Elected { partition, leader: Some(leader), leader_epoch, isr, kind } => {
+                write!(f, "elect {partition} leader {leader} epoch {leader_epoch} isr {}", Brokers(isr))?;
+                match kind {
+                    ElectionKind::Clean => Ok(()),
+                    ElectionKind::Unclean => write!(f, " UNCLEAN: it was not in sync"),
+                    ElectionKind::Preferred => write!(f, " (preferred leader)"),
+                    ElectionKind::ControlledShutdown => write!(f, " (controlled shutdown)"),
+                }
+            }
             Elected { partition, leader: None, leader_epoch, isr, .. } => {
                 write!(f, "elect {partition} no leader epoch {leader_epoch} isr {}", Brokers(isr))
             }
@@ -215,6 +253,16 @@ impl fmt::Display for TraceEvent {
             ProduceFailed { request_id, partition, error } => {
                 write!(f, "error #{request_id} {partition}: {error}")
             }
+            TopicChanged { topic, partitions } => write!(f, "topic {topic} has {partitions} partitions"),
+            ConfigChanged { name, value } => write!(f, "config {}={value}", name.key()),
+            AdminDone { request_id, what } => write!(f, "admin #{request_id} {what}: done"),
+            AdminFailed { request_id, what, error, message } => {
+                write!(f, "admin #{request_id} {what}: {error}: {message}")
+            }
+            ShutdownRequested { broker } => {
+                write!(f, "shutdown broker {broker}: asks the controller to move its leaders")
+            }
+            Stopped { broker } => write!(f, "stopped broker {broker} after a controlled shutdown"),
             Dropped { from, to, what, reason } => {
                 let why = match reason {
                     DropReason::NodeDown => "the receiver is down",

@@ -5,6 +5,7 @@
 
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
+use kafkalab_core::metadata::ElectionKind;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
@@ -125,7 +126,10 @@ fn an_unclean_election_loses_committed_records_and_a_clean_one_waits() {
         if unclean {
             assert_eq!((p0.leader, p0.isr), (Some(BrokerId(2)), vec![BrokerId(2)]));
             assert_eq!(lost_offsets(&sim), [0, 1], "the committed records are gone");
-            assert!(sim.trace().iter().any(|l| matches!(l.event, TraceEvent::Elected { unclean: true, .. })));
+            assert!(sim
+                .trace()
+                .iter()
+                .any(|l| matches!(l.event, TraceEvent::Elected { kind: ElectionKind::Unclean, .. })));
         } else {
             assert_eq!(p0.leader, None, "no in-sync replica is alive, so no leader");
             run(&mut sim, "produce orders partition=0 value=z acks=1");

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use kafkalab_core::broker::Broker;
 use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
+use kafkalab_core::metadata::MetadataImage;
 use kafkalab_core::topology::PartitionState;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::ClusterConfig;
@@ -17,18 +18,22 @@ fn orders0() -> TopicPartition {
     TopicPartition::new("orders", 0)
 }
 
+/// A metadata image in which orders/0, on brokers 1 and 2, has this leader and ISR.
 fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> Message {
-    Message::MetadataUpdate {
-        version: partition_epoch as u64 + 1,
-        partitions: vec![PartitionState {
-            partition: orders0(),
-            replicas: vec![BrokerId(1), BrokerId(2)],
-            isr: isr.iter().map(|&b| BrokerId(b)).collect(),
-            leader: Some(BrokerId(leader)),
-            leader_epoch: LeaderEpoch(leader_epoch),
-            partition_epoch,
-        }],
-    }
+    let config = ClusterConfig { broker_count: 2, topics: vec![], ..ClusterConfig::default() };
+    let mut image = MetadataImage::bootstrap(&config);
+    image.version = partition_epoch as u64 + 1;
+    image.topics.insert("orders".to_string(), 1);
+    let state = PartitionState {
+        partition: orders0(),
+        replicas: vec![BrokerId(1), BrokerId(2)],
+        isr: isr.iter().map(|&b| BrokerId(b)).collect(),
+        leader: Some(BrokerId(leader)),
+        leader_epoch: LeaderEpoch(leader_epoch),
+        partition_epoch,
+    };
+    image.partitions.insert(orders0(), state);
+    Message::MetadataUpdate { image }
 }
 
 fn produce(value: &str) -> Message {

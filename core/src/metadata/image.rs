@@ -1,0 +1,129 @@
+//! The metadata image: what applying the metadata log in order gives. The controller reads it
+//! to decide; brokers read it to know their roles and settings; the page draws it.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ClusterConfig;
+use crate::ids::{BrokerId, TopicPartition};
+use crate::topology::{new_partitions, PartitionState};
+
+use super::record::{ConfigName, MetadataRecord};
+
+/// What the metadata says of one broker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerRegistration {
+    /// The epoch of its current registration; none until it first registers (at start the
+    /// cluster is taken as already running, its brokers unfenced).
+    pub broker_epoch: Option<u64>,
+    /// The incarnation that registration came from.
+    pub incarnation: u64,
+    pub fenced: bool,
+}
+
+/// The settings that can change while the cluster runs, as the metadata holds them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DynamicConfig {
+    pub min_insync_replicas: i32,
+    pub unclean_leader_election_enable: bool,
+    pub auto_leader_rebalance_enable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataImage {
+    /// How many records have been applied: the metadata's version.
+    pub version: u64,
+    pub brokers: BTreeMap<BrokerId, BrokerRegistration>,
+    /// Each topic's partition count.
+    pub topics: BTreeMap<String, i32>,
+    pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    pub config: DynamicConfig,
+}
+
+impl MetadataImage {
+    /// The image of a cluster that is already running: brokers unfenced, the configured topics
+    /// created with every partition led by its preferred replica and all replicas in sync.
+    pub fn bootstrap(config: &ClusterConfig) -> Self {
+        let brokers = (1..=config.broker_count)
+            .map(|id| (BrokerId(id), BrokerRegistration { broker_epoch: None, incarnation: 0, fenced: false }))
+            .collect();
+        let mut image = MetadataImage {
+            version: 0,
+            brokers,
+            topics: BTreeMap::new(),
+            partitions: BTreeMap::new(),
+            config: DynamicConfig {
+                min_insync_replicas: config.min_insync_replicas,
+                unclean_leader_election_enable: config.unclean_leader_election_enable,
+                auto_leader_rebalance_enable: config.auto_leader_rebalance_enable,
+            },
+        };
+        for topic in &config.topics {
+            let states =
+                new_partitions(&topic.name, 0..topic.partitions, topic.replication_factor, config.broker_count, 0);
+            image.topics.insert(topic.name.clone(), topic.partitions);
+            for state in states {
+                image.partitions.insert(state.partition.clone(), state);
+            }
+        }
+        image
+    }
+
+    /// Applies one record. Records come from the controller, which only writes sound ones.
+    pub fn apply(&mut self, record: &MetadataRecord) {
+        self.version += 1;
+        match record {
+            MetadataRecord::RegisterBroker { broker, broker_epoch, incarnation } => {
+                let registration = self.brokers.entry(*broker).or_insert(BrokerRegistration {
+                    broker_epoch: None,
+                    incarnation: 0,
+                    fenced: true,
+                });
+                registration.broker_epoch = Some(*broker_epoch);
+                registration.incarnation = *incarnation;
+            }
+            MetadataRecord::FenceBroker { broker, .. } => {
+                if let Some(registration) = self.brokers.get_mut(broker) {
+                    registration.fenced = true;
+                }
+            }
+            MetadataRecord::UnfenceBroker { broker } => {
+                if let Some(registration) = self.brokers.get_mut(broker) {
+                    registration.fenced = false;
+                }
+            }
+            MetadataRecord::Topic { name, partitions } => {
+                self.topics.insert(name.clone(), *partitions);
+            }
+            MetadataRecord::Partition { state } | MetadataRecord::PartitionChange { state, .. } => {
+                self.partitions.insert(state.partition.clone(), state.clone());
+            }
+            MetadataRecord::Config { name, value } => match name {
+                ConfigName::MinInsyncReplicas => {
+                    self.config.min_insync_replicas = value.parse().unwrap_or(self.config.min_insync_replicas)
+                }
+                ConfigName::UncleanLeaderElectionEnable => self.config.unclean_leader_election_enable = value == "true",
+                ConfigName::AutoLeaderRebalanceEnable => self.config.auto_leader_rebalance_enable = value == "true",
+            },
+        }
+    }
+
+    /// Registered or taken as running, and not fenced: a broker that can lead.
+    pub fn is_live(&self, broker: BrokerId) -> bool {
+        self.brokers.get(&broker).is_some_and(|b| !b.fenced)
+    }
+
+    pub fn is_fenced(&self, broker: BrokerId) -> bool {
+        self.brokers.get(&broker).is_none_or(|b| b.fenced)
+    }
+
+    pub fn partition(&self, partition: &TopicPartition) -> Option<&PartitionState> {
+        self.partitions.get(partition)
+    }
+
+    /// How many partitions a topic has, if it exists.
+    pub fn partition_count(&self, topic: &str) -> Option<i32> {
+        self.topics.get(topic).copied()
+    }
+}
