@@ -1,0 +1,169 @@
+//! How a broker follows the metadata: taking up the leader or follower role the controller
+//! assigns, and giving up what a deposed leader still owed its clients and followers.
+
+use super::*;
+
+impl Broker {
+    pub(super) fn apply_partition_state(&mut self, now_ms: u64, state: PartitionState) {
+        if !state.replicas.contains(&self.id) {
+            return;
+        }
+        let partition = state.partition.clone();
+        let known_epoch = self.metadata.get(&partition).map(|s| s.partition_epoch);
+        if known_epoch.is_some_and(|known| state.partition_epoch <= known) {
+            return; // nothing new for this partition
+        }
+        self.metadata.insert(partition.clone(), state.clone());
+        self.replicas
+            .entry(partition.clone())
+            .or_insert_with(|| Replica { log: PartitionLog::new(), role: Role::Follower(Following::nobody()) });
+
+        let current_epoch = self.replicas[&partition].leader_epoch();
+        let was_leader = self.replicas[&partition].is_leader();
+        if state.leader == Some(self.id) {
+            if was_leader && current_epoch == state.leader_epoch {
+                self.update_leader_isr(now_ms, &partition, state);
+            } else {
+                self.become_leader(now_ms, state);
+            }
+        } else {
+            let same_leader = matches!(
+                &self.replicas[&partition].role,
+                Role::Follower(f) if f.leader == state.leader && f.leader_epoch == state.leader_epoch
+            );
+            if !same_leader {
+                self.become_follower(state);
+            }
+        }
+    }
+
+    pub(super) fn become_leader(&mut self, now_ms: u64, state: PartitionState) {
+        let id = self.id;
+        let replica = self.replicas.get_mut(&state.partition).expect("replica created before role change");
+        let abandoned = Self::abandon_leadership(replica);
+        replica.log.assign_epoch_start(state.leader_epoch);
+        let log_end = replica.log.log_end_offset();
+        let followers = state
+            .replicas
+            .iter()
+            .filter(|&&b| b != id)
+            .map(|&b| {
+                (
+                    b,
+                    FollowerProgress {
+                        log_end: None,
+                        last_caught_up_ms: now_ms,
+                        last_fetch_ms: now_ms,
+                        last_fetch_leader_log_end: log_end,
+                    },
+                )
+            })
+            .collect();
+        replica.role = Role::Leader(Leadership {
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+            replicas: state.replicas.clone(),
+            isr: state.isr.clone(),
+            followers,
+            parked_fetches: Vec::new(),
+            pending_acks: Vec::new(),
+            pending_isr: None,
+        });
+        self.fail_abandoned(&state.partition, abandoned);
+        self.trace(TraceEvent::BecameLeader {
+            broker: id,
+            partition: state.partition.clone(),
+            leader_epoch: state.leader_epoch,
+        });
+        self.advance_high_watermark(&state.partition);
+    }
+
+    pub(super) fn update_leader_isr(&mut self, now_ms: u64, partition: &TopicPartition, state: PartitionState) {
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(partition) else {
+            unreachable!("caller checked the role")
+        };
+        for broker in &state.isr {
+            // A follower just admitted to the ISR starts its lag clock now.
+            if !leadership.isr.contains(broker) {
+                if let Some(progress) = leadership.followers.get_mut(broker) {
+                    progress.last_caught_up_ms = progress.last_caught_up_ms.max(now_ms);
+                }
+            }
+        }
+        leadership.isr = state.isr;
+        leadership.partition_epoch = state.partition_epoch;
+        leadership.pending_isr = None;
+        self.advance_high_watermark(partition);
+    }
+
+    /// The controller's answer to an ISR change carries the partition's state as it stands:
+    /// the leader takes it, accepted or not, and stops waiting.
+    pub(super) fn handle_alter_partition_response(&mut self, now_ms: u64, state: PartitionState) {
+        let partition = state.partition.clone();
+        let Some(Replica { role: Role::Leader(leadership), .. }) = self.replicas.get_mut(&partition) else {
+            return;
+        };
+        if state.leader != Some(self.id) || state.leader_epoch != leadership.leader_epoch {
+            return; // leadership has moved on; the metadata will say so
+        }
+        if state.partition_epoch <= leadership.partition_epoch {
+            leadership.pending_isr = None;
+            self.advance_high_watermark(&partition);
+            return;
+        }
+        self.metadata.insert(partition.clone(), state.clone());
+        self.update_leader_isr(now_ms, &partition, state);
+    }
+
+    pub(super) fn become_follower(&mut self, state: PartitionState) {
+        let replica = self.replicas.get_mut(&state.partition).expect("replica created before role change");
+        let abandoned = Self::abandon_leadership(replica);
+        replica.role =
+            Role::Follower(Following { leader: state.leader, leader_epoch: state.leader_epoch, fetch_in_flight: None });
+        self.fail_abandoned(&state.partition, abandoned);
+        self.trace(TraceEvent::BecameFollower {
+            broker: self.id,
+            partition: state.partition.clone(),
+            leader: state.leader,
+            leader_epoch: state.leader_epoch,
+        });
+        if state.leader.is_some() {
+            self.send_fetch(&state.partition);
+        }
+    }
+
+    /// Takes what a leader still owed its clients and followers when it stops leading.
+    pub(super) fn abandon_leadership(replica: &mut Replica) -> Option<(LeaderEpoch, Leadership)> {
+        match &mut replica.role {
+            Role::Leader(leadership) => Some((leadership.leader_epoch, leadership.clone())),
+            Role::Follower(_) => None,
+        }
+    }
+
+    pub(super) fn fail_abandoned(&mut self, partition: &TopicPartition, abandoned: Option<(LeaderEpoch, Leadership)>) {
+        let Some((leader_epoch, leadership)) = abandoned else {
+            return;
+        };
+        for ack in leadership.pending_acks {
+            self.send(
+                ack.from,
+                Message::ProduceResponse {
+                    request_id: ack.request_id,
+                    partition: partition.clone(),
+                    result: Err(ErrorCode::NotLeaderOrFollower),
+                },
+            );
+        }
+        for parked in leadership.parked_fetches {
+            self.send(
+                NodeId::Broker(parked.request.follower),
+                Message::FetchResponse {
+                    fetch_id: parked.request.fetch_id,
+                    partition: partition.clone(),
+                    leader_epoch,
+                    result: Err(ErrorCode::NotLeaderOrFollower),
+                },
+            );
+        }
+    }
+}

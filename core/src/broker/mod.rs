@@ -1,0 +1,340 @@
+//! A broker: the replicas it holds, leading some partitions and following others.
+//!
+//! As leader of a partition it appends produced records, answers followers' fetches (parking
+//! them up to `replica.fetch.wait.max.ms` when there is nothing new), tracks how far each
+//! follower has got, advances the high watermark to what every in-sync replica has, completes
+//! `acks=all` writes once the high watermark covers them, and asks the controller to shrink the
+//! ISR when a follower lags longer than `replica.lag.time.max.ms` or to expand it when one has
+//! caught up. As follower it fetches from its leader, truncates a divergent tail (KIP-101,
+//! KIP-320) and takes the leader's high watermark.
+//!
+//! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
+//! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
+//! follower's in `follower`.
+
+mod follower;
+mod leader;
+mod metadata;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::config::ClusterConfig;
+use crate::error_code::ErrorCode;
+use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::log::PartitionLog;
+use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
+use crate::metadata::{DynamicConfig, MetadataImage};
+use crate::topology::PartitionState;
+use crate::trace::TraceEvent;
+
+/// The most records one fetch response carries.
+const MAX_FETCH_RECORDS: usize = 500;
+
+/// One partition as this broker holds it.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub log: PartitionLog,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug)]
+pub enum Role {
+    Leader(Leadership),
+    Follower(Following),
+}
+
+/// A leader's bookkeeping for its partition.
+#[derive(Clone, Debug)]
+pub struct Leadership {
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: i32,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+    followers: BTreeMap<BrokerId, FollowerProgress>,
+    parked_fetches: Vec<ParkedFetch>,
+    pending_acks: Vec<PendingAck>,
+    /// The ISR asked of the controller and not yet answered; Kafka sends one AlterPartition at
+    /// a time per partition. Until the answer, the high watermark counts these members too
+    /// (KIP-497's "maximal ISR"), so a member the controller may already have admitted is never
+    /// left out of it.
+    pending_isr: Option<Vec<BrokerId>>,
+}
+
+/// What a leader knows of one follower (Kafka's `Replica` state on the leader).
+#[derive(Clone, Debug)]
+struct FollowerProgress {
+    /// The follower's log end offset, known once it has fetched under this leader.
+    log_end: Option<Offset>,
+    last_caught_up_ms: u64,
+    last_fetch_ms: u64,
+    last_fetch_leader_log_end: Offset,
+}
+
+/// A follower's fetch as the leader handles it.
+#[derive(Clone, Debug)]
+struct FetchRequest {
+    follower: BrokerId,
+    /// The follower's number for this fetch, echoed in the answer.
+    fetch_id: u64,
+    fetch_offset: Offset,
+    last_fetched_epoch: Option<LeaderEpoch>,
+}
+
+/// A fetch waiting on the leader for new records or `replica.fetch.wait.max.ms`.
+#[derive(Clone, Debug)]
+struct ParkedFetch {
+    request: FetchRequest,
+}
+
+#[derive(Clone, Debug)]
+struct PendingAck {
+    request_id: u64,
+    from: NodeId,
+    offset: Offset,
+}
+
+/// A follower's view of its leader.
+#[derive(Clone, Debug)]
+pub struct Following {
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: LeaderEpoch,
+    /// The id of the fetch awaiting an answer, if one is.
+    fetch_in_flight: Option<u64>,
+}
+
+impl Following {
+    /// Following no one: after a start, until the metadata names a leader.
+    fn nobody() -> Self {
+        Following { leader: None, leader_epoch: LeaderEpoch(-1), fetch_in_flight: None }
+    }
+}
+
+impl Replica {
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+
+    pub fn leader_epoch(&self) -> LeaderEpoch {
+        match &self.role {
+            Role::Leader(leadership) => leadership.leader_epoch,
+            Role::Follower(following) => following.leader_epoch,
+        }
+    }
+}
+
+/// A broker's state machine.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    id: BrokerId,
+    config: ClusterConfig,
+    replicas: BTreeMap<TopicPartition, Replica>,
+    /// The partition metadata this broker has learned from the controller.
+    metadata: BTreeMap<TopicPartition, PartitionState>,
+    /// The version of the controller's metadata it has applied.
+    metadata_version: u64,
+    /// The cluster-wide settings, as the metadata last said.
+    settings: DynamicConfig,
+    /// It has asked the controller for a controlled shutdown.
+    shutting_down: bool,
+    /// Its current registration's epoch, once the controller has answered.
+    broker_epoch: Option<u64>,
+    /// How many times this broker has started: the controller tells a retried registration
+    /// from a restart by it.
+    incarnation: u64,
+    /// Numbers this broker's fetches, so an answer is matched to its request.
+    next_fetch_id: u64,
+    outputs: Vec<Output>,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
+        let settings = MetadataImage::bootstrap(&config).config;
+        Broker {
+            id,
+            config,
+            replicas: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            metadata_version: 0,
+            settings,
+            shutting_down: false,
+            broker_epoch: None,
+            incarnation: 0,
+            next_fetch_id: 0,
+            outputs: Vec::new(),
+        }
+    }
+
+    pub fn id(&self) -> BrokerId {
+        self.id
+    }
+
+    pub fn replica(&self, partition: &TopicPartition) -> Option<&Replica> {
+        self.replicas.get(partition)
+    }
+
+    pub fn replicas(&self) -> impl Iterator<Item = (&TopicPartition, &Replica)> {
+        self.replicas.iter()
+    }
+
+    /// Everything the broker asked for since the last call, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        core::mem::take(&mut self.outputs)
+    }
+
+    /// Starts (or restarts after a crash): the logs survive, everything in memory is rebuilt
+    /// from the controller's metadata after registering.
+    pub fn start(&mut self) {
+        self.metadata.clear();
+        self.metadata_version = 0;
+        self.broker_epoch = None;
+        self.shutting_down = false;
+        self.incarnation += 1;
+        for replica in self.replicas.values_mut() {
+            replica.role = Role::Follower(Following::nobody());
+        }
+        self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation });
+        self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
+        self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+    }
+
+    /// Asks the controller to move this broker's leaderships away; once it has, the broker
+    /// stops (the driver sees [`Output::Stop`]).
+    pub fn begin_controlled_shutdown(&mut self) {
+        self.shutting_down = true;
+        self.trace(TraceEvent::ShutdownRequested { broker: self.id });
+        self.request_controlled_shutdown();
+    }
+
+    fn request_controlled_shutdown(&mut self) {
+        if let (true, Some(broker_epoch)) = (self.shutting_down, self.broker_epoch) {
+            self.send(NodeId::Controller, Message::ControlledShutdown { broker: self.id, broker_epoch });
+        }
+    }
+
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
+        match message {
+            Message::BrokerRegistrationResponse { incarnation, broker_epoch } => {
+                if incarnation == self.incarnation {
+                    self.broker_epoch = Some(broker_epoch);
+                }
+            }
+            Message::BrokerHeartbeatResponse { broker_epoch, result } => {
+                if result.is_err() && self.broker_epoch == Some(broker_epoch) {
+                    self.broker_epoch = None; // register again at the next heartbeat
+                }
+            }
+            Message::MetadataUpdate { image } => {
+                if image.version <= self.metadata_version {
+                    return; // an older image that arrived late
+                }
+                self.metadata_version = image.version;
+                self.settings = image.config;
+                for (_, state) in image.partitions {
+                    self.apply_partition_state(now_ms, state);
+                }
+            }
+            Message::ControlledShutdownResponse { result } => {
+                if self.shutting_down && result.is_ok() {
+                    self.outputs.push(Output::Stop);
+                }
+            }
+            Message::AlterPartitionResponse { state, .. } => self.handle_alter_partition_response(now_ms, state),
+            Message::Fetch { follower, fetch_id, partition, leader_epoch, fetch_offset, last_fetched_epoch } => {
+                let request = FetchRequest { follower, fetch_id, fetch_offset, last_fetched_epoch };
+                self.handle_fetch(now_ms, partition, leader_epoch, request)
+            }
+            Message::FetchResponse { fetch_id, partition, leader_epoch, result } => {
+                self.handle_fetch_response(fetch_id, partition, leader_epoch, result)
+            }
+            Message::Produce { request_id, partition, key, value, acks } => {
+                self.handle_produce(now_ms, from, request_id, partition, key, value, acks)
+            }
+            Message::BrokerRegistration { .. }
+            | Message::BrokerHeartbeat { .. }
+            | Message::AlterPartition { .. }
+            | Message::ControlledShutdown { .. }
+            | Message::Admin { .. }
+            | Message::AdminResponse { .. }
+            | Message::ProduceResponse { .. } => {
+                debug_assert!(false, "broker {} got a message meant for another role", self.id)
+            }
+        }
+    }
+
+    pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
+        match timer {
+            Timer::Heartbeat => {
+                let message = match self.broker_epoch {
+                    None => Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation },
+                    Some(broker_epoch) => Message::BrokerHeartbeat {
+                        broker: self.id,
+                        broker_epoch,
+                        metadata_version: self.metadata_version,
+                    },
+                };
+                self.send(NodeId::Controller, message);
+                self.request_controlled_shutdown(); // again, if one is under way and unanswered
+                self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
+            }
+            Timer::IsrExpiration => {
+                self.shrink_lagging_isrs(now_ms);
+                self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+            }
+            Timer::FetchWaitExpired { partition, follower, fetch_id } => self
+                .answer_parked_fetch(&partition, |parked| {
+                    parked.request.fetch_id == fetch_id && parked.request.follower == follower
+                }),
+            Timer::FetchBackoffOver { partition, leader_epoch } => {
+                let retry = matches!(
+                    self.replicas.get(&partition).map(|r| &r.role),
+                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && f.fetch_in_flight.is_none()
+                );
+                if retry {
+                    self.send_fetch(&partition);
+                }
+            }
+            Timer::FetchTimeout { partition, leader_epoch, fetch_id } => {
+                let unanswered = matches!(
+                    self.replicas.get(&partition).map(|r| &r.role),
+                    Some(Role::Follower(f)) if f.leader_epoch == leader_epoch && f.fetch_in_flight == Some(fetch_id)
+                );
+                if unanswered {
+                    self.send_fetch(&partition);
+                }
+            }
+            Timer::AlterPartitionTimeout { partition, partition_epoch } => {
+                // No answer: ask again, keeping the maximal ISR until one comes.
+                let retry = match self.replicas.get(&partition) {
+                    Some(Replica { role: Role::Leader(l), .. }) if l.partition_epoch == partition_epoch => {
+                        l.pending_isr.clone()
+                    }
+                    _ => None,
+                };
+                if let Some(isr) = retry {
+                    self.request_isr_change(&partition, self.id, isr);
+                }
+            }
+            Timer::SessionExpiration | Timer::RequestTimeout { .. } | Timer::LeaderImbalanceCheck => {
+                debug_assert!(false, "a timer of another node sent to a broker")
+            }
+        }
+    }
+
+    /// Kafka runs its ISR expiration task every half `replica.lag.time.max.ms`.
+    fn isr_expiration_interval_ms(&self) -> u64 {
+        (self.config.replica_lag_time_max_ms / 2).max(1)
+    }
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outputs.push(Output::Send { to, message });
+    }
+
+    fn set_timer(&mut self, after_ms: u64, timer: Timer) {
+        self.outputs.push(Output::SetTimer { after_ms, timer });
+    }
+
+    fn trace(&mut self, event: TraceEvent) {
+        self.outputs.push(Output::Trace(event));
+    }
+}
