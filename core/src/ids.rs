@@ -1,6 +1,6 @@
 //! Newtypes for the numbers that would otherwise be confused with each other.
 
-use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
@@ -23,12 +23,13 @@ pub struct PartitionIndex(pub i32);
 /// A topic name and partition index, written `orders/0` as in the command language.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
-    pub topic: String,
+    /// Shared, so that the many messages and trace lines naming a partition copy a pointer.
+    pub topic: Arc<str>,
     pub partition: PartitionIndex,
 }
 
 impl TopicPartition {
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, partition: i32) -> Self {
         TopicPartition { topic: topic.into(), partition: PartitionIndex(partition) }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
 //! - [`controller`]: the active controller: heartbeats, fencing, leader election;
 //! - [`election`]: the rules for choosing a leader: clean, unclean, preferred;
+//! - [`raft`]: the KRaft quorum's Raft: elections with pre-vote, replication by fetch, commit;
 //! - [`metadata`]: the metadata log's records and the image they build;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
@@ -45,6 +46,7 @@ pub mod metadata;
 pub mod network;
 pub mod oracle;
 pub mod partitioner;
+pub mod raft;
 pub mod record_batch;
 pub mod rng;
 pub mod simulation;

@@ -132,6 +132,34 @@ pub enum Message {
     },
 }
 
+impl Message {
+    /// The one partition a message concerns, when it concerns exactly one.
+    pub fn partition(&self) -> Option<&TopicPartition> {
+        match self {
+            Message::AlterPartition { partition, .. }
+            | Message::Fetch { partition, .. }
+            | Message::FetchResponse { partition, .. }
+            | Message::Produce { partition, .. }
+            | Message::ProduceResponse { partition, .. } => Some(partition),
+            Message::AlterPartitionResponse { state, .. } => Some(&state.partition),
+            _ => None,
+        }
+    }
+}
+
+impl Timer {
+    /// The one partition a timer concerns, when it concerns exactly one.
+    pub fn partition(&self) -> Option<&TopicPartition> {
+        match self {
+            Timer::FetchWaitExpired { partition, .. }
+            | Timer::FetchBackoffOver { partition, .. }
+            | Timer::FetchTimeout { partition, .. }
+            | Timer::AlterPartitionTimeout { partition, .. } => Some(partition),
+            _ => None,
+        }
+    }
+}
+
 /// What an administrator can ask of the controller (Kafka's admin APIs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminRequest {

@@ -107,6 +107,8 @@ pub struct Simulation {
     faults: FaultModel,
     queue: BinaryHeap<Reverse<Scheduled>>,
     next_sequence: u64,
+    /// Events run so far (messages delivered and timers fired), for the benchmark.
+    events_processed: u64,
     brokers: Vec<BrokerNode>,
     controller: Controller,
     next_request_id: u64,
@@ -136,6 +138,7 @@ impl Simulation {
             now_ms: 0,
             queue: BinaryHeap::new(),
             next_sequence: 0,
+            events_processed: 0,
             brokers,
             next_request_id: 0,
             in_flight: BTreeMap::new(),
@@ -156,6 +159,11 @@ impl Simulation {
 
     pub fn config(&self) -> &ClusterConfig {
         &self.config
+    }
+
+    /// How many events (messages delivered, timers fired) the run has processed.
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -302,13 +310,29 @@ impl Simulation {
         };
         debug_assert!(scheduled.at_ms >= self.now_ms, "time never runs backwards");
         self.now_ms = scheduled.at_ms;
-        match scheduled.event {
-            Event::Deliver { from, to, message } => self.deliver(from, to, message),
-            Event::Timer { node, incarnation, timer } => self.fire(node, incarnation, timer),
-        }
-        let brokers: Vec<&Broker> = self.brokers.iter().map(|n| &n.broker).collect();
-        if let Err(violation) = self.invariants.check(&brokers, self.config.unclean_leader_election_enable) {
-            panic!("{}", invariants::describe(&violation, self.config.seed));
+        self.events_processed += 1;
+        let (node, scope) = match scheduled.event {
+            Event::Deliver { from, to, message } => {
+                let scope = message.partition().cloned();
+                self.deliver(from, to, message);
+                (to, scope)
+            }
+            Event::Timer { node, incarnation, timer } => {
+                let scope = timer.partition().cloned();
+                self.fire(node, incarnation, timer);
+                (node, scope)
+            }
+        };
+        // Only a broker's own events change its state: check that broker.
+        if let Some(changed) = match node {
+            NodeId::Broker(id) => self.node_index(id),
+            NodeId::Controller | NodeId::Client => None,
+        } {
+            let brokers: Vec<&Broker> = self.brokers.iter().map(|n| &n.broker).collect();
+            let unclean_allowed = self.controller.image().config.unclean_leader_election_enable;
+            if let Err(violation) = self.invariants.check(&brokers, changed, scope.as_ref(), unclean_allowed) {
+                panic!("{}", invariants::describe(&violation, self.config.seed));
+            }
         }
         true
     }

@@ -35,7 +35,7 @@ fn a_new_topic_spreads_its_leaders_and_takes_records() {
     run(&mut sim, "create-topic payments partitions=6 replication-factor=2");
     sim.advance(1_000);
     let view = sim.view();
-    let payments: Vec<_> = view.partitions.iter().filter(|p| p.partition.topic == "payments").collect();
+    let payments: Vec<_> = view.partitions.iter().filter(|p| &*p.partition.topic == "payments").collect();
     assert_eq!(payments.len(), 6);
     assert!(payments.iter().all(|p| p.replicas.len() == 2 && p.isr.len() == 2));
     for broker in 1..=3 {
@@ -109,5 +109,5 @@ fn partitions_can_be_added_but_never_removed_and_adding_moves_keys() {
             "Topic currently has 6 partitions, which is higher than the requested 2.".to_string()
         )]
     );
-    assert_eq!(sim.view().partitions.iter().filter(|p| p.partition.topic == "orders").count(), 6);
+    assert_eq!(sim.view().partitions.iter().filter(|p| &*p.partition.topic == "orders").count(), 6);
 }

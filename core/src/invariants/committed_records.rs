@@ -6,7 +6,7 @@
 
 use alloc::collections::BTreeMap;
 
-use crate::broker::{Broker, Role};
+use crate::broker::{Broker, Replica, Role};
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 
 use super::Violation;
@@ -20,15 +20,18 @@ pub struct CommittedRecords {
 }
 
 impl CommittedRecords {
-    pub fn check(&mut self, brokers: &[&Broker]) -> Result<(), Violation> {
-        for broker in brokers {
-            for (partition, replica) in broker.replicas() {
-                let Role::Leader(leadership) = &replica.role else { continue };
+    pub fn check(&mut self, broker: &Broker, partition: &TopicPartition, replica: &Replica) -> Result<(), Violation> {
+        {
+            {
+                let Role::Leader(leadership) = &replica.role else { return Ok(()) };
                 let leader = (broker.id(), leadership.leader_epoch);
-                let known = self.committed.entry(partition.clone()).or_default();
+                let known = match self.committed.get_mut(partition) {
+                    Some(known) => known,
+                    None => self.committed.entry(partition.clone()).or_default(),
+                };
                 let new_leader = self.checked_leader.get(partition) != Some(&leader);
                 if new_leader && self.checked_leader.get(partition).is_some_and(|old| old.1 > leader.1) {
-                    continue; // a deposed leader that has not heard yet: its writes cannot commit
+                    return Ok(()); // a deposed leader that has not heard yet: its writes cannot commit
                 }
                 if new_leader {
                     for (&offset, &epoch) in known.iter() {
@@ -43,7 +46,7 @@ impl CommittedRecords {
                             });
                         }
                     }
-                    self.checked_leader.insert(partition.clone(), leader);
+                    self.checked_leader.insert(partition.clone(), leader); // only on a leader change
                 }
                 let from = known.keys().next_back().map_or(replica.log.log_start_offset(), |last| last.next());
                 let newly_committed = usize::try_from(replica.log.high_watermark().0 - from.0).unwrap_or(0);

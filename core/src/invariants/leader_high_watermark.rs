@@ -4,35 +4,36 @@
 
 use alloc::collections::BTreeMap;
 
-use crate::broker::{Broker, Role};
+use crate::broker::{Broker, Replica, Role};
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 
 use super::Violation;
 
-/// The highest HW seen for each (broker, partition, leader epoch) it led under.
+/// The highest HW seen for each partition, per (broker, leader epoch) that led it.
 #[derive(Clone, Debug, Default)]
 pub struct LeaderHighWatermarks {
-    highest: BTreeMap<(BrokerId, TopicPartition, LeaderEpoch), Offset>,
+    highest: BTreeMap<TopicPartition, BTreeMap<(BrokerId, LeaderEpoch), Offset>>,
 }
 
 impl LeaderHighWatermarks {
-    pub fn check(&mut self, brokers: &[&Broker]) -> Result<(), Violation> {
-        for broker in brokers {
-            for (partition, replica) in broker.replicas() {
-                let Role::Leader(leadership) = &replica.role else { continue };
-                let now = replica.log.high_watermark();
-                let key = (broker.id(), partition.clone(), leadership.leader_epoch);
-                let highest = self.highest.entry(key).or_insert(now);
-                if now < *highest {
-                    return Err(Violation::HighWatermarkWentBack {
-                        broker: broker.id(),
-                        partition: partition.clone(),
-                        from: *highest,
-                        to: now,
-                    });
-                }
-                *highest = now;
+    pub fn check(&mut self, broker: &Broker, partition: &TopicPartition, replica: &Replica) -> Result<(), Violation> {
+        {
+            let Role::Leader(leadership) = &replica.role else { return Ok(()) };
+            let now = replica.log.high_watermark();
+            let leaders = match self.highest.get_mut(partition) {
+                Some(leaders) => leaders,
+                None => self.highest.entry(partition.clone()).or_default(),
+            };
+            let highest = leaders.entry((broker.id(), leadership.leader_epoch)).or_insert(now);
+            if now < *highest {
+                return Err(Violation::HighWatermarkWentBack {
+                    broker: broker.id(),
+                    partition: partition.clone(),
+                    from: *highest,
+                    to: now,
+                });
             }
+            *highest = now;
         }
         Ok(())
     }

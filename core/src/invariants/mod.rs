@@ -13,7 +13,7 @@ mod single_leader;
 use alloc::string::String;
 use core::fmt;
 
-use crate::broker::Broker;
+use crate::broker::{Broker, Replica};
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use crate::log::LogError;
 
@@ -58,17 +58,39 @@ pub struct Invariants {
 }
 
 impl Invariants {
-    /// Checks every broker, live or not (a dead broker's logs must stay sound too).
-    /// `unclean_allowed` turns off the rule that committed records survive.
-    pub fn check(&mut self, brokers: &[&Broker], unclean_allowed: bool) -> Result<(), Violation> {
-        log_order::check(brokers)?;
-        single_leader::check(brokers)?;
-        self.high_watermarks.check(brokers)?;
-        if !unclean_allowed {
-            self.committed.check(brokers)?;
+    /// Checks the broker an event just changed (`brokers[changed]`): only it can have broken a
+    /// rule. When the event concerned one partition (`scope`), only that partition's replica is
+    /// checked; this keeps checking after every event cheap enough for long runs. The rules
+    /// that compare brokers compare it with the others. `unclean_allowed` turns off the rule
+    /// that committed records survive.
+    pub fn check(
+        &mut self,
+        brokers: &[&Broker],
+        changed: usize,
+        scope: Option<&TopicPartition>,
+        unclean_allowed: bool,
+    ) -> Result<(), Violation> {
+        let broker = brokers[changed];
+        for (partition, replica) in in_scope(broker, scope) {
+            log_order::check(broker, partition, replica)?;
+            single_leader::check(broker, partition, replica, brokers)?;
+            self.high_watermarks.check(broker, partition, replica)?;
+            if !unclean_allowed {
+                self.committed.check(broker, partition, replica)?;
+            }
         }
         Ok(())
     }
+}
+
+/// The replicas of `broker` an event may have changed: one partition's, or all.
+fn in_scope<'a>(
+    broker: &'a Broker,
+    scope: Option<&'a TopicPartition>,
+) -> impl Iterator<Item = (&'a TopicPartition, &'a Replica)> + 'a {
+    let one = scope.map(|partition| broker.replica(partition).map(|replica| (partition, replica)));
+    let all = scope.is_none().then(|| broker.replicas());
+    one.into_iter().flatten().chain(all.into_iter().flatten())
 }
 
 /// The simulator's panic message: the violation and the seed that reproduces it.

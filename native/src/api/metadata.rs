@@ -115,7 +115,7 @@ fn requested<'a>(
 fn topics_of(view: &ClusterView) -> BTreeMap<&str, Vec<&PartitionView>> {
     let mut topics: BTreeMap<&str, Vec<&PartitionView>> = BTreeMap::new();
     for partition in &view.partitions {
-        topics.entry(partition.partition.topic.as_str()).or_default().push(partition);
+        topics.entry(&*partition.partition.topic).or_default().push(partition);
     }
     for partitions in topics.values_mut() {
         partitions.sort_by_key(|p| p.partition.partition);
