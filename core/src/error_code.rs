@@ -29,6 +29,9 @@ pub enum ErrorCode {
     PreferredLeaderNotAvailable,
     ElectionNotNeeded,
     BrokerNotAvailable,
+    CorruptMessage,
+    MessageTooLarge,
+    InvalidRecord,
 }
 
 impl ErrorCode {
@@ -56,6 +59,9 @@ impl ErrorCode {
             ErrorCode::PreferredLeaderNotAvailable => 80,
             ErrorCode::ElectionNotNeeded => 84,
             ErrorCode::BrokerNotAvailable => 8,
+            ErrorCode::CorruptMessage => 2,
+            ErrorCode::MessageTooLarge => 10,
+            ErrorCode::InvalidRecord => 87,
         }
     }
 
@@ -83,6 +89,9 @@ impl ErrorCode {
             ErrorCode::PreferredLeaderNotAvailable => "PREFERRED_LEADER_NOT_AVAILABLE",
             ErrorCode::ElectionNotNeeded => "ELECTION_NOT_NEEDED",
             ErrorCode::BrokerNotAvailable => "BROKER_NOT_AVAILABLE",
+            ErrorCode::CorruptMessage => "CORRUPT_MESSAGE",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
 }

@@ -9,7 +9,7 @@
 //! The pieces, each one concept:
 //! - [`ids`]: the newtypes (`BrokerId`, `Offset`, `LeaderEpoch`, ...);
 //! - [`config`]: the cluster's settings, with Kafka's names and defaults;
-//! - [`log`]: one replica's partition log (offsets, log end offset, high watermark, leader epochs);
+//! - [`partition_log`]: the partition log of record batches: segments, retention, compaction;
 //! - [`record_batch`]: Kafka's record batch format (magic 2): encode, validating parse, CRC-32C;
 //! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
 //! - [`controller`]: the active controller: heartbeats, fencing, leader election;
@@ -40,11 +40,11 @@ pub mod error_code;
 pub mod expectation;
 pub mod ids;
 pub mod invariants;
-pub mod log;
 pub mod message;
 pub mod metadata;
 pub mod network;
 pub mod oracle;
+pub mod partition_log;
 pub mod partitioner;
 pub mod raft;
 pub mod record_batch;

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
-use crate::log::Record;
 use crate::metadata::{ConfigName, MetadataImage};
+use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
 
@@ -121,8 +121,8 @@ pub enum Message {
     Produce {
         request_id: u64,
         partition: TopicPartition,
-        key: Option<Vec<u8>>,
-        value: Option<Vec<u8>>,
+        /// The records, as the producer encoded them; the leader stores the batch as it came.
+        batch: RecordBatch,
         acks: Acks,
     },
     ProduceResponse {
@@ -183,7 +183,8 @@ pub struct AdminError {
 /// What a successful fetch carries back to the follower.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchData {
-    pub records: Vec<Record>,
+    /// Whole batches, as the leader stores them, from the one holding the fetch offset.
+    pub batches: Vec<RecordBatch>,
     pub high_watermark: Offset,
     /// Set when the follower's log has a tail the leader does not: the epoch and its end offset
     /// on the leader, to truncate to.

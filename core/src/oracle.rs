@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Offset, TopicPartition};
-use crate::log::PartitionLog;
 use crate::message::Acks;
+use crate::partition_log::PartitionLog;
 
 /// A produce the client saw acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +29,9 @@ impl AcknowledgedWrite {
         if self.offset < log.log_start_offset() {
             return true;
         }
-        log.record_at(self.offset).is_some_and(|record| record.key == self.key && record.value == self.value)
+        log.record_at(self.offset).is_some_and(|record| {
+            record.key.as_deref() == self.key.as_deref() && record.value.as_deref() == self.value.as_deref()
+        })
     }
 }
 

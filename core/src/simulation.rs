@@ -12,6 +12,7 @@
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use bytes::Bytes;
 use core::cmp::{Ordering, Reverse};
 use core::fmt;
 
@@ -25,6 +26,7 @@ use crate::invariants::{self, Invariants};
 use crate::message::{Acks, AdminRequest, Message, NodeId, Output, Timer};
 use crate::network::{Fate, FaultModel};
 use crate::oracle::{self, AcknowledgedWrite};
+use crate::partition_log::single_record_batch;
 use crate::partitioner::partition_for_key;
 use crate::rng::Rng;
 use crate::trace::{DropReason, TraceEvent, TraceLine};
@@ -231,14 +233,9 @@ impl Simulation {
             }
             Command::Produce { topic, partition, key, value, acks } => {
                 let partition = self.choose_partition(topic, *partition, key.as_deref())?;
-                let message = Message::Produce {
-                    request_id: 0,
-                    partition: partition.clone(),
-                    key: key.as_ref().map(|k| k.as_bytes().to_vec()),
-                    value: value.as_ref().map(|v| v.as_bytes().to_vec()),
-                    acks: *acks,
-                };
-                self.send_produce(partition, message);
+                let key = key.as_ref().map(|k| k.as_bytes().to_vec());
+                let value = value.as_ref().map(|v| v.as_bytes().to_vec());
+                self.send_produce(partition, key, value, *acks);
                 Ok(())
             }
         }
@@ -412,30 +409,29 @@ impl Simulation {
 
     /// The producer sends to the leader the metadata names (its metadata request is not
     /// simulated yet: it reads the controller's answer directly).
-    fn send_produce(&mut self, partition: TopicPartition, mut message: Message) {
+    fn send_produce(&mut self, partition: TopicPartition, key: Option<Vec<u8>>, value: Option<Vec<u8>>, acks: Acks) {
         let request_id = self.next_request_id;
         self.next_request_id += 1;
-        if let Message::Produce { request_id: id, .. } = &mut message {
-            *id = request_id;
-        }
         let leader = self.controller.partition(&partition).and_then(|s| s.leader);
         let Some(leader) = leader else {
             let error = ErrorCode::LeaderNotAvailable;
             self.record(TraceEvent::ProduceFailed { request_id, partition, error });
             return;
         };
-        let Message::Produce { key, value, acks, .. } = &message else { unreachable!("a produce") };
-        let in_flight = InFlight { partition: partition.clone(), key: key.clone(), value: value.clone(), acks: *acks };
-        let answered = *acks != Acks::None;
+        // The producer encodes the record as Kafka's clients do: a record batch (of one record,
+        // until the producer model batches), stamped with its create time.
+        let timestamp_ms = i64::try_from(self.now_ms).unwrap_or(i64::MAX);
+        let batch = single_record_batch(timestamp_ms, key.clone().map(Bytes::from), value.clone().map(Bytes::from));
         self.record(TraceEvent::ProduceSent { request_id, partition: partition.clone(), leader });
-        if answered {
-            self.in_flight.insert(request_id, in_flight);
+        if acks != Acks::None {
+            self.in_flight.insert(request_id, InFlight { partition: partition.clone(), key, value, acks });
             let timer = Timer::RequestTimeout { request_id };
             self.schedule(
                 self.now_ms + self.config.request_timeout_ms,
                 Event::Timer { node: NodeId::Client, incarnation: 0, timer },
             );
         }
+        let message = Message::Produce { request_id, partition, batch, acks };
         self.schedule_send(NodeId::Client, NodeId::Broker(leader), message);
     }
 

@@ -6,10 +6,12 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
 use kafkalab_core::broker::Broker;
 use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
 use kafkalab_core::metadata::MetadataImage;
+use kafkalab_core::partition_log::single_record_batch;
 use kafkalab_core::topology::PartitionState;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::ClusterConfig;
@@ -37,7 +39,12 @@ fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> M
 }
 
 fn produce(value: &str) -> Message {
-    Message::Produce { request_id: 0, partition: orders0(), key: None, value: Some(value.into()), acks: Acks::Leader }
+    Message::Produce {
+        request_id: 0,
+        partition: orders0(),
+        batch: single_record_batch(0, None, Some(Bytes::copy_from_slice(value.as_bytes()))),
+        acks: Acks::Leader,
+    }
 }
 
 /// Delivers messages between the two brokers until none are left; returns the trace.
@@ -87,8 +94,8 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
         "{trace:?}"
     );
     let log = &brokers[0].replica(&orders0()).unwrap().log;
-    let values: Vec<_> = log.records().iter().map(|r| (r.value.clone().unwrap(), r.leader_epoch)).collect();
-    assert_eq!(values, vec![(b"kept".to_vec(), LeaderEpoch(1))]);
+    let values: Vec<_> = log.records().map(|r| (r.value.clone().unwrap(), r.leader_epoch)).collect();
+    assert_eq!(values, vec![(Bytes::from_static(b"kept"), LeaderEpoch(1))]);
     assert_eq!(log.validate_records(), Ok(()));
 }
 

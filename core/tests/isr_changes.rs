@@ -3,11 +3,13 @@
 //! follower too. Without this, a lost answer let the high watermark pass a record the new ISR
 //! member lacked, and a later election lost a committed record (the random sweep found it).
 
+use bytes::Bytes;
 use kafkalab_core::broker::Broker;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
 use kafkalab_core::metadata::MetadataImage;
+use kafkalab_core::partition_log::single_record_batch;
 use kafkalab_core::topology::PartitionState;
 use kafkalab_core::ClusterConfig;
 
@@ -68,8 +70,7 @@ fn the_high_watermark_waits_for_a_follower_whose_admission_is_unanswered() {
     let produce = Message::Produce {
         request_id: 7,
         partition: orders0(),
-        key: None,
-        value: Some(b"v".to_vec()),
+        batch: single_record_batch(0, None, Some(Bytes::from_static(b"v"))),
         acks: Acks::Leader,
     };
     leader.handle_message(2, NodeId::Client, produce);
@@ -91,8 +92,7 @@ fn an_accepted_admission_makes_the_follower_count_for_good() {
     let produce = Message::Produce {
         request_id: 8,
         partition: orders0(),
-        key: None,
-        value: Some(b"v".to_vec()),
+        batch: single_record_batch(0, None, Some(Bytes::from_static(b"v"))),
         acks: Acks::Leader,
     };
     leader.handle_message(3, NodeId::Client, produce);

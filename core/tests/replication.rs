@@ -52,7 +52,7 @@ fn a_produced_record_is_appended_by_the_leader_and_fetched_by_followers() {
     sim.advance(1_000);
     assert_eq!(offsets(&sim.view(), 0), vec![(1, 1, 1), (2, 1, 1), (3, 1, 1)]);
     let follower_log = &sim.broker(BrokerId(3)).unwrap().replica(&TopicPartition::new("orders", 0)).unwrap().log;
-    assert_eq!(follower_log.records()[0].value.as_deref(), Some(&b"first"[..]));
+    assert_eq!(follower_log.records().next().unwrap().value.as_deref(), Some(&b"first"[..]));
 }
 
 #[test]

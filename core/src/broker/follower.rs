@@ -32,6 +32,7 @@ impl Broker {
 
     pub(super) fn handle_fetch_response(
         &mut self,
+        now_ms: u64,
         fetch_id: u64,
         partition: TopicPartition,
         leader_epoch: LeaderEpoch,
@@ -66,11 +67,11 @@ impl Broker {
             return;
         }
         let from = replica.log.log_end_offset();
-        if data.records.first().is_some_and(|r| r.offset != from) {
+        if replica.log.append_as_follower(now_ms, &data.batches).is_err() {
+            // Not where this log ends (an answer overtaken by a truncation): fetch again.
             self.send_fetch(&partition);
             return;
         }
-        replica.log.append_as_follower(&data.records);
         let to = replica.log.log_end_offset();
         let high_watermark = data.high_watermark.min(to);
         let hw_moved = high_watermark != replica.log.high_watermark();

@@ -33,7 +33,7 @@ impl Broker {
         if let Some(diverging) = self.find_divergence(&partition, request.fetch_offset, request.last_fetched_epoch) {
             let log = &self.replicas[&partition].log;
             let data = FetchData {
-                records: Vec::new(),
+                batches: Vec::new(),
                 high_watermark: log.high_watermark(),
                 diverging_epoch: Some(diverging),
             };
@@ -192,7 +192,8 @@ impl Broker {
         }
         replica.log.set_high_watermark(candidate);
         let isr_size = leadership.isr.len();
-        let (done, waiting): (Vec<_>, Vec<_>) = leadership.pending_acks.drain(..).partition(|a| a.offset < candidate);
+        let (done, waiting): (Vec<_>, Vec<_>) =
+            leadership.pending_acks.drain(..).partition(|a| a.last_offset < candidate);
         leadership.pending_acks = waiting;
         self.trace(TraceEvent::HighWatermark { broker: id, partition: partition.clone(), high_watermark: candidate });
         for ack in done {
@@ -208,7 +209,7 @@ impl Broker {
     pub(super) fn respond_fetch(&mut self, partition: &TopicPartition, request: &FetchRequest) {
         let replica = &self.replicas[partition];
         let data = FetchData {
-            records: replica.log.read_from(request.fetch_offset, MAX_FETCH_RECORDS),
+            batches: replica.log.read(request.fetch_offset, REPLICA_FETCH_MAX_BYTES),
             high_watermark: replica.log.high_watermark(),
             diverging_epoch: None,
         };
@@ -236,8 +237,7 @@ impl Broker {
         from: NodeId,
         request_id: u64,
         partition: TopicPartition,
-        key: Option<Vec<u8>>,
-        value: Option<Vec<u8>>,
+        batch: RecordBatch,
         acks: Acks,
     ) {
         let min_insync = self.settings.min_insync_replicas as usize;
@@ -257,12 +257,22 @@ impl Broker {
         }
         let replica = self.replicas.get_mut(&partition).expect("checked above");
         let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
-        let offset = replica.log.append_as_leader(leadership.leader_epoch, now_ms, key, value);
+        let (offset, last_offset) = match replica.log.append_as_leader(leadership.leader_epoch, now_ms, batch) {
+            Ok(offsets) => offsets,
+            Err(error) => {
+                // The batch broke a rule of the log (Kafka's LogValidator): refuse, store nothing.
+                if acks != Acks::None {
+                    let result = Err(error.error_code());
+                    self.send(from, Message::ProduceResponse { request_id, partition, result });
+                }
+                return;
+            }
+        };
         match acks {
             Acks::None => {}
             Acks::Leader => self
                 .send(from, Message::ProduceResponse { request_id, partition: partition.clone(), result: Ok(offset) }),
-            Acks::All => leadership.pending_acks.push(PendingAck { request_id, from, offset }),
+            Acks::All => leadership.pending_acks.push(PendingAck { request_id, from, offset, last_offset }),
         }
         self.trace(TraceEvent::Appended { broker: self.id, partition: partition.clone(), offset });
         self.answer_parked_fetch(&partition, |_| true);

@@ -22,14 +22,16 @@ use alloc::vec::Vec;
 use crate::config::ClusterConfig;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
-use crate::log::PartitionLog;
 use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
 use crate::metadata::{DynamicConfig, MetadataImage};
+use crate::partition_log::{LogConfig, PartitionLog};
+use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
 
-/// The most records one fetch response carries.
-const MAX_FETCH_RECORDS: usize = 500;
+/// The most bytes one fetch response carries (`replica.fetch.max.bytes`, Kafka: 1 MiB); at
+/// least one batch goes, whatever its size.
+const REPLICA_FETCH_MAX_BYTES: usize = 1_048_576;
 
 /// One partition as this broker holds it.
 #[derive(Clone, Debug)]
@@ -91,7 +93,9 @@ struct ParkedFetch {
 struct PendingAck {
     request_id: u64,
     from: NodeId,
+    /// The batch's first offset (what the producer is told) and last (what must be committed).
     offset: Offset,
+    last_offset: Offset,
 }
 
 /// A follower's view of its leader.
@@ -245,10 +249,10 @@ impl Broker {
                 self.handle_fetch(now_ms, partition, leader_epoch, request)
             }
             Message::FetchResponse { fetch_id, partition, leader_epoch, result } => {
-                self.handle_fetch_response(fetch_id, partition, leader_epoch, result)
+                self.handle_fetch_response(now_ms, fetch_id, partition, leader_epoch, result)
             }
-            Message::Produce { request_id, partition, key, value, acks } => {
-                self.handle_produce(now_ms, from, request_id, partition, key, value, acks)
+            Message::Produce { request_id, partition, batch, acks } => {
+                self.handle_produce(now_ms, from, request_id, partition, batch, acks)
             }
             Message::BrokerRegistration { .. }
             | Message::BrokerHeartbeat { .. }

@@ -50,8 +50,19 @@ impl CommittedRecords {
                 }
                 let from = known.keys().next_back().map_or(replica.log.log_start_offset(), |last| last.next());
                 let newly_committed = usize::try_from(replica.log.high_watermark().0 - from.0).unwrap_or(0);
-                for record in replica.log.read_from(from, newly_committed) {
-                    known.insert(record.offset, record.leader_epoch);
+                if newly_committed > 0 {
+                    let high_watermark = replica.log.high_watermark();
+                    for batch in replica.log.read(from, usize::MAX) {
+                        if batch.base_offset() >= high_watermark {
+                            break;
+                        }
+                        // A batch's records share its leader epoch; record each committed offset.
+                        let first = batch.base_offset().max(from);
+                        let last = batch.last_offset().min(Offset(high_watermark.0 - 1));
+                        for offset in first.0..=last.0 {
+                            known.insert(Offset(offset), batch.partition_leader_epoch());
+                        }
+                    }
                 }
             }
         }

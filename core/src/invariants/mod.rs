@@ -15,7 +15,7 @@ use core::fmt;
 
 use crate::broker::{Broker, Replica};
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
-use crate::log::LogError;
+use crate::partition_log::LogError;
 
 pub use committed_records::CommittedRecords;
 pub use leader_high_watermark::LeaderHighWatermarks;

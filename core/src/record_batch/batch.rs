@@ -321,3 +321,17 @@ pub(crate) fn read_u32(bytes: &[u8], position: usize) -> u32 {
 pub(crate) fn read_i64(bytes: &[u8], position: usize) -> i64 {
     i64::from_be_bytes(read_array(bytes, position))
 }
+
+/// A batch travels in serialized form as its exact bytes, and is parsed (CRC checked) back.
+impl serde::Serialize for RecordBatch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.as_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes: alloc::vec::Vec<u8> = serde::Deserialize::deserialize(deserializer)?;
+        RecordBatch::parse(Bytes::from(bytes)).map_err(serde::de::Error::custom)
+    }
+}
