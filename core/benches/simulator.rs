@@ -31,7 +31,12 @@ fn cluster() -> Simulation {
     let config = ClusterConfig {
         seed: 42,
         broker_count: 5,
-        topics: vec![TopicConfig { name: "load".to_string(), partitions: 50, replication_factor: 3 }],
+        topics: vec![TopicConfig {
+            name: "load".to_string(),
+            partitions: 50,
+            replication_factor: 3,
+            log: Default::default(),
+        }],
         ..ClusterConfig::default()
     };
     Simulation::new(config).expect("a valid config")

@@ -12,6 +12,7 @@
 //! loss 10%                                    lose this share of all messages (0% to stop)
 //! shutdown 2                                  stop broker 2 cleanly (controlled shutdown)
 //! create-topic payments partitions=6 replication-factor=3
+//! create-topic users cleanup.policy=compact segment.ms=60000   (topic settings by Kafka's names)
 //! alter-topic orders partitions=6             add partitions (never fewer)
 //! elect-preferred orders/0                    move leadership back to the preferred replica
 //!                                             (of every partition when none is named)
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{BrokerId, TopicPartition};
 use crate::message::{Acks, NodeId};
 use crate::metadata::ConfigName;
+use crate::partition_log::LogConfig;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
@@ -65,6 +67,8 @@ pub enum Command {
         name: String,
         partitions: i32,
         replication_factor: i32,
+        /// Its log settings; Kafka's defaults unless the line names others.
+        config: LogConfig,
     },
     AlterTopic {
         name: String,
@@ -243,22 +247,29 @@ impl Command {
 
     /// `create-topic NAME [partitions=N] [replication-factor=N]` (Kafka's broker defaults are
     /// 1 and 1) or `alter-topic NAME partitions=N`.
+    /// `create-topic NAME [partitions=N] [replication-factor=N] [topic settings...]` (Kafka's
+    /// broker defaults are 1 and 1; settings by Kafka's names, such as `cleanup.policy=compact`
+    /// or `retention.ms=60000`) or `alter-topic NAME partitions=N`.
     fn parse_topic_command(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
         let create = tokens[0].text == "create-topic";
         let name = tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?.text.clone();
-        let (mut partitions, mut replication_factor) = (None, None);
+        let (mut partitions, mut replication_factor, mut config) = (None, None, LogConfig::default());
         for token in &tokens[2..] {
             let (key, value) = token
                 .text
                 .split_once('=')
                 .ok_or_else(|| error(token.column, alloc::format!("expected name=value, found {:?}", token.raw)))?;
             let number =
-                value.parse::<i32>().map_err(|_| error(token.column, alloc::format!("{value:?} is not a number")))?;
+                || value.parse::<i32>().map_err(|_| error(token.column, alloc::format!("{value:?} is not a number")));
             match key {
-                "partitions" => partitions = Some(number),
-                "replication-factor" if create => replication_factor = Some(number),
+                "partitions" => partitions = Some(number()?),
+                "replication-factor" if create => replication_factor = Some(number()?),
+                _ if create && LogConfig::KEYS.contains(&key) => {
+                    config.set(key, value).map_err(|e| error(token.column, alloc::format!("{e}")))?
+                }
                 _ => {
-                    let expected = if create { "partitions or replication-factor" } else { "partitions" };
+                    let expected =
+                        if create { "partitions, replication-factor or a topic setting" } else { "partitions" };
                     return Err(error(token.column, alloc::format!("unknown setting {key:?}; expected {expected}")));
                 }
             }
@@ -268,6 +279,7 @@ impl Command {
                 name,
                 partitions: partitions.unwrap_or(1),
                 replication_factor: replication_factor.unwrap_or(1),
+                config,
             })
         } else {
             let partitions = partitions.ok_or_else(|| error(end, "expected partitions=N, the new partition count"))?;
@@ -375,8 +387,9 @@ impl fmt::Display for Command {
             Command::Heal => write!(f, "heal"),
             Command::Loss { percent } => write!(f, "loss {percent}%"),
             Command::Shutdown { broker } => write!(f, "shutdown {broker}"),
-            Command::CreateTopic { name, partitions, replication_factor } => {
-                write!(f, "create-topic {name} partitions={partitions} replication-factor={replication_factor}")
+            Command::CreateTopic { name, partitions, replication_factor, config } => {
+                write!(f, "create-topic {name} partitions={partitions} replication-factor={replication_factor}")?;
+                config.overrides().iter().try_for_each(|(key, value)| write!(f, " {key}={value}"))
             }
             Command::AlterTopic { name, partitions } => write!(f, "alter-topic {name} partitions={partitions}"),
             Command::ElectPreferred { partitions } => {
@@ -478,6 +491,8 @@ mod tests {
             "loss 0%",
             "shutdown 2",
             "create-topic payments partitions=6 replication-factor=3",
+            "create-topic users partitions=1 replication-factor=3 cleanup.policy=compact segment.ms=1000",
+            "create-topic clicks partitions=1 replication-factor=1 retention.ms=60000 retention.bytes=4096",
             "alter-topic orders partitions=6",
             "elect-preferred",
             "elect-preferred orders/0 orders/2",
@@ -494,7 +509,12 @@ mod tests {
         assert_eq!(Command::parse("heal now").unwrap_err().column, 6);
         assert_eq!(
             Command::parse("create-topic t"),
-            Ok(Command::CreateTopic { name: "t".into(), partitions: 1, replication_factor: 1 })
+            Ok(Command::CreateTopic {
+                name: "t".into(),
+                partitions: 1,
+                replication_factor: 1,
+                config: LogConfig::default()
+            })
         );
         assert!(Command::parse("alter-topic t").unwrap_err().message.contains("partitions=N"));
         assert!(Command::parse("alter-topic t replication-factor=2").unwrap_err().message.contains("unknown setting"));

@@ -5,12 +5,16 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+use crate::partition_log::LogConfig;
+
 /// One topic to create when the cluster starts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicConfig {
     pub name: String,
     pub partitions: i32,
     pub replication_factor: i32,
+    /// The topic's log settings (`cleanup.policy`, `retention.ms`, `segment.bytes`, ...).
+    pub log: LogConfig,
 }
 
 /// Everything that shapes a run besides the commands given to it.
@@ -47,6 +51,10 @@ pub struct ClusterConfig {
     pub leader_imbalance_check_interval_ms: u64,
     /// `leader.imbalance.per.broker.percentage` (Kafka: 10).
     pub leader_imbalance_per_broker_percentage: u32,
+    /// `log.retention.check.interval.ms` (Kafka: 300000): how often brokers delete old segments.
+    pub log_retention_check_interval_ms: u64,
+    /// `log.cleaner.backoff.ms` (Kafka: 15000): how often the log cleaner looks for work.
+    pub log_cleaner_backoff_ms: u64,
     /// One-way network latency between two nodes, drawn uniformly from this range.
     pub network_latency_min_ms: u64,
     pub network_latency_max_ms: u64,
@@ -57,7 +65,12 @@ impl Default for ClusterConfig {
         ClusterConfig {
             seed: 1,
             broker_count: 3,
-            topics: alloc::vec![TopicConfig { name: String::from("orders"), partitions: 3, replication_factor: 3 }],
+            topics: alloc::vec![TopicConfig {
+                name: String::from("orders"),
+                partitions: 3,
+                replication_factor: 3,
+                log: LogConfig::default(),
+            }],
             broker_heartbeat_interval_ms: 2_000,
             broker_session_timeout_ms: 9_000,
             replica_lag_time_max_ms: 30_000,
@@ -70,6 +83,8 @@ impl Default for ClusterConfig {
             auto_leader_rebalance_enable: true,
             leader_imbalance_check_interval_ms: 300_000,
             leader_imbalance_per_broker_percentage: 10,
+            log_retention_check_interval_ms: 300_000,
+            log_cleaner_backoff_ms: 15_000,
             network_latency_min_ms: 1,
             network_latency_max_ms: 5,
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use crate::metadata::{ConfigName, MetadataImage};
+use crate::partition_log::LogConfig;
 use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
@@ -164,7 +165,7 @@ impl Timer {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminRequest {
     /// CreateTopics.
-    CreateTopic { name: String, partitions: i32, replication_factor: i32 },
+    CreateTopic { name: String, partitions: i32, replication_factor: i32, config: LogConfig },
     /// CreatePartitions: grow `topic` to `count` partitions.
     CreatePartitions { topic: String, count: i32 },
     /// ElectLeaders with the preferred election type: every partition, or these.
@@ -212,6 +213,10 @@ pub enum Timer {
     RequestTimeout { request_id: u64 },
     /// Time for the controller to look for leadership imbalance (`auto.leader.rebalance.enable`).
     LeaderImbalanceCheck,
+    /// Time for a broker to delete segments past retention (`log.retention.check.interval.ms`).
+    LogRetentionCheck,
+    /// Time for a broker's log cleaner to compact (`log.cleaner.backoff.ms`).
+    LogCleaner,
 }
 
 /// One thing a node wants done.

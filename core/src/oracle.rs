@@ -24,14 +24,19 @@ pub struct AcknowledgedWrite {
 
 impl AcknowledgedWrite {
     /// Whether `log` holds this write at its offset. A write below the log start was removed
-    /// by retention, not lost.
+    /// by retention, and one a newer record with its key replaced was compacted: neither is lost.
     pub fn is_held_by(&self, log: &PartitionLog) -> bool {
         if self.offset < log.log_start_offset() {
             return true;
         }
-        log.record_at(self.offset).is_some_and(|record| {
-            record.key.as_deref() == self.key.as_deref() && record.value.as_deref() == self.value.as_deref()
-        })
+        let same = |key: &Option<bytes::Bytes>| key.as_deref() == self.key.as_deref();
+        if let Some(record) = log.record_at(self.offset) {
+            return same(&record.key) && record.value.as_deref() == self.value.as_deref();
+        }
+        // A compacted log keeps only the newest record per key: a newer one supersedes this.
+        log.config().cleanup_policy.compacts()
+            && self.key.is_some()
+            && log.records().any(|record| record.offset > self.offset && same(&record.key))
     }
 }
 

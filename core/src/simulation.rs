@@ -210,11 +210,16 @@ impl Simulation {
                 Ok(())
             }
             Command::Shutdown { broker } => self.shut_down(*broker),
-            Command::CreateTopic { name, partitions, replication_factor } => {
+            Command::CreateTopic { name, partitions, replication_factor, config } => {
                 let (partitions, replication_factor) = (*partitions, *replication_factor);
                 self.send_admin(
                     command,
-                    AdminRequest::CreateTopic { name: name.clone(), partitions, replication_factor },
+                    AdminRequest::CreateTopic {
+                        name: name.clone(),
+                        partitions,
+                        replication_factor,
+                        config: config.clone(),
+                    },
                 );
                 Ok(())
             }

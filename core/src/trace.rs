@@ -9,6 +9,7 @@
 //! - `topic`, `config`: a topic was created or grew; a setting changed; `admin`: an
 //!   administrator's request was done or refused;
 //! - `shutdown`, `stopped`: a controlled shutdown began and ended;
+//! - `retention`, `compact`: a broker deleted old segments, or compacted a log;
 //! - `leader` / `follower`: a broker took up a role for a partition;
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
@@ -122,6 +123,22 @@ pub enum TraceEvent {
         what: String,
         error: ErrorCode,
         message: String,
+    },
+    /// Retention deleted whole segments; the log now starts at `log_start`.
+    SegmentsDeleted {
+        broker: BrokerId,
+        partition: TopicPartition,
+        segments: usize,
+        records: u64,
+        log_start: Offset,
+    },
+    /// The log cleaner removed records superseded by a newer one with the same key, and
+    /// tombstones past `delete.retention.ms`.
+    Compacted {
+        broker: BrokerId,
+        partition: TopicPartition,
+        records_removed: u64,
+        tombstones_removed: u64,
     },
     /// A broker asked to shut down cleanly; later it stopped.
     ShutdownRequested {
@@ -259,6 +276,14 @@ impl fmt::Display for TraceEvent {
             AdminFailed { request_id, what, error, message } => {
                 write!(f, "admin #{request_id} {what}: {error}: {message}")
             }
+            SegmentsDeleted { broker, partition, segments, records, log_start } => write!(
+                f,
+                "retention {partition} on broker {broker}: deleted {segments} segment(s), {records} record(s); log starts at {log_start}"
+            ),
+            Compacted { broker, partition, records_removed, tombstones_removed } => write!(
+                f,
+                "compact {partition} on broker {broker}: removed {records_removed} superseded record(s), {tombstones_removed} tombstone(s)"
+            ),
             ShutdownRequested { broker } => {
                 write!(f, "shutdown broker {broker}: asks the controller to move its leaders")
             }

@@ -14,10 +14,10 @@ impl Broker {
             return; // nothing new for this partition
         }
         self.metadata.insert(partition.clone(), state.clone());
-        self.replicas.entry(partition.clone()).or_insert_with(|| Replica {
-            log: PartitionLog::new(LogConfig::default()),
-            role: Role::Follower(Following::nobody()),
-        });
+        let config = self.topic_configs.get(&*partition.topic).cloned().unwrap_or_default();
+        self.replicas
+            .entry(partition.clone())
+            .or_insert_with(|| Replica { log: PartitionLog::new(config), role: Role::Follower(Following::nobody()) });
 
         let current_epoch = self.replicas[&partition].leader_epoch();
         let was_leader = self.replicas[&partition].is_leader();

@@ -15,8 +15,10 @@
 mod follower;
 mod leader;
 mod metadata;
+mod storage;
 
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::ClusterConfig;
@@ -139,6 +141,8 @@ pub struct Broker {
     metadata_version: u64,
     /// The cluster-wide settings, as the metadata last said.
     settings: DynamicConfig,
+    /// Each topic's log settings, as the metadata last said.
+    topic_configs: BTreeMap<String, LogConfig>,
     /// It has asked the controller for a controlled shutdown.
     shutting_down: bool,
     /// Its current registration's epoch, once the controller has answered.
@@ -161,6 +165,7 @@ impl Broker {
             metadata: BTreeMap::new(),
             metadata_version: 0,
             settings,
+            topic_configs: BTreeMap::new(),
             shutting_down: false,
             broker_epoch: None,
             incarnation: 0,
@@ -200,6 +205,8 @@ impl Broker {
         self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation });
         self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
         self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+        self.set_timer(self.config.log_retention_check_interval_ms, Timer::LogRetentionCheck);
+        self.set_timer(self.config.log_cleaner_backoff_ms, Timer::LogCleaner);
     }
 
     /// Asks the controller to move this broker's leaderships away; once it has, the broker
@@ -234,6 +241,7 @@ impl Broker {
                 }
                 self.metadata_version = image.version;
                 self.settings = image.config;
+                self.apply_topic_configs(image.topic_configs);
                 for (_, state) in image.partitions {
                     self.apply_partition_state(now_ms, state);
                 }
@@ -280,6 +288,14 @@ impl Broker {
                 self.send(NodeId::Controller, message);
                 self.request_controlled_shutdown(); // again, if one is under way and unanswered
                 self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
+            }
+            Timer::LogRetentionCheck => {
+                self.enforce_retention(now_ms);
+                self.set_timer(self.config.log_retention_check_interval_ms, Timer::LogRetentionCheck);
+            }
+            Timer::LogCleaner => {
+                self.compact_logs(now_ms);
+                self.set_timer(self.config.log_cleaner_backoff_ms, Timer::LogCleaner);
             }
             Timer::IsrExpiration => {
                 self.shrink_lagging_isrs(now_ms);

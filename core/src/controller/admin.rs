@@ -11,6 +11,7 @@ use crate::error_code::ErrorCode;
 use crate::ids::TopicPartition;
 use crate::message::{AdminError, AdminRequest};
 use crate::metadata::{ConfigName, MetadataRecord};
+use crate::partition_log::LogConfig;
 use crate::topology::new_partitions;
 
 use super::Controller;
@@ -22,8 +23,8 @@ fn refuse(code: ErrorCode, message: impl Into<alloc::string::String>) -> Result<
 impl Controller {
     pub(super) fn handle_admin(&mut self, request: AdminRequest) -> Result<(), AdminError> {
         match request {
-            AdminRequest::CreateTopic { name, partitions, replication_factor } => {
-                self.create_topic(name, partitions, replication_factor)
+            AdminRequest::CreateTopic { name, partitions, replication_factor, config } => {
+                self.create_topic(name, partitions, replication_factor, config)
             }
             AdminRequest::CreatePartitions { topic, count } => self.create_partitions(topic, count),
             AdminRequest::ElectPreferredLeaders { partitions } => self.elect_preferred_on_request(partitions),
@@ -36,6 +37,7 @@ impl Controller {
         name: alloc::string::String,
         partitions: i32,
         replication_factor: i32,
+        config: LogConfig,
     ) -> Result<(), AdminError> {
         if !is_legal_topic_name(&name) {
             return refuse(
@@ -59,8 +61,14 @@ impl Controller {
                 format!("Replication factor: {replication_factor} larger than available brokers: {brokers}."),
             );
         }
+        if let Err(error) = config.validate() {
+            return refuse(ErrorCode::InvalidConfig, format!("{error}"));
+        }
         let start = self.image.partitions.len() as i32;
-        let mut records = alloc::vec![MetadataRecord::Topic { name: name.clone(), partitions }];
+        let mut records = alloc::vec![
+            MetadataRecord::Topic { name: name.clone(), partitions },
+            MetadataRecord::TopicConfig { name: name.clone(), config },
+        ];
         for state in new_partitions(&name, 0..partitions, replication_factor, brokers, start) {
             records.push(MetadataRecord::Partition { state });
         }

@@ -267,7 +267,7 @@ fn trace_of(record: &MetadataRecord) -> Option<TraceEvent> {
         MetadataRecord::Topic { name, partitions } => {
             TraceEvent::TopicChanged { topic: name.clone(), partitions: *partitions }
         }
-        MetadataRecord::Partition { .. } => return None,
+        MetadataRecord::Partition { .. } | MetadataRecord::TopicConfig { .. } => return None,
         MetadataRecord::PartitionChange { state, election: Some(kind) } => TraceEvent::Elected {
             partition: state.partition.clone(),
             leader: state.leader,

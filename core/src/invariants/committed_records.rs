@@ -24,6 +24,9 @@ impl CommittedRecords {
         {
             {
                 let Role::Leader(leadership) = &replica.role else { return Ok(()) };
+                if replica.log.config().cleanup_policy.compacts() {
+                    return Ok(()); // compaction removes committed records by design
+                }
                 let leader = (broker.id(), leadership.leader_epoch);
                 let known = match self.committed.get_mut(partition) {
                     Some(known) => known,

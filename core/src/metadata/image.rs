@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ClusterConfig;
 use crate::ids::{BrokerId, TopicPartition};
+use crate::partition_log::LogConfig;
 use crate::topology::{new_partitions, PartitionState};
 
 use super::record::{ConfigName, MetadataRecord};
@@ -37,6 +38,8 @@ pub struct MetadataImage {
     pub brokers: BTreeMap<BrokerId, BrokerRegistration>,
     /// Each topic's partition count.
     pub topics: BTreeMap<String, i32>,
+    /// Each topic's log settings.
+    pub topic_configs: BTreeMap<String, LogConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     pub config: DynamicConfig,
 }
@@ -52,6 +55,7 @@ impl MetadataImage {
             version: 0,
             brokers,
             topics: BTreeMap::new(),
+            topic_configs: BTreeMap::new(),
             partitions: BTreeMap::new(),
             config: DynamicConfig {
                 min_insync_replicas: config.min_insync_replicas,
@@ -63,6 +67,7 @@ impl MetadataImage {
             let states =
                 new_partitions(&topic.name, 0..topic.partitions, topic.replication_factor, config.broker_count, 0);
             image.topics.insert(topic.name.clone(), topic.partitions);
+            image.topic_configs.insert(topic.name.clone(), topic.log.clone());
             for state in states {
                 image.partitions.insert(state.partition.clone(), state);
             }
@@ -96,6 +101,9 @@ impl MetadataImage {
             MetadataRecord::Topic { name, partitions } => {
                 self.topics.insert(name.clone(), *partitions);
             }
+            MetadataRecord::TopicConfig { name, config } => {
+                self.topic_configs.insert(name.clone(), config.clone());
+            }
             MetadataRecord::Partition { state } | MetadataRecord::PartitionChange { state, .. } => {
                 self.partitions.insert(state.partition.clone(), state.clone());
             }
@@ -120,6 +128,11 @@ impl MetadataImage {
 
     pub fn partition(&self, partition: &TopicPartition) -> Option<&PartitionState> {
         self.partitions.get(partition)
+    }
+
+    /// A topic's log settings (Kafka's defaults for a topic that set none).
+    pub fn log_config(&self, topic: &str) -> LogConfig {
+        self.topic_configs.get(topic).cloned().unwrap_or_default()
     }
 
     /// How many partitions a topic has, if it exists.

@@ -8,6 +8,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{BrokerId, TopicPartition};
+use crate::partition_log::LogConfig;
 use crate::topology::PartitionState;
 use crate::trace::FenceReason;
 
@@ -69,6 +70,11 @@ pub enum MetadataRecord {
     Topic {
         name: String,
         partitions: i32,
+    },
+    /// A topic's log settings were set (KRaft's `ConfigRecord` for a topic resource).
+    TopicConfig {
+        name: String,
+        config: LogConfig,
     },
     /// A partition was created.
     Partition {
@@ -135,6 +141,10 @@ impl fmt::Display for MetadataRecord {
                 Brokers(&state.isr)
             ),
             MetadataRecord::Config { name, value } => write!(f, "Config {}={value}", name.key()),
+            MetadataRecord::TopicConfig { name, config } => {
+                write!(f, "TopicConfig {name}")?;
+                config.overrides().iter().try_for_each(|(key, value)| write!(f, " {key}={value}"))
+            }
         }
     }
 }

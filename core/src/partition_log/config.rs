@@ -97,7 +97,87 @@ impl Default for LogConfig {
     }
 }
 
+/// A topic setting that could not be applied: its key is unknown or its value does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingError {
+    pub key: alloc::string::String,
+    pub message: alloc::string::String,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
 impl LogConfig {
+    /// The topic settings [`LogConfig::set`] knows, by Kafka's names.
+    pub const KEYS: [&'static str; 7] = [
+        "cleanup.policy",
+        "retention.ms",
+        "retention.bytes",
+        "segment.bytes",
+        "segment.ms",
+        "delete.retention.ms",
+        "min.compaction.lag.ms",
+    ];
+
+    /// Sets one topic setting by Kafka's name and value as written (`retention.ms=-1` is
+    /// forever, `cleanup.policy=compact,delete` both).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingError> {
+        let error = |message: &str| SettingError { key: key.into(), message: message.into() };
+        let number = || value.parse::<u64>().map_err(|_| error("expected a whole number of ms or bytes"));
+        let limit = || -> Result<Option<u64>, SettingError> {
+            if value == "-1" {
+                Ok(None)
+            } else {
+                number().map(Some)
+            }
+        };
+        match key {
+            "cleanup.policy" => {
+                self.cleanup_policy = CleanupPolicy::from_name(value)
+                    .ok_or_else(|| error("expected delete, compact or compact,delete"))?
+            }
+            "retention.ms" => self.retention_ms = limit()?,
+            "retention.bytes" => self.retention_bytes = limit()?,
+            "segment.bytes" => self.segment_bytes = number()?,
+            "segment.ms" => self.segment_ms = number()?,
+            "delete.retention.ms" => self.delete_retention_ms = number()?,
+            "min.compaction.lag.ms" => self.min_compaction_lag_ms = number()?,
+            _ => return Err(error("not a topic setting the lab knows")),
+        }
+        Ok(())
+    }
+
+    /// The settings that differ from Kafka's defaults, as `key=value`, in [`LogConfig::KEYS`] order.
+    pub fn overrides(&self) -> alloc::vec::Vec<(&'static str, alloc::string::String)> {
+        use alloc::string::ToString;
+        let limit = |v: Option<u64>| v.map_or("-1".to_string(), |v| v.to_string());
+        let default = LogConfig::default();
+        let mut out = alloc::vec::Vec::new();
+        if self.cleanup_policy != default.cleanup_policy {
+            out.push(("cleanup.policy", self.cleanup_policy.name().to_string()));
+        }
+        if self.retention_ms != default.retention_ms {
+            out.push(("retention.ms", limit(self.retention_ms)));
+        }
+        if self.retention_bytes != default.retention_bytes {
+            out.push(("retention.bytes", limit(self.retention_bytes)));
+        }
+        for (key, value, default) in [
+            ("segment.bytes", self.segment_bytes, default.segment_bytes),
+            ("segment.ms", self.segment_ms, default.segment_ms),
+            ("delete.retention.ms", self.delete_retention_ms, default.delete_retention_ms),
+            ("min.compaction.lag.ms", self.min_compaction_lag_ms, default.min_compaction_lag_ms),
+        ] {
+            if value != default {
+                out.push((key, value.to_string()));
+            }
+        }
+        out
+    }
+
     /// The smallest `segment.bytes` accepted: room for one batch with no records. (Kafka's own
     /// floor is larger; a small one lets the lab show rolling with a handful of records.)
     pub const MIN_SEGMENT_BYTES: u64 = HEADER_BYTES as u64;

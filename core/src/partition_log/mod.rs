@@ -42,7 +42,7 @@ use crate::ids::{LeaderEpoch, Offset};
 use crate::record_batch::RecordBatch;
 
 pub use compaction::CompactionOutcome;
-pub use config::{CleanupPolicy, LogConfig};
+pub use config::{CleanupPolicy, LogConfig, SettingError};
 pub use epochs::{EpochEntry, LeaderEpochCache};
 pub use error::{AppendError, ConfigError, LogError};
 pub use log_record::{single_record_batch, LogRecord};
