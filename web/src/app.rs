@@ -135,11 +135,13 @@ fn ClusterDiagram(
     on_toggle: Callback<BrokerId>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
-    let rows = view.with_untracked(|v| ids.iter().map(|&id| v.replicas_on(id).count()).max().unwrap_or(0));
     let width = diagram_width(ids.len());
-    let height = broker_height(rows);
+    // Cards grow when topics are created or partitions added from the console.
+    let height = Memo::new(move |_| {
+        view.with(|v| broker_height(v.brokers.iter().map(|b| v.replicas_on(b.id).count()).max().unwrap_or(0)))
+    });
     view! {
-        <svg class="cluster" data-testid="cluster" viewBox=format!("-2 -2 {} {}", width + 4.0, height + 4.0)
+        <svg class="cluster" data-testid="cluster" viewBox=move || format!("-2 -2 {} {}", width + 4.0, height.get() + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
             {ids.into_iter().enumerate().map(|(index, id)| view! {
                 <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle />
@@ -155,7 +157,8 @@ fn BrokerCard(
     id: BrokerId,
     /// Left edge of the card.
     x: f64,
-    height: f64,
+    /// The card's height, the same for every card.
+    height: Memo<f64>,
     view: Signal<ClusterView>,
     on_toggle: Callback<BrokerId>,
 ) -> impl IntoView {
@@ -168,7 +171,7 @@ fn BrokerCard(
            on:click=move |_| on_toggle.run(id)>
             <title>{move || format!("Broker {id}: {}. Click to {}.", status_label(status.get()),
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
-            <rect class="card" width=BROKER_WIDTH height=height rx="10" />
+            <rect class="card" width=BROKER_WIDTH height=move || height.get() rx="10" />
             <text class="broker-name" x=PADDING y="28">{format!("Broker {id}")}</text>
             <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
                 {move || status_label(status.get())}

@@ -89,3 +89,23 @@ async fn a_mistyped_command_shows_where_it_is_wrong() {
     let error = find(&page, "[data-testid=error]").text_content().unwrap();
     assert!(error.contains("column 6") && error.contains("not a broker id"), "{error}");
 }
+
+#[wasm_bindgen_test]
+async fn a_topic_created_from_the_console_appears_on_every_broker() {
+    let page = mount();
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 1s");
+    tick().await;
+    let height_before: f64 = attribute(&page, "[data-broker=\"1\"] rect.card", "height").parse().unwrap();
+    type_command(&page, "create-topic payments partitions=3 replication-factor=3");
+    tick().await;
+    type_command(&page, "advance 1s");
+    tick().await;
+    for broker in 1..=3 {
+        find(&page, &format!("[data-broker=\"{broker}\"] [data-replica=\"payments/2\"]"));
+    }
+    let height_after: f64 = attribute(&page, "[data-broker=\"1\"] rect.card", "height").parse().unwrap();
+    assert!(height_after > height_before, "the cards grew from {height_before} to {height_after}");
+    let events = find(&page, "[data-testid=events]").text_content().unwrap();
+    assert!(events.contains("topic payments has 3 partitions"), "{events}");
+}
