@@ -22,6 +22,7 @@
 //! - [`simulation`]: the network, the clock and the event queue that run them;
 //! - [`command`]: the command language people and lessons use to act on a run;
 //! - [`expectation`]: statements about a run's state, checked against it;
+//! - [`lesson`]: lessons as Markdown with command-language blocks: parser and headless runner;
 //! - [`trace`]: one line per event, for debugging and the page's event log;
 //! - [`view`]: the whole state as plain data for drawing.
 #![no_std]
@@ -40,6 +41,7 @@ pub mod error_code;
 pub mod expectation;
 pub mod ids;
 pub mod invariants;
+pub mod lesson;
 pub mod message;
 pub mod metadata;
 pub mod network;

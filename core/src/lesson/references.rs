@@ -1,0 +1,171 @@
+//! Every topic, partition and broker a lesson names must exist at that point of the lesson: a
+//! typo such as `ordrs/0` or `kill 4` in a three-broker cluster is found when the lesson is
+//! read, with its line, rather than as a puzzling failure in the lab.
+//!
+//! Topics are known from the cluster block and from `create-topic` and `alter-topic` lines
+//! earlier in the lesson (a task's solution counts before its checks, and a prediction's proof
+//! is read at the end of its step, when the runner checks it).
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::check::Check;
+use super::error::LineError;
+use super::model::{Lesson, Located, Part};
+use crate::command::Command;
+use crate::expectation::{Comparison, Subject, Value};
+use crate::ids::{BrokerId, TopicPartition};
+use crate::message::NodeId;
+
+struct Known {
+    broker_count: i32,
+    /// Topic name to partition count.
+    topics: BTreeMap<String, i32>,
+}
+
+pub(crate) fn check(lesson: &Lesson) -> Result<(), LineError> {
+    let mut known = Known {
+        broker_count: lesson.cluster.broker_count,
+        topics: lesson.cluster.topics.iter().map(|t| (t.name.clone(), t.partitions)).collect(),
+    };
+    for step in &lesson.steps {
+        let mut proofs = Vec::new();
+        for part in &step.parts {
+            match part {
+                Part::Narration(_) => {}
+                Part::Actions(actions) => {
+                    for command in &actions.commands {
+                        known.command(command, "in an action")?;
+                    }
+                }
+                Part::Task(task) => {
+                    for command in &task.solution {
+                        known.command(command, "in a task's solution")?;
+                    }
+                    for check in &task.checks {
+                        known.check(check.line, &check.value, "in a task's check")?;
+                    }
+                }
+                Part::Prediction(prediction) => proofs.extend(prediction.proofs.iter()),
+                Part::Wait(wait) => known.check(wait.line, &wait.until, "in a wait")?,
+            }
+        }
+        for proof in proofs {
+            known.check(proof.line, &proof.value, "in a prediction's proof")?;
+        }
+    }
+    Ok(())
+}
+
+impl Known {
+    fn broker(&self, line: usize, context: &str, broker: BrokerId) -> Result<(), LineError> {
+        if (1..=self.broker_count).contains(&broker.0) {
+            return Ok(());
+        }
+        Err(LineError::new(
+            line,
+            format!("{context}: there is no broker {broker}; the cluster has brokers 1 to {}", self.broker_count),
+        ))
+    }
+
+    fn topic(&self, line: usize, context: &str, topic: &str) -> Result<i32, LineError> {
+        self.topics.get(topic).copied().ok_or_else(|| {
+            let names: Vec<&str> = self.topics.keys().map(String::as_str).collect();
+            let known = if names.is_empty() { "none yet".to_string() } else { names.join(", ") };
+            LineError::new(line, format!("{context}: unknown topic {topic:?}; the lesson's topics here are {known}"))
+        })
+    }
+
+    fn partition(&self, line: usize, context: &str, partition: &TopicPartition) -> Result<(), LineError> {
+        let count = self.topic(line, context, &partition.topic)?;
+        if (0..count).contains(&partition.partition.0) {
+            return Ok(());
+        }
+        Err(LineError::new(
+            line,
+            format!(
+                "{context}: there is no partition {partition}; {} has partitions 0 to {}",
+                partition.topic,
+                count - 1
+            ),
+        ))
+    }
+
+    fn command(&mut self, command: &Located<Command>, context: &str) -> Result<(), LineError> {
+        let line = command.line;
+        match &command.value {
+            Command::Kill { broker } | Command::Restart { broker } | Command::Shutdown { broker } => {
+                self.broker(line, context, *broker)
+            }
+            Command::Produce { topic, partition, .. } => match partition {
+                Some(index) => self.partition(line, context, &TopicPartition::new(topic.as_str(), *index)),
+                None => self.topic(line, context, topic).map(|_| ()),
+            },
+            Command::Split { groups } => groups.iter().flatten().try_for_each(|node| match node {
+                NodeId::Broker(broker) => self.broker(line, context, *broker),
+                NodeId::Controller | NodeId::Client => Ok(()),
+            }),
+            Command::CreateTopic { name, partitions, replication_factor, .. } => {
+                if *replication_factor > self.broker_count {
+                    return Err(LineError::new(
+                        line,
+                        format!(
+                            "{context}: replication factor {replication_factor} needs that many brokers; \
+                             the cluster has {}",
+                            self.broker_count
+                        ),
+                    ));
+                }
+                if self.topics.contains_key(name) {
+                    return Err(LineError::new(line, format!("{context}: topic {name:?} already exists")));
+                }
+                self.topics.insert(name.clone(), *partitions);
+                Ok(())
+            }
+            Command::AlterTopic { name, partitions } => {
+                let count = self.topic(line, context, name)?;
+                // Asking for fewer is allowed: the lab refuses it, and a lesson may show that.
+                self.topics.insert(name.clone(), count.max(*partitions));
+                Ok(())
+            }
+            Command::ElectPreferred { partitions } => {
+                partitions.iter().try_for_each(|partition| self.partition(line, context, partition))
+            }
+            Command::Advance { .. } | Command::Heal | Command::Loss { .. } | Command::Set { .. } => Ok(()),
+        }
+    }
+
+    fn check(&self, line: usize, check: &Check, context: &str) -> Result<(), LineError> {
+        match check {
+            Check::Run(observation) => {
+                self.partition(line, context, observation.partition())?;
+                observation.broker().map_or(Ok(()), |broker| self.broker(line, context, broker))
+            }
+            Check::State(expectation) => {
+                match &expectation.subject {
+                    Subject::Broker(broker) => self.broker(line, context, *broker)?,
+                    Subject::Leader(p) | Subject::Epoch(p) | Subject::Isr(p) => self.partition(line, context, p)?,
+                    Subject::HighWatermark(p, on) | Subject::LogEndOffset(p, on) => {
+                        self.partition(line, context, p)?;
+                        if let Some(broker) = on {
+                            self.broker(line, context, *broker)?;
+                        }
+                    }
+                }
+                match (&expectation.subject, &expectation.value) {
+                    (Subject::Leader(_), Value::Number(n))
+                        if matches!(expectation.comparison, Comparison::Equal | Comparison::NotEqual) =>
+                    {
+                        self.broker(line, context, BrokerId(i32::try_from(*n).unwrap_or(i32::MAX)))
+                    }
+                    (_, Value::Brokers(brokers)) => {
+                        brokers.iter().try_for_each(|broker| self.broker(line, context, *broker))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
