@@ -1,13 +1,17 @@
 //! The command language: one line per thing a person, a lesson or a test does to a run.
 //!
 //! ```text
-//! kill 2                                      crash broker 2 (its logs survive)
-//! restart 2                                   start it again
+//! kill 2                                      crash node 2 (its logs survive); in the combined
+//!                                             layout that is broker 2 and controller 2
+//! kill c2                                     crash controller 2 (in the dedicated layout, the
+//!                                             node of its own; in the combined one, node 2)
+//! restart 2                                   start it again (restart c2 likewise)
 //! produce orders key=alice value=10 acks=all  send one record (acks 0, 1 or all; default all)
 //! produce orders partition=1 value="a b"      choose the partition; quote values with spaces
 //! advance 500ms                               let simulated time pass (ms or s)
 //! split 1 | 2 3                               cut every link between the groups
-//! split 1 controller | 2 3                    ... naming the controller puts it in a group
+//! split 1 c1 | 2 3 c2 c3                      ... naming controllers puts them in a group
+//! split 1 | 2 3 controller                    ... `controller` names every controller
 //! heal                                        join the network again
 //! loss 10%                                    lose this share of all messages (0% to stop)
 //! shutdown 2                                  stop broker 2 cleanly (controlled shutdown)
@@ -20,7 +24,8 @@
 //!                                             unclean.leader.election.enable, auto.leader.rebalance.enable)
 //! ```
 //!
-//! In a split, a node that no group names keeps all its links.
+//! In a split, a node that no group names keeps all its links. In the combined layout broker
+//! `n` and controller `n` are one node: naming either names both.
 //!
 //! Lines are parsed into [`Command`]s and printed back in the same form, so a run's actions can
 //! be stored (in a URL, a lesson) and replayed exactly.
@@ -30,18 +35,53 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BrokerId, TopicPartition};
-use crate::message::{Acks, NodeId};
+use crate::ids::{BrokerId, ControllerId, TopicPartition};
+use crate::message::Acks;
 use crate::metadata::ConfigName;
 use crate::partition_log::LogConfig;
+
+/// A node as commands name it: `2` is broker 2, `c2` controller 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NodeName {
+    Broker(BrokerId),
+    Controller(ControllerId),
+}
+
+/// What a split's group can name: a node, or every controller (`controller`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitMember {
+    Node(NodeName),
+    AllControllers,
+}
+
+impl fmt::Display for NodeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeName::Broker(id) => write!(f, "{id}"),
+            NodeName::Controller(id) => write!(f, "c{id}"),
+        }
+    }
+}
+
+impl From<BrokerId> for NodeName {
+    fn from(broker: BrokerId) -> Self {
+        NodeName::Broker(broker)
+    }
+}
+
+impl From<ControllerId> for NodeName {
+    fn from(controller: ControllerId) -> Self {
+        NodeName::Controller(controller)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     Kill {
-        broker: BrokerId,
+        node: NodeName,
     },
     Restart {
-        broker: BrokerId,
+        node: NodeName,
     },
     Produce {
         topic: String,
@@ -54,7 +94,7 @@ pub enum Command {
         ms: u64,
     },
     Split {
-        groups: Vec<Vec<NodeId>>,
+        groups: Vec<Vec<SplitMember>>,
     },
     Heal,
     Loss {
@@ -152,6 +192,16 @@ fn parse_broker(token: Option<&Token<'_>>, end: usize) -> Result<BrokerId, Parse
         .map_err(|_| error(token.column, alloc::format!("{:?} is not a broker id", token.raw)))
 }
 
+/// `2` (a broker) or `c2` (a controller).
+fn parse_node(token: Option<&Token<'_>>, end: usize) -> Result<NodeName, ParseError> {
+    let token = token.ok_or_else(|| error(end, "expected a node, such as 2 (a broker) or c2 (a controller)"))?;
+    let wrong = || error(token.column, alloc::format!("{:?} is not a broker id (2) or a controller (c2)", token.raw));
+    match token.text.strip_prefix('c') {
+        Some(id) => id.parse::<i32>().map(|id| NodeName::Controller(ControllerId(id))).map_err(|_| wrong()),
+        None => token.text.parse::<i32>().map(|id| NodeName::Broker(BrokerId(id))).map_err(|_| wrong()),
+    }
+}
+
 /// `orders/0`: a topic and partition index.
 pub(crate) fn parse_partition(token: &Token<'_>) -> Result<TopicPartition, ParseError> {
     let (topic, index) = token.text.rsplit_once('/').ok_or_else(|| {
@@ -194,8 +244,8 @@ impl Command {
             return Err(error(1, "empty command"));
         };
         let command = match verb.text.as_str() {
-            "kill" => Command::Kill { broker: parse_broker(tokens.get(1), end)? },
-            "restart" => Command::Restart { broker: parse_broker(tokens.get(1), end)? },
+            "kill" => Command::Kill { node: parse_node(tokens.get(1), end)? },
+            "restart" => Command::Restart { node: parse_node(tokens.get(1), end)? },
             "advance" => {
                 let token = tokens.get(1).ok_or_else(|| error(end, "expected a duration, such as 500ms"))?;
                 Command::Advance { ms: parse_duration(token)? }
@@ -288,7 +338,7 @@ impl Command {
     }
 
     fn parse_split(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
-        let mut groups: Vec<Vec<NodeId>> = alloc::vec![Vec::new()];
+        let mut groups: Vec<Vec<SplitMember>> = alloc::vec![Vec::new()];
         for token in &tokens[1..] {
             if token.text == "|" {
                 if groups.last().is_some_and(|g| g.is_empty()) {
@@ -298,10 +348,13 @@ impl Command {
                 continue;
             }
             let node = match token.text.as_str() {
-                "controller" | "c" => NodeId::Controller,
-                text => NodeId::Broker(BrokerId(text.parse().map_err(|_| {
-                    error(token.column, alloc::format!("{:?} is not a broker id or \"controller\"", token.raw))
-                })?)),
+                "controller" | "c" => SplitMember::AllControllers,
+                _ => SplitMember::Node(parse_node(Some(token), end).map_err(|e| {
+                    error(
+                        e.column,
+                        alloc::format!("{:?} is not a broker (2), a controller (c2) or \"controller\"", token.raw),
+                    )
+                })?),
             };
             if groups.iter().flatten().any(|n| *n == node) {
                 return Err(error(token.column, alloc::format!("{} is in two groups", token.raw)));
@@ -378,8 +431,8 @@ impl fmt::Display for Word<'_> {
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Command::Kill { broker } => write!(f, "kill {broker}"),
-            Command::Restart { broker } => write!(f, "restart {broker}"),
+            Command::Kill { node } => write!(f, "kill {node}"),
+            Command::Restart { node } => write!(f, "restart {node}"),
             Command::Advance { ms } if ms % 1000 == 0 && *ms > 0 => {
                 write!(f, "advance {}s", ms / 1000)
             }
@@ -403,11 +456,10 @@ impl fmt::Display for Command {
                     if index > 0 {
                         write!(f, " |")?;
                     }
-                    for node in group {
-                        match node {
-                            NodeId::Broker(id) => write!(f, " {id}")?,
-                            NodeId::Controller => write!(f, " controller")?,
-                            NodeId::Client => write!(f, " client")?,
+                    for member in group {
+                        match member {
+                            SplitMember::Node(node) => write!(f, " {node}")?,
+                            SplitMember::AllControllers => write!(f, " controller")?,
                         }
                     }
                 }
@@ -443,8 +495,9 @@ mod tests {
 
     #[test]
     fn parses_each_command() {
-        assert_eq!(Command::parse("kill 2"), Ok(Command::Kill { broker: BrokerId(2) }));
-        assert_eq!(Command::parse("  restart 3 "), Ok(Command::Restart { broker: BrokerId(3) }));
+        assert_eq!(Command::parse("kill 2"), Ok(Command::Kill { node: NodeName::Broker(BrokerId(2)) }));
+        assert_eq!(Command::parse("  restart 3 "), Ok(Command::Restart { node: NodeName::Broker(BrokerId(3)) }));
+        assert_eq!(Command::parse("kill c2"), Ok(Command::Kill { node: NodeName::Controller(ControllerId(2)) }));
         assert_eq!(Command::parse("advance 500ms"), Ok(Command::Advance { ms: 500 }));
         assert_eq!(Command::parse("advance 2s"), Ok(Command::Advance { ms: 2000 }));
         assert_eq!(
@@ -476,17 +529,25 @@ mod tests {
 
     #[test]
     fn splits_heal_and_loss() {
-        let b = |id| NodeId::Broker(BrokerId(id));
+        let b = |id| SplitMember::Node(NodeName::Broker(BrokerId(id)));
+        let c = |id| SplitMember::Node(NodeName::Controller(ControllerId(id)));
         assert_eq!(Command::parse("split 1 | 2 3"), Ok(Command::Split { groups: vec![vec![b(1)], vec![b(2), b(3)]] }));
         assert_eq!(
             Command::parse("split 1|2 controller"),
-            Ok(Command::Split { groups: vec![vec![b(1)], vec![b(2), NodeId::Controller]] })
+            Ok(Command::Split { groups: vec![vec![b(1)], vec![b(2), SplitMember::AllControllers]] })
+        );
+        assert_eq!(
+            Command::parse("split 1 c1 | 2 c2 c3"),
+            Ok(Command::Split { groups: vec![vec![b(1), c(1)], vec![b(2), c(2), c(3)]] })
         );
         assert_eq!(Command::parse("heal"), Ok(Command::Heal));
         assert_eq!(Command::parse("loss 15%"), Ok(Command::Loss { percent: 15 }));
         for line in [
             "split 1 | 2 3",
             "split 1 controller | 2 | 3",
+            "split 1 c1 | 2 3 c2 c3",
+            "kill c3",
+            "restart c1",
             "heal",
             "loss 0%",
             "shutdown 2",

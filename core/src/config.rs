@@ -17,6 +17,18 @@ pub struct TopicConfig {
     pub log: LogConfig,
 }
 
+/// Where the KRaft controllers run (`process.roles`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControllerLayout {
+    /// Controller `n` runs in the same node as broker `n` (`process.roles=broker,controller`),
+    /// as in the usual three-node setup: killing, restarting or cutting off node `n` does it to
+    /// both.
+    #[default]
+    Combined,
+    /// Controllers are nodes of their own (`process.roles=controller`), written `c1`, `c2`, ...
+    Dedicated,
+}
+
 /// Everything that shapes a run besides the commands given to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterConfig {
@@ -24,6 +36,10 @@ pub struct ClusterConfig {
     pub seed: u64,
     /// Brokers are numbered `1..=broker_count`.
     pub broker_count: i32,
+    /// The voters of the metadata quorum (`controller.quorum.voters`), numbered
+    /// `1..=controller_count`.
+    pub controller_count: i32,
+    pub controller_layout: ControllerLayout,
     pub topics: Vec<TopicConfig>,
     /// `broker.heartbeat.interval.ms` (Kafka: 2000).
     pub broker_heartbeat_interval_ms: u64,
@@ -65,6 +81,8 @@ impl Default for ClusterConfig {
         ClusterConfig {
             seed: 1,
             broker_count: 3,
+            controller_count: 3,
+            controller_layout: ControllerLayout::Combined,
             topics: alloc::vec![TopicConfig {
                 name: String::from("orders"),
                 partitions: 3,
@@ -95,10 +113,26 @@ impl Default for ClusterConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     NoBrokers,
-    NoPartitions { topic: String },
-    ReplicationFactorOutOfRange { topic: String, replication_factor: i32, broker_count: i32 },
-    DuplicateTopic { topic: String },
-    InvalidTopicName { topic: String },
+    NoControllers,
+    /// In the combined layout each controller needs a broker's node to run in.
+    MoreCombinedControllersThanBrokers {
+        controller_count: i32,
+        broker_count: i32,
+    },
+    NoPartitions {
+        topic: String,
+    },
+    ReplicationFactorOutOfRange {
+        topic: String,
+        replication_factor: i32,
+        broker_count: i32,
+    },
+    DuplicateTopic {
+        topic: String,
+    },
+    InvalidTopicName {
+        topic: String,
+    },
     HeartbeatNotShorterThanSession,
     SocketTimeoutBelowFetchWait,
     LatencyRangeEmpty,
@@ -108,6 +142,11 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::NoBrokers => write!(f, "a cluster needs at least one broker"),
+            ConfigError::NoControllers => write!(f, "a cluster needs at least one controller"),
+            ConfigError::MoreCombinedControllersThanBrokers { controller_count, broker_count } => write!(
+                f,
+                "{controller_count} combined controllers need as many brokers to run beside, but there are {broker_count}"
+            ),
             ConfigError::NoPartitions { topic } => {
                 write!(f, "topic {topic}: a topic needs at least one partition")
             }
@@ -143,10 +182,24 @@ pub fn is_legal_topic_name(name: &str) -> bool {
 }
 
 impl ClusterConfig {
+    /// The controllers, in id order.
+    pub fn controller_ids(&self) -> impl Iterator<Item = crate::ids::ControllerId> {
+        (1..=self.controller_count).map(crate::ids::ControllerId)
+    }
+
     /// Rejects settings no cluster could run with, before anything starts.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.broker_count < 1 {
             return Err(ConfigError::NoBrokers);
+        }
+        if self.controller_count < 1 {
+            return Err(ConfigError::NoControllers);
+        }
+        if self.controller_layout == ControllerLayout::Combined && self.controller_count > self.broker_count {
+            return Err(ConfigError::MoreCombinedControllersThanBrokers {
+                controller_count: self.controller_count,
+                broker_count: self.broker_count,
+            });
         }
         for (i, topic) in self.topics.iter().enumerate() {
             if !is_legal_topic_name(&topic.name) {
@@ -190,6 +243,14 @@ mod tests {
         assert_eq!(config.broker_count, 3);
         assert_eq!(config.topics[0].partitions, 3);
         assert_eq!(config.topics[0].replication_factor, 3);
+    }
+
+    #[test]
+    fn combined_controllers_need_a_broker_each() {
+        let config = ClusterConfig { broker_count: 2, topics: Vec::new(), ..ClusterConfig::default() };
+        assert!(matches!(config.validate(), Err(ConfigError::MoreCombinedControllersThanBrokers { .. })));
+        let config = ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..config };
+        assert_eq!(config.validate(), Ok(()));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     CorruptMessage,
     MessageTooLarge,
     InvalidRecord,
+    /// A request for the active controller reached a controller that is not active.
+    NotController,
 }
 
 impl ErrorCode {
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::CorruptMessage => 2,
             ErrorCode::MessageTooLarge => 10,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::NotController => 41,
         }
     }
 
@@ -92,6 +95,7 @@ impl ErrorCode {
             ErrorCode::CorruptMessage => "CORRUPT_MESSAGE",
             ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::NotController => "NOT_CONTROLLER",
         }
     }
 }

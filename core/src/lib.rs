@@ -7,19 +7,22 @@
 //! [`simulation::Simulation`] (in the page and in tests) or by the native server.
 //!
 //! The pieces, each one concept:
-//! - [`ids`]: the newtypes (`BrokerId`, `Offset`, `LeaderEpoch`, ...);
+//! - [`ids`]: the newtypes (`BrokerId`, `ControllerId`, `Offset`, `LeaderEpoch`, ...);
 //! - [`config`]: the cluster's settings, with Kafka's names and defaults;
 //! - [`partition_log`]: the partition log of record batches: segments, retention, compaction;
 //! - [`record_batch`]: Kafka's record batch format (magic 2): encode, validating parse, CRC-32C;
 //! - [`broker`]: a broker: leader and follower replicas, follower fetch, ISR shrink and expand;
-//! - [`controller`]: the active controller: heartbeats, fencing, leader election;
+//! - [`controller`]: a KRaft controller, a voter of the metadata quorum; its leader is the
+//!   active controller: heartbeats, fencing, leader election, committed through Raft;
 //! - [`election`]: the rules for choosing a leader: clean, unclean, preferred;
 //! - [`raft`]: the KRaft quorum's Raft: elections with pre-vote, replication by fetch, commit;
-//! - [`metadata`]: the metadata log's records and the image they build;
+//! - [`metadata`]: the metadata log's records, its replicas (Raft voters on controllers,
+//!   observers on brokers) and the image the committed records build;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
-//! - [`simulation`]: the network, the clock and the event queue that run them;
+//! - [`simulation`]: the machines (combined or dedicated controllers), the network, the clock
+//!   and the event queue that run them;
 //! - [`command`]: the command language people and lessons use to act on a run;
 //! - [`expectation`]: statements about a run's state, checked against it;
 //! - [`lesson`]: lessons as Markdown with command-language blocks: parser and headless runner;
@@ -58,5 +61,5 @@ pub mod view;
 
 pub use command::Command;
 pub use config::ClusterConfig;
-pub use ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+pub use ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 pub use simulation::Simulation;

@@ -8,9 +8,10 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
-use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
-use crate::metadata::{ConfigName, MetadataImage};
+use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
+use crate::metadata::{ConfigName, MetadataBatch};
 use crate::partition_log::LogConfig;
+use crate::raft;
 use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
@@ -19,8 +20,8 @@ use crate::trace::TraceEvent;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NodeId {
     Broker(BrokerId),
-    /// The active KRaft controller.
-    Controller,
+    /// A KRaft controller: a voter of the metadata quorum, active while it leads it.
+    Controller(ControllerId),
     /// The producer a person drives with `produce` commands.
     Client,
 }
@@ -39,36 +40,36 @@ pub enum Acks {
 /// A request or response between two nodes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// A (re)started broker announces itself to the controller; it repeats this every
-    /// heartbeat interval until it is answered.
+    /// The metadata quorum's Raft (KIP-595): votes among controllers, and the fetches by which
+    /// followers and brokers' observers replicate the metadata log.
+    Raft(raft::Message<MetadataBatch>),
+    /// A (re)started broker announces itself to the active controller; it repeats this every
+    /// heartbeat interval, and whenever it learns of a new active controller, until answered.
     BrokerRegistration {
         broker: BrokerId,
         /// Counts the broker's starts: a repeat with the same number is a retry, not a restart.
         incarnation: u64,
     },
-    /// The controller admits the broker under a new broker epoch (KRaft's `BrokerRegistration`).
+    /// The controller admits the broker under a new broker epoch (KRaft's `BrokerRegistration`),
+    /// once the registration is committed.
     BrokerRegistrationResponse {
         /// The registration's incarnation, so a restarted broker ignores answers meant for its
         /// previous life.
         incarnation: u64,
         broker_epoch: u64,
     },
-    /// A live broker tells the controller it is still there, and how much metadata it has.
+    /// A live broker tells the active controller it is still there.
     BrokerHeartbeat {
         broker: BrokerId,
         broker_epoch: u64,
-        metadata_version: u64,
+        /// KRaft's `WantShutDown`: it is shutting down, so hearing from it must not unfence it.
+        want_shut_down: bool,
     },
     /// The controller refuses a heartbeat (STALE_BROKER_EPOCH: it names an earlier
     /// registration); the broker registers again.
     BrokerHeartbeatResponse {
         broker_epoch: u64,
         result: Result<(), ErrorCode>,
-    },
-    /// The controller's whole metadata image (its version only grows). Sent to every broker on
-    /// each change, and again to a broker whose heartbeat shows it behind.
-    MetadataUpdate {
-        image: MetadataImage,
     },
     /// A broker asks to stop cleanly: the controller moves its leaderships away first.
     ControlledShutdown {
@@ -79,7 +80,8 @@ pub enum Message {
     ControlledShutdownResponse {
         result: Result<(), ErrorCode>,
     },
-    /// An administrator's request, sent by the client to the controller.
+    /// An administrator's request, sent by the client to the active controller (a controller
+    /// that is not active answers NOT_CONTROLLER, and the client asks again).
     Admin {
         request_id: u64,
         request: AdminRequest,
@@ -89,7 +91,7 @@ pub enum Message {
         result: Result<(), AdminError>,
     },
     /// The controller's answer to `AlterPartition`, with the partition's state after it
-    /// (changed or not).
+    /// (changed or not), once that state is committed.
     AlterPartitionResponse {
         result: Result<(), ErrorCode>,
         state: PartitionState,
@@ -217,6 +219,11 @@ pub enum Timer {
     LogRetentionCheck,
     /// Time for a broker's log cleaner to compact (`log.cleaner.backoff.ms`).
     LogCleaner,
+    /// Time for a node's metadata log (its Raft replica) to do what is due: election and fetch
+    /// timeouts, check quorum, held fetches. Early ticks are harmless.
+    RaftTick,
+    /// The client's back-off after NOT_CONTROLLER is over: ask the active controller again.
+    AdminRetry { request_id: u64 },
 }
 
 /// One thing a node wants done.
@@ -231,6 +238,12 @@ pub enum Output {
         timer: Timer,
     },
     Trace(TraceEvent),
+    /// The metadata log committed the entry at `offset`, whose records say `events`. Every
+    /// controller reports every committed entry; the driver traces each offset once.
+    MetadataCommitted {
+        offset: Offset,
+        events: Vec<TraceEvent>,
+    },
     /// The node has finished a controlled shutdown: the driver stops it.
     Stop,
 }

@@ -4,7 +4,8 @@
 //! Loss is decided when a message is sent, from the run's seeded generator; a split is checked
 //! when a message arrives, so a message in flight when the network splits is lost and healing
 //! does not bring it back. A split names groups of nodes: a link between two nodes in different
-//! groups is cut; a node no group names keeps all its links.
+//! groups is cut; a node no group names keeps all its links. The nodes here are machines: the
+//! simulator names a combined broker and controller by its broker (see `Simulation::host`).
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -69,7 +70,7 @@ impl FaultModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::BrokerId;
+    use crate::ids::{BrokerId, ControllerId};
 
     fn broker(id: i32) -> NodeId {
         NodeId::Broker(BrokerId(id))
@@ -88,7 +89,7 @@ mod tests {
         assert!(!model.connected(broker(3), broker(1)));
         assert!(model.connected(broker(2), broker(3)));
         // Nodes no group names keep their links.
-        assert!(model.connected(broker(1), NodeId::Controller));
+        assert!(model.connected(broker(1), NodeId::Controller(ControllerId(1))));
         assert!(model.connected(NodeId::Client, broker(2)));
     }
 

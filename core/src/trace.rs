@@ -1,8 +1,14 @@
 //! The trace: one line per thing that happened, for debugging, tests and the page's event log.
 //!
 //! Legend, by the first word after the time:
-//! - `kill` / `restart`: a person crashed or restarted a broker;
-//! - `registered`, `fenced`, `unfenced`: the controller's view of a broker's liveness;
+//! - `kill` / `restart`: a person crashed or restarted a broker or a controller (in the
+//!   combined layout, one line for each of a node's two roles);
+//! - `controller N ...`: the metadata quorum's Raft, in KRaft's words (KIP-595): controller N
+//!   became `unattached`, `follower`, `prospective`, `candidate`, `leader` or `resigned` at an
+//!   epoch, granted a `vote` or `pre-vote`, dropped a divergent tail (`truncate`), or moved its
+//!   high watermark (`hw`), committing the metadata log's entries below it;
+//! - `registered`, `fenced`, `unfenced`: the controller's view of a broker's liveness, traced
+//!   when the record saying so is committed (like every controller decision below);
 //! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch, marked
 //!   UNCLEAN when the leader was not in sync;
 //! - `isr`: the controller accepted a partition's new in-sync replica set;
@@ -22,17 +28,24 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
-use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::message::NodeId;
 use crate::metadata::{ConfigName, ElectionKind};
+use crate::raft::RaftEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
     Killed {
-        broker: BrokerId,
+        node: NodeId,
     },
     Restarted {
-        broker: BrokerId,
+        node: NodeId,
+    },
+    /// Something a controller's Raft replica did: a role change, a vote, a truncation, a new
+    /// high watermark.
+    Quorum {
+        controller: ControllerId,
+        event: RaftEvent,
     },
     Registered {
         broker: BrokerId,
@@ -144,8 +157,10 @@ pub enum TraceEvent {
     ShutdownRequested {
         broker: BrokerId,
     },
+    /// A node stopped after its controlled shutdown (in the combined layout, its controller
+    /// stops with it).
     Stopped {
-        broker: BrokerId,
+        node: NodeId,
     },
     Dropped {
         from: NodeId,
@@ -204,7 +219,7 @@ impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NodeId::Broker(id) => write!(f, "broker {id}"),
-            NodeId::Controller => write!(f, "controller"),
+            NodeId::Controller(id) => write!(f, "controller {id}"),
             NodeId::Client => write!(f, "client"),
         }
     }
@@ -214,8 +229,9 @@ impl fmt::Display for TraceEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use TraceEvent::*;
         match self {
-            Killed { broker } => write!(f, "kill broker {broker}"),
-            Restarted { broker } => write!(f, "restart broker {broker}"),
+            Killed { node } => write!(f, "kill {node}"),
+            Restarted { node } => write!(f, "restart {node}"),
+            Quorum { controller, event } => write!(f, "controller {controller} {event}"),
             Registered { broker } => write!(f, "registered broker {broker}"),
             Fenced { broker, reason: FenceReason::SessionExpired } => {
                 write!(f, "fenced broker {broker}: no heartbeat within the session timeout")
@@ -287,7 +303,7 @@ impl fmt::Display for TraceEvent {
             ShutdownRequested { broker } => {
                 write!(f, "shutdown broker {broker}: asks the controller to move its leaders")
             }
-            Stopped { broker } => write!(f, "stopped broker {broker} after a controlled shutdown"),
+            Stopped { node } => write!(f, "stopped {node} after a controlled shutdown"),
             Dropped { from, to, what, reason } => {
                 let why = match reason {
                     DropReason::NodeDown => "the receiver is down",

@@ -2,16 +2,26 @@
 //! old leader had not replicated; `acks=all` with `min.insync.replicas=2` loses nothing;
 //! `min.insync.replicas` refuses writes before and after the append; an unclean election loses
 //! committed records, and without it the partition waits instead.
+//!
+//! These are stories about brokers alone: the controllers run on nodes of their own (the
+//! dedicated layout), out of the way of the kills and splits, which name brokers only.
 
+use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::metadata::ElectionKind;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
+/// A running lab with dedicated controllers: one of them active, every broker registered.
 fn lab_with(config: ClusterConfig) -> Simulation {
+    let config = ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..config };
     let mut simulation = Simulation::new(config).expect("a valid config");
     simulation.advance(1_000);
+    while simulation.active_controller().is_none() {
+        simulation.advance(100);
+    }
+    simulation.advance(100);
     simulation
 }
 
@@ -21,11 +31,16 @@ fn run(simulation: &mut Simulation, line: &str) {
 }
 
 fn lost_offsets(simulation: &Simulation) -> Vec<i64> {
-    simulation.lost_writes().iter().map(|w| w.offset.0).collect()
+    let mut offsets: Vec<i64> = simulation.lost_writes().iter().map(|w| w.offset.0).collect();
+    offsets.sort_unstable();
+    offsets
 }
 
+/// The offsets acknowledged, in offset order (answers sent together may arrive in any order).
 fn acked_offsets(simulation: &Simulation) -> Vec<i64> {
-    simulation.acknowledged().iter().map(|w| w.offset.0).collect()
+    let mut offsets: Vec<i64> = simulation.acknowledged().iter().map(|w| w.offset.0).collect();
+    offsets.sort_unstable();
+    offsets
 }
 
 fn errors(simulation: &Simulation) -> Vec<ErrorCode> {

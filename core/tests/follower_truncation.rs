@@ -21,7 +21,7 @@ fn orders0() -> TopicPartition {
 }
 
 /// A metadata image in which orders/0, on brokers 1 and 2, has this leader and ISR.
-fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> Message {
+fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> MetadataImage {
     let config = ClusterConfig { broker_count: 2, topics: vec![], ..ClusterConfig::default() };
     let mut image = MetadataImage::bootstrap(&config);
     image.version = partition_epoch as u64 + 1;
@@ -35,7 +35,7 @@ fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> M
         partition_epoch,
     };
     image.partitions.insert(orders0(), state);
-    Message::MetadataUpdate { image }
+    image
 }
 
 fn produce(value: &str) -> Message {
@@ -76,17 +76,17 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
     let mut brokers = [Broker::new(BrokerId(1), config.clone()), Broker::new(BrokerId(2), config)];
 
     // Broker 1 leads at epoch 0 and takes a record that broker 2 never fetches.
-    brokers[0].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
+    brokers[0].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
     brokers[0].handle_message(1, NodeId::Client, produce("lost"));
     brokers[0].take_outputs();
 
     // The controller moves leadership to broker 2 at epoch 1; it takes a record of its own.
-    brokers[1].handle_message(2, NodeId::Controller, state(2, 1, 1, &[2]));
+    brokers[1].apply_metadata(2, &state(2, 1, 1, &[2]));
     brokers[1].handle_message(3, NodeId::Client, produce("kept"));
     brokers[1].take_outputs();
 
     // Broker 1 learns it is now a follower and fetches with its last epoch (0) at offset 1.
-    brokers[0].handle_message(4, NodeId::Controller, state(2, 1, 1, &[2]));
+    brokers[0].apply_metadata(4, &state(2, 1, 1, &[2]));
     let trace = exchange(&mut brokers, 5);
 
     assert!(
@@ -103,15 +103,15 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
 fn a_follower_whose_log_matches_the_leader_keeps_it() {
     let config = ClusterConfig::default();
     let mut brokers = [Broker::new(BrokerId(1), config.clone()), Broker::new(BrokerId(2), config)];
-    brokers[0].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
-    brokers[1].handle_message(0, NodeId::Controller, state(1, 0, 0, &[1, 2]));
+    brokers[0].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
+    brokers[1].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
     brokers[0].handle_message(1, NodeId::Client, produce("shared"));
     let trace = exchange(&mut brokers, 2);
     assert!(trace.iter().any(|e| matches!(e, TraceEvent::Replicated { broker: BrokerId(2), .. })));
 
     // Leadership moves to broker 2, which had everything: broker 1 must truncate nothing.
-    brokers[1].handle_message(3, NodeId::Controller, state(2, 1, 1, &[1, 2]));
-    brokers[0].handle_message(3, NodeId::Controller, state(2, 1, 1, &[1, 2]));
+    brokers[1].apply_metadata(3, &state(2, 1, 1, &[1, 2]));
+    brokers[0].apply_metadata(3, &state(2, 1, 1, &[1, 2]));
     let trace = exchange(&mut brokers, 4);
     assert!(!trace.iter().any(|e| matches!(e, TraceEvent::Truncated { .. })), "{trace:?}");
     assert_eq!(brokers[0].replica(&orders0()).unwrap().log.log_end_offset(), Offset(1));

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use kafkalab_core::broker::Broker;
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use kafkalab_core::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
 use kafkalab_core::metadata::MetadataImage;
 use kafkalab_core::partition_log::single_record_batch;
@@ -35,7 +35,7 @@ fn leader_with_isr_of_one() -> Broker {
     image.topics.insert("orders".to_string(), 1);
     image.partitions.insert(orders0(), partition(&[1], 0));
     let mut leader = Broker::new(BrokerId(1), config);
-    leader.handle_message(0, NodeId::Controller, Message::MetadataUpdate { image });
+    leader.apply_metadata(0, &image);
     leader.take_outputs();
     leader
 }
@@ -78,7 +78,7 @@ fn the_high_watermark_waits_for_a_follower_whose_admission_is_unanswered() {
 
     // The controller refuses the change (the ISR stays [1]): now the leader alone commits.
     let answer = Message::AlterPartitionResponse { result: Err(ErrorCode::InvalidRequest), state: partition(&[1], 0) };
-    leader.handle_message(3, NodeId::Controller, answer);
+    leader.handle_message(3, NodeId::Controller(ControllerId(1)), answer);
     assert_eq!(high_watermark(&leader), Offset(1));
 }
 
@@ -88,7 +88,7 @@ fn an_accepted_admission_makes_the_follower_count_for_good() {
     leader.handle_message(1, NodeId::Broker(BrokerId(2)), fetch(0));
     leader.take_outputs();
     let answer = Message::AlterPartitionResponse { result: Ok(()), state: partition(&[1, 2], 1) };
-    leader.handle_message(2, NodeId::Controller, answer);
+    leader.handle_message(2, NodeId::Controller(ControllerId(1)), answer);
     let produce = Message::Produce {
         request_id: 8,
         partition: orders0(),

@@ -1,41 +1,103 @@
-//! Random runs: each seed derives a sequence of kills, restarts, produces, network splits,
-//! message loss, controlled shutdowns, preferred elections and waits. The
-//! simulator checks its invariants after every event (a violation panics with the seed); after
-//! the faults stop and every broker is back, the cluster must heal: every partition led, every
-//! replica in the ISR, every log the same length. A failure names the seed and its script.
+//! Random runs: each seed derives a controller layout and a sequence of kills, restarts,
+//! produces, network splits, message loss, controlled shutdowns, preferred elections and
+//! waits; with dedicated controllers the kills, restarts and splits name controllers too. The
+//! simulator checks its invariants after every event (a violation panics with the seed),
+//! among them Raft's election safety and state machine safety for the metadata quorum. After
+//! the faults stop and every node is back, the cluster must heal: one active controller that
+//! every other follows, the same committed metadata on every controller, every partition led,
+//! every replica in the ISR, every log the same length. A failure names the seed and its script.
 
+use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::message::Acks;
+use kafkalab_core::raft::Role;
 use kafkalab_core::rng::Rng;
 use kafkalab_core::simulation::CommandError;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
+/// Odd seeds run dedicated controllers, even seeds combined ones.
+fn layout_for(seed: u64) -> ControllerLayout {
+    if seed % 2 == 1 {
+        ControllerLayout::Dedicated
+    } else {
+        ControllerLayout::Combined
+    }
+}
+
+fn layout_name(seed: u64) -> &'static str {
+    match layout_for(seed) {
+        ControllerLayout::Combined => "combined",
+        ControllerLayout::Dedicated => "dedicated",
+    }
+}
+
+/// The nodes a script can name: brokers 1 to 3, and controllers c1 to c3 when they run on
+/// nodes of their own.
+fn nodes(layout: ControllerLayout) -> Vec<String> {
+    let brokers = (1..=3).map(|b| b.to_string());
+    match layout {
+        ControllerLayout::Combined => brokers.collect(),
+        ControllerLayout::Dedicated => brokers.chain((1..=3).map(|c| format!("c{c}"))).collect(),
+    }
+}
+
+/// Two groups, each node on a random side; in the combined layout a node is sometimes named by
+/// its controller (`c2` is node 2), and with dedicated controllers `controller` sometimes names
+/// them all.
+fn random_split(rng: &mut Rng, layout: ControllerLayout) -> String {
+    let names = nodes(layout);
+    loop {
+        let all_controllers_together = layout == ControllerLayout::Dedicated && rng.between(0, 3) == 0;
+        let controllers_side = rng.between(0, 1) == 0;
+        let mut groups: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        for name in &names {
+            let is_controller = name.starts_with('c');
+            if is_controller && all_controllers_together {
+                continue;
+            }
+            let side = rng.between(0, 1) as usize;
+            let written = if layout == ControllerLayout::Combined && rng.between(0, 3) == 0 {
+                format!("c{name}")
+            } else {
+                name.clone()
+            };
+            groups[side].push(written);
+        }
+        if all_controllers_together {
+            groups[usize::from(controllers_side)].push("controller".to_string());
+        }
+        if groups.iter().all(|g| !g.is_empty()) {
+            return format!("split {} | {}", groups[0].join(" "), groups[1].join(" "));
+        }
+    }
+}
+
 fn script_for(seed: u64) -> Vec<String> {
     let mut rng = Rng::new(seed);
-    let mut alive = [true; 3];
+    let layout = layout_for(seed);
+    let names = nodes(layout);
+    let mut alive = vec![true; names.len()];
     let mut lines = Vec::new();
     for _ in 0..rng.between(5, 30) {
-        let broker = rng.between(1, 3) as usize;
+        let index = rng.between(0, names.len() as u64 - 1) as usize;
+        let name = &names[index];
+        let is_broker = !name.starts_with('c');
+        let brokers_alive = alive[..3].iter().filter(|a| **a).count();
         let line = match rng.between(0, 9) {
-            0 | 1 if alive[broker - 1] && alive.iter().filter(|a| **a).count() > 1 => {
-                alive[broker - 1] = false;
-                // A clean stop one time in four, a crash otherwise.
-                if rng.between(0, 3) == 0 {
-                    format!("shutdown {broker}")
+            0 | 1 if alive[index] && (!is_broker || brokers_alive > 1) => {
+                alive[index] = false;
+                // A broker stops cleanly one time in four, and crashes otherwise.
+                if is_broker && rng.between(0, 3) == 0 {
+                    format!("shutdown {name}")
                 } else {
-                    format!("kill {broker}")
+                    format!("kill {name}")
                 }
             }
             9 if rng.between(0, 3) == 0 => "elect-preferred".to_string(),
-            2 | 3 if !alive[broker - 1] => {
-                alive[broker - 1] = true;
-                format!("restart {broker}")
+            2 | 3 if !alive[index] => {
+                alive[index] = true;
+                format!("restart {name}")
             }
-            7 if rng.between(0, 1) == 0 => {
-                let lonely = rng.between(1, 3);
-                let others: Vec<String> = (1..=3).filter(|b| *b != lonely).map(|b| b.to_string()).collect();
-                let controller = if rng.between(0, 1) == 0 { " controller" } else { "" };
-                format!("split {lonely}{controller} | {}", others.join(" "))
-            }
+            7 if rng.between(0, 1) == 0 => random_split(&mut rng, layout),
             7 => "heal".to_string(),
             8 if rng.between(0, 2) == 0 => format!("loss {}%", rng.between(0, 30)),
             4..=6 => {
@@ -46,27 +108,34 @@ fn script_for(seed: u64) -> Vec<String> {
         };
         lines.push(line);
     }
-    // The liveness phase: faults healed, time for controlled shutdowns under way to finish,
-    // every broker started (a restart of a running one is refused, harmlessly), and time to
-    // converge (a fetch lost just before the heal is retried after replica.socket.timeout.ms).
+    // The liveness phase: faults healed, then rounds of starting every node (a restart of a
+    // running one is refused, harmlessly) and waiting for the quorum to elect and for
+    // controlled shutdowns under way to finish (each may stop its node once more, and in the
+    // combined layout the active controller with it, which costs another election), then time
+    // to converge (a fetch lost just before the heal is retried after replica.socket.timeout.ms).
     lines.push("heal".to_string());
     lines.push("loss 0%".to_string());
-    lines.push("advance 5s".to_string());
-    lines.extend((1..=3).map(|broker| format!("restart {broker}")));
+    for _ in 0..3 {
+        lines.extend(names.iter().map(|name| format!("restart {name}")));
+        lines.push("advance 10s".to_string());
+    }
+    lines.extend(names.iter().map(|name| format!("restart {name}")));
     lines.push("advance 70s".to_string());
     lines
 }
 
 fn check_healed(seed: u64) -> Result<(), String> {
-    check_script(seed, &script_for(seed))
+    check_script(seed, layout_for(seed), &script_for(seed))
 }
 
-fn check_script(seed: u64, script: &[String]) -> Result<(), String> {
-    let mut simulation = Simulation::new(ClusterConfig { seed, ..ClusterConfig::default() }).unwrap();
+fn check_script(seed: u64, layout: ControllerLayout, script: &[String]) -> Result<(), String> {
+    let config = ClusterConfig { seed, controller_layout: layout, ..ClusterConfig::default() };
+    let mut simulation = Simulation::new(config).unwrap();
     for line in script {
         match simulation.apply(&Command::parse(line).unwrap()) {
-            // A random script may restart a running broker or stop a stopped one (a controlled
-            // shutdown finishes later than the script assumes): refused, and nothing happens.
+            // A random script may restart a running node or stop a stopped one (a controlled
+            // shutdown finishes later than the script assumes, and stops a combined node's
+            // controller too): refused, and nothing happens.
             Ok(()) | Err(CommandError::AlreadyAlive(_) | CommandError::AlreadyDead(_)) => {}
             Err(e) => return Err(format!("{line}: {e}")),
         }
@@ -76,6 +145,7 @@ fn check_script(seed: u64, script: &[String]) -> Result<(), String> {
     if let Some(write) = lost.first() {
         return Err(format!("acknowledged acks=all write {}@{} was lost", write.partition, write.offset));
     }
+    check_quorum_healed(&simulation)?;
     let view = simulation.view();
     for partition in &view.partitions {
         if partition.leader.is_none() {
@@ -88,6 +158,41 @@ fn check_script(seed: u64, script: &[String]) -> Result<(), String> {
         if ends.windows(2).any(|w| w[0] != w[1]) {
             return Err(format!("{} log ends differ: {ends:?}", partition.partition));
         }
+    }
+    Ok(())
+}
+
+/// One active controller, every other following it at its epoch, and the same committed
+/// metadata everywhere.
+fn check_quorum_healed(simulation: &Simulation) -> Result<(), String> {
+    let view = simulation.view();
+    let leaders: Vec<_> = view.controllers.iter().filter(|c| c.alive && c.role == Role::Leader).collect();
+    let [leader] = leaders.as_slice() else {
+        return Err(format!("{} controllers lead the quorum", leaders.len()));
+    };
+    if view.active_controller != Some(leader.id) {
+        return Err(format!("the active controller is {:?}, the leader {}", view.active_controller, leader.id));
+    }
+    for controller in &view.controllers {
+        if !controller.alive {
+            return Err(format!("controller {} is down", controller.id));
+        }
+        if controller.epoch != leader.epoch || controller.leader != Some(leader.id) {
+            return Err(format!(
+                "controller {} is {} at epoch {} following {:?}; controller {} leads epoch {}",
+                controller.id, controller.role, controller.epoch, controller.leader, leader.id, leader.epoch
+            ));
+        }
+        if controller.high_watermark != leader.high_watermark {
+            return Err(format!(
+                "controller {} has committed up to {}, the leader up to {}",
+                controller.id, controller.high_watermark, leader.high_watermark
+            ));
+        }
+    }
+    let images: Vec<_> = simulation.controllers().map(|c| c.image()).collect();
+    if images.windows(2).any(|pair| pair[0] != pair[1]) {
+        return Err("the controllers' committed images differ".to_string());
     }
     Ok(())
 }
@@ -105,7 +210,8 @@ fn random_faults_keep_the_invariants_and_the_cluster_heals() {
         });
         if let Err(problem) = outcome {
             panic!(
-                "seed {seed}: {problem}\nreplay: cargo run -p kafkalab-core --example replay -- {seed} <<'EOF'\n{}\nEOF",
+                "seed {seed}: {problem}\nreplay: cargo run -p kafkalab-core --example replay -- {seed} {} <<'EOF'\n{}\nEOF",
+                layout_name(seed),
                 script_for(seed).join("\n")
             );
         }
@@ -154,5 +260,6 @@ fn regression_a_lost_isr_expansion_answer_does_not_let_the_high_watermark_skip_a
         "loss 0%",
         "advance 70s",
     ];
-    check_script(4158, &script.map(String::from)).unwrap();
+    // Its splits put every controller with broker 2, as the single controller was: dedicated.
+    check_script(4158, ControllerLayout::Dedicated, &script.map(String::from)).unwrap();
 }

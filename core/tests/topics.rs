@@ -7,9 +7,14 @@ use kafkalab_core::partitioner::partition_for_key;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
+/// A running lab: the controllers have elected an active controller, the brokers registered.
 fn lab() -> Simulation {
     let mut simulation = Simulation::new(ClusterConfig::default()).expect("a valid config");
     simulation.advance(1_000);
+    while simulation.active_controller().is_none() {
+        simulation.advance(100);
+    }
+    simulation.advance(100);
     simulation
 }
 

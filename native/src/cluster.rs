@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use kafkalab_core::config::ConfigError;
+use kafkalab_core::config::{ConfigError, ControllerLayout};
 use kafkalab_core::view::ClusterView;
 use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -33,9 +33,11 @@ pub struct Cluster {
 }
 
 /// The lab's cluster for `broker_count` brokers: the core's default topics, replicated to at
-/// most as many brokers as there are.
+/// most as many brokers as there are, and three controllers, each beside one of the first three
+/// brokers as in the usual three-node setup, or, with fewer brokers, on nodes of their own.
 pub fn config_for(broker_count: i32) -> ClusterConfig {
-    let mut config = ClusterConfig { broker_count, ..ClusterConfig::default() };
+    let controller_layout = if broker_count >= 3 { ControllerLayout::Combined } else { ControllerLayout::Dedicated };
+    let mut config = ClusterConfig { broker_count, controller_layout, ..ClusterConfig::default() };
     for topic in &mut config.topics {
         topic.replication_factor = topic.replication_factor.min(broker_count);
     }
@@ -109,6 +111,8 @@ mod tests {
         assert_eq!(config_for(1).topics[0].replication_factor, 1);
         assert_eq!(config_for(5).topics[0].replication_factor, 3);
         assert!(Cluster::new(endpoints(1)).is_ok());
+        assert_eq!(config_for(1).controller_layout, ControllerLayout::Dedicated);
+        assert_eq!(config_for(3).controller_layout, ControllerLayout::Combined);
     }
 
     #[test]

@@ -162,7 +162,8 @@ impl Broker {
             isr,
         };
         let partition_epoch = leadership.partition_epoch;
-        self.send(NodeId::Controller, message);
+        let controller = self.controller();
+        self.send(controller, message);
         let timeout = self.config.request_timeout_ms;
         self.set_timer(timeout, Timer::AlterPartitionTimeout { partition: partition.clone(), partition_epoch });
     }

@@ -1,9 +1,87 @@
-//! How a broker follows the metadata: taking up the leader or follower role the controller
-//! assigns, and giving up what a deposed leader still owed its clients and followers.
+//! How a broker follows the metadata: its observer of the metadata log hands it committed
+//! batches, which it applies to its image and publishes (KRaft's metadata loader and
+//! publishers); publishing takes up the leader or follower role the controller assigned, and
+//! gives up what a deposed leader still owed its clients and followers.
+
+use alloc::collections::BTreeSet;
+
+use crate::metadata::LogOutput;
+use crate::raft::{LogEntry, Payload};
 
 use super::*;
 
 impl Broker {
+    /// Hands on what the metadata log produced; when it names a new active controller, sends
+    /// that controller what is still unanswered (KRaft's controller channel does the same).
+    pub(super) fn drain_metadata_log(&mut self, now_ms: u64) {
+        for output in self.metadata_log.take_outputs(now_ms) {
+            match output {
+                LogOutput::Driver(output) => self.outputs.push(output),
+                LogOutput::Committed(entries) => self.apply_committed(now_ms, entries),
+                LogOutput::Event(_) => {} // an observer's comings and goings: the controllers' tell the story
+            }
+        }
+        let leader = self.metadata_log.leader();
+        if leader.is_some() && leader != self.known_controller {
+            self.known_controller = leader;
+            self.ask_new_controller();
+        }
+    }
+
+    fn ask_new_controller(&mut self) {
+        if self.broker_epoch.is_none() {
+            self.register();
+        }
+        self.request_controlled_shutdown();
+        let pending: Vec<(TopicPartition, Vec<BrokerId>)> = self
+            .replicas
+            .iter()
+            .filter_map(|(partition, replica)| match &replica.role {
+                Role::Leader(leadership) => leadership.pending_isr.clone().map(|isr| (partition.clone(), isr)),
+                Role::Follower(_) => None,
+            })
+            .collect();
+        for (partition, isr) in pending {
+            self.request_isr_change(&partition, self.id, isr);
+        }
+    }
+
+    /// Applies committed batches to the image, then publishes what they changed. After a
+    /// restart the first batches come once the log has learned the high watermark, all at once:
+    /// only then does the broker take up roles again.
+    fn apply_committed(&mut self, now_ms: u64, entries: Vec<LogEntry<MetadataBatch>>) {
+        let mut touched = BTreeSet::new();
+        let first_since_start = self.applied == Offset(0);
+        for entry in entries {
+            assert_eq!(entry.offset, self.applied, "committed entries come in offset order from 0");
+            self.applied = entry.offset.next();
+            let Payload::Data(batch) = entry.payload else { continue };
+            touched.extend(batch.iter().filter_map(|record| record.partition().cloned()));
+            self.image.apply_batch(&batch);
+        }
+        if first_since_start {
+            // After a restart nothing is published yet: publish everything.
+            touched.extend(self.image.partitions.keys().cloned());
+        }
+        self.settings = self.image.config.clone();
+        self.apply_topic_configs(self.image.topic_configs.clone());
+        for partition in touched {
+            if let Some(state) = self.image.partition(&partition).cloned() {
+                self.apply_partition_state(now_ms, state);
+            }
+        }
+    }
+
+    /// Publishes a whole image: takes up the settings and every role it assigns. (Tests use it
+    /// to put a broker in a given state without a quorum.)
+    pub fn apply_metadata(&mut self, now_ms: u64, image: &MetadataImage) {
+        self.settings = image.config.clone();
+        self.apply_topic_configs(image.topic_configs.clone());
+        for state in image.partitions.values() {
+            self.apply_partition_state(now_ms, state.clone());
+        }
+    }
+
     pub(super) fn apply_partition_state(&mut self, now_ms: u64, state: PartitionState) {
         if !state.replicas.contains(&self.id) {
             return;

@@ -8,6 +8,12 @@
 //! caught up. As follower it fetches from its leader, truncates a divergent tail (KIP-101,
 //! KIP-320) and takes the leader's high watermark.
 //!
+//! It learns the metadata as KRaft brokers do: it observes the controllers' metadata log (a
+//! Raft observer fetching from the quorum's leader), applies each committed batch to its own
+//! image and takes up the roles it assigns. It sends registration, heartbeats, AlterPartition
+//! and ControlledShutdown to the leader its log names (to each controller in turn while it
+//! knows none), and sends what is still unanswered again when that leader changes.
+//!
 //! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
 //! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
 //! follower's in `follower`.
@@ -23,10 +29,11 @@ use alloc::vec::Vec;
 
 use crate::config::ClusterConfig;
 use crate::error_code::ErrorCode;
-use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
-use crate::metadata::{DynamicConfig, MetadataImage};
+use crate::metadata::{DynamicConfig, MetadataBatch, MetadataImage, MetadataLog};
 use crate::partition_log::{LogConfig, PartitionLog};
+use crate::raft::RaftNode;
 use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
@@ -135,10 +142,19 @@ pub struct Broker {
     id: BrokerId,
     config: ClusterConfig,
     replicas: BTreeMap<TopicPartition, Replica>,
-    /// The partition metadata this broker has learned from the controller.
+    /// Its replica of the metadata log, an observer of the controller quorum. The log survives
+    /// a crash, as Kafka's `__cluster_metadata` on disk does.
+    metadata_log: MetadataLog,
+    /// The bootstrap image with the committed batches applied.
+    image: MetadataImage,
+    /// Where the next committed entry goes.
+    applied: Offset,
+    /// The partition metadata this broker has taken up roles from.
     metadata: BTreeMap<TopicPartition, PartitionState>,
-    /// The version of the controller's metadata it has applied.
-    metadata_version: u64,
+    /// The active controller its metadata log last named.
+    known_controller: Option<ControllerId>,
+    /// Whose turn it is, when no controller is known to lead.
+    controller_probe: i32,
     /// The cluster-wide settings, as the metadata last said.
     settings: DynamicConfig,
     /// Each topic's log settings, as the metadata last said.
@@ -157,15 +173,19 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
-        let settings = MetadataImage::bootstrap(&config).config;
+        let image = MetadataImage::bootstrap(&config);
         Broker {
             id,
+            metadata_log: MetadataLog::new(NodeId::Broker(id), &config),
             config,
             replicas: BTreeMap::new(),
+            settings: image.config.clone(),
+            image,
+            applied: Offset(0),
             metadata: BTreeMap::new(),
-            metadata_version: 0,
-            settings,
             topic_configs: BTreeMap::new(),
+            known_controller: None,
+            controller_probe: 0,
             shutting_down: false,
             broker_epoch: None,
             incarnation: 0,
@@ -191,22 +211,58 @@ impl Broker {
         core::mem::take(&mut self.outputs)
     }
 
-    /// Starts (or restarts after a crash): the logs survive, everything in memory is rebuilt
-    /// from the controller's metadata after registering.
-    pub fn start(&mut self) {
+    /// Starts (or restarts after a crash): the logs survive, everything in memory is rebuilt.
+    /// The first start takes the bootstrap metadata as it stands (the cluster is already
+    /// running); a restart holds no role until its metadata log has caught up again.
+    pub fn start(&mut self, now_ms: u64) {
+        let first_start = self.incarnation == 0;
+        self.image = MetadataImage::bootstrap(&self.config);
+        self.applied = Offset(0);
         self.metadata.clear();
-        self.metadata_version = 0;
+        self.known_controller = None;
         self.broker_epoch = None;
         self.shutting_down = false;
         self.incarnation += 1;
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
-        self.send(NodeId::Controller, Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation });
+        if first_start {
+            let image = self.image.clone();
+            self.apply_metadata(now_ms, &image);
+        }
+        self.metadata_log.start(now_ms);
+        self.register();
         self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
         self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
         self.set_timer(self.config.log_retention_check_interval_ms, Timer::LogRetentionCheck);
         self.set_timer(self.config.log_cleaner_backoff_ms, Timer::LogCleaner);
+        self.drain_metadata_log(now_ms);
+    }
+
+    /// Its replica of the metadata log.
+    pub fn metadata_log(&self) -> &RaftNode<MetadataBatch> {
+        self.metadata_log.raft()
+    }
+
+    /// The metadata as this broker has applied it.
+    pub fn image(&self) -> &MetadataImage {
+        &self.image
+    }
+
+    fn register(&mut self) {
+        let message = Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation };
+        let controller = self.controller();
+        self.send(controller, message);
+    }
+
+    /// Where requests for the active controller go: the leader its metadata log names, or,
+    /// while it knows none, each controller in turn.
+    fn controller(&mut self) -> NodeId {
+        if let Some(leader) = self.metadata_log.leader() {
+            return NodeId::Controller(leader);
+        }
+        self.controller_probe = self.controller_probe % self.config.controller_count + 1;
+        NodeId::Controller(ControllerId(self.controller_probe))
     }
 
     /// Asks the controller to move this broker's leaderships away; once it has, the broker
@@ -219,12 +275,17 @@ impl Broker {
 
     fn request_controlled_shutdown(&mut self) {
         if let (true, Some(broker_epoch)) = (self.shutting_down, self.broker_epoch) {
-            self.send(NodeId::Controller, Message::ControlledShutdown { broker: self.id, broker_epoch });
+            let controller = self.controller();
+            self.send(controller, Message::ControlledShutdown { broker: self.id, broker_epoch });
         }
     }
 
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
         match message {
+            Message::Raft(message) => {
+                self.metadata_log.handle_message(now_ms, from, message);
+                self.drain_metadata_log(now_ms);
+            }
             Message::BrokerRegistrationResponse { incarnation, broker_epoch } => {
                 if incarnation == self.incarnation {
                     self.broker_epoch = Some(broker_epoch);
@@ -233,17 +294,6 @@ impl Broker {
             Message::BrokerHeartbeatResponse { broker_epoch, result } => {
                 if result.is_err() && self.broker_epoch == Some(broker_epoch) {
                     self.broker_epoch = None; // register again at the next heartbeat
-                }
-            }
-            Message::MetadataUpdate { image } => {
-                if image.version <= self.metadata_version {
-                    return; // an older image that arrived late
-                }
-                self.metadata_version = image.version;
-                self.settings = image.config;
-                self.apply_topic_configs(image.topic_configs);
-                for (_, state) in image.partitions {
-                    self.apply_partition_state(now_ms, state);
                 }
             }
             Message::ControlledShutdownResponse { result } => {
@@ -276,16 +326,19 @@ impl Broker {
 
     pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
         match timer {
+            Timer::RaftTick => {
+                self.metadata_log.handle_tick(now_ms);
+                self.drain_metadata_log(now_ms);
+            }
             Timer::Heartbeat => {
                 let message = match self.broker_epoch {
                     None => Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation },
-                    Some(broker_epoch) => Message::BrokerHeartbeat {
-                        broker: self.id,
-                        broker_epoch,
-                        metadata_version: self.metadata_version,
-                    },
+                    Some(broker_epoch) => {
+                        Message::BrokerHeartbeat { broker: self.id, broker_epoch, want_shut_down: self.shutting_down }
+                    }
                 };
-                self.send(NodeId::Controller, message);
+                let controller = self.controller();
+                self.send(controller, message);
                 self.request_controlled_shutdown(); // again, if one is under way and unanswered
                 self.set_timer(self.config.broker_heartbeat_interval_ms, Timer::Heartbeat);
             }
@@ -335,7 +388,10 @@ impl Broker {
                     self.request_isr_change(&partition, self.id, isr);
                 }
             }
-            Timer::SessionExpiration | Timer::RequestTimeout { .. } | Timer::LeaderImbalanceCheck => {
+            Timer::SessionExpiration
+            | Timer::RequestTimeout { .. }
+            | Timer::AdminRetry { .. }
+            | Timer::LeaderImbalanceCheck => {
                 debug_assert!(false, "a timer of another node sent to a broker")
             }
         }

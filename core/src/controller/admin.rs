@@ -45,13 +45,13 @@ impl Controller {
                 format!("Topic name \"{name}\" is illegal: use 1 to 249 characters from ASCII alphanumerics, '.', '_' and '-'."),
             );
         }
-        if self.image.topics.contains_key(&name) {
+        if self.speculative.topics.contains_key(&name) {
             return refuse(ErrorCode::TopicAlreadyExists, format!("Topic '{name}' already exists."));
         }
         if partitions < 1 {
             return refuse(ErrorCode::InvalidPartitions, "Number of partitions must be larger than 0.");
         }
-        let brokers = self.image.brokers.len() as i32;
+        let brokers = self.speculative.brokers.len() as i32;
         if replication_factor < 1 {
             return refuse(ErrorCode::InvalidReplicationFactor, "Replication factor must be larger than 0.");
         }
@@ -64,7 +64,7 @@ impl Controller {
         if let Err(error) = config.validate() {
             return refuse(ErrorCode::InvalidConfig, format!("{error}"));
         }
-        let start = self.image.partitions.len() as i32;
+        let start = self.speculative.partitions.len() as i32;
         let mut records = alloc::vec![
             MetadataRecord::Topic { name: name.clone(), partitions },
             MetadataRecord::TopicConfig { name: name.clone(), config },
@@ -72,12 +72,12 @@ impl Controller {
         for state in new_partitions(&name, 0..partitions, replication_factor, brokers, start) {
             records.push(MetadataRecord::Partition { state });
         }
-        self.commit(records);
+        self.write(records);
         Ok(())
     }
 
     fn create_partitions(&mut self, topic: alloc::string::String, count: i32) -> Result<(), AdminError> {
-        let Some(current) = self.image.partition_count(&topic) else {
+        let Some(current) = self.speculative.partition_count(&topic) else {
             return refuse(ErrorCode::UnknownTopicOrPartition, format!("Topic '{topic}' does not exist."));
         };
         if count < current {
@@ -89,21 +89,23 @@ impl Controller {
         if count == current {
             return refuse(ErrorCode::InvalidPartitions, format!("Topic already has {current} partitions."));
         }
-        let replication_factor =
-            self.image.partition(&TopicPartition::new(topic.clone(), 0)).map_or(1, |state| state.replicas.len() as i32);
-        let brokers = self.image.brokers.len() as i32;
+        let replication_factor = self
+            .speculative
+            .partition(&TopicPartition::new(topic.clone(), 0))
+            .map_or(1, |state| state.replicas.len() as i32);
+        let brokers = self.speculative.brokers.len() as i32;
         let mut records = alloc::vec![MetadataRecord::Topic { name: topic.clone(), partitions: count }];
         for state in new_partitions(&topic, current..count, replication_factor, brokers, 0) {
             records.push(MetadataRecord::Partition { state });
         }
-        self.commit(records);
+        self.write(records);
         Ok(())
     }
 
     fn elect_preferred_on_request(&mut self, partitions: Option<Vec<TopicPartition>>) -> Result<(), AdminError> {
         if let Some(wanted) = &partitions {
             for partition in wanted {
-                let Some(state) = self.image.partition(partition) else {
+                let Some(state) = self.speculative.partition(partition) else {
                     return refuse(ErrorCode::UnknownTopicOrPartition, format!("{partition} does not exist."));
                 };
                 let preferred = state.replicas[0];
@@ -113,7 +115,7 @@ impl Controller {
                         format!("Leader election not needed for {partition}."),
                     );
                 }
-                if !state.isr.contains(&preferred) || !self.image.is_live(preferred) {
+                if !state.isr.contains(&preferred) || !self.speculative.is_live(preferred) {
                     return refuse(
                         ErrorCode::PreferredLeaderNotAvailable,
                         format!("Preferred replica {preferred} of {partition} is not live and in sync."),
@@ -140,7 +142,7 @@ impl Controller {
                 format!("Invalid value {value} for {}: expected {expected}.", name.key()),
             );
         }
-        self.commit(alloc::vec![MetadataRecord::Config { name, value: value.to_string() }]);
+        self.write(alloc::vec![MetadataRecord::Config { name, value: value.to_string() }]);
         Ok(())
     }
 }

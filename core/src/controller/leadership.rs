@@ -16,7 +16,7 @@ impl Controller {
     /// a new leader from the ISR, or, with unclean election allowed, from outside it.
     pub(super) fn fence(&mut self, broker: BrokerId, reason: FenceReason) {
         let mut records = alloc::vec![MetadataRecord::FenceBroker { broker, reason }];
-        let mut image = self.image.clone();
+        let mut image = self.speculative.clone();
         image.apply(&records[0]);
         let unclean_allowed = image.config.unclean_leader_election_enable;
         for state in image.partitions.values() {
@@ -33,25 +33,25 @@ impl Controller {
                 records.push(MetadataRecord::PartitionChange { state, election: None });
             }
         }
-        self.commit(records);
+        self.write(records);
     }
 
     /// A broker that is back leads the partitions that lost every in-sync replica: cleanly if
     /// it is in the ISR, uncleanly if that is allowed and it is not.
     pub(super) fn elect_where_leaderless(&mut self, broker: BrokerId) {
-        let unclean_allowed = self.image.config.unclean_leader_election_enable;
+        let unclean_allowed = self.speculative.config.unclean_leader_election_enable;
         let records: Vec<MetadataRecord> = self
-            .image
+            .speculative
             .partitions
             .values()
             .filter(|state| state.leader.is_none() && state.replicas.contains(&broker))
             .filter_map(|state| {
-                let election = elect(state, |b| self.image.is_live(b), unclean_allowed);
+                let election = elect(state, |b| self.speculative.is_live(b), unclean_allowed);
                 let kind = if election.unclean { ElectionKind::Unclean } else { ElectionKind::Clean };
                 election.leader.map(|leader| elected(state, Some(leader), election.isr, kind))
             })
             .collect();
-        self.commit(records);
+        self.write(records);
     }
 
     /// Controlled shutdown: each partition the broker leads moves to another in-sync replica
@@ -59,14 +59,18 @@ impl Controller {
     /// not alone in, and it is fenced, so its stop costs no unclean election.
     pub(super) fn shut_down(&mut self, broker: BrokerId) {
         let mut records = Vec::new();
-        for state in self.image.partitions.values() {
+        for state in self.speculative.partitions.values() {
             if !state.isr.contains(&broker) && state.leader != Some(broker) {
                 continue;
             }
             let isr = without(&state.isr, broker);
             let successor = (state.leader == Some(broker))
                 .then(|| {
-                    state.replicas.iter().copied().find(|b| *b != broker && isr.contains(b) && self.image.is_live(*b))
+                    state
+                        .replicas
+                        .iter()
+                        .copied()
+                        .find(|b| *b != broker && isr.contains(b) && self.speculative.is_live(*b))
                 })
                 .flatten();
             if let Some(leader) = successor {
@@ -77,22 +81,22 @@ impl Controller {
             }
         }
         records.push(MetadataRecord::FenceBroker { broker, reason: FenceReason::ControlledShutdown });
-        self.commit(records);
+        self.write(records);
     }
 
     /// Moves leadership back to the preferred replica of the given partitions (all when none
     /// are named) wherever it is live and in sync. Returns how many moved.
     pub(super) fn elect_preferred(&mut self, partitions: Option<&[TopicPartition]>) -> usize {
         let records: Vec<MetadataRecord> = self
-            .image
+            .speculative
             .partitions
             .values()
             .filter(|state| partitions.is_none_or(|wanted| wanted.contains(&state.partition)))
-            .filter(|state| preferred_is_electable(state, |b| self.image.is_live(b)))
+            .filter(|state| preferred_is_electable(state, |b| self.speculative.is_live(b)))
             .map(|state| elected(state, Some(preferred_leader(state)), state.isr.clone(), ElectionKind::Preferred))
             .collect();
         let moved = records.len();
-        self.commit(records);
+        self.write(records);
         moved
     }
 
@@ -102,9 +106,9 @@ impl Controller {
     pub(super) fn rebalance_leaders(&mut self) {
         let threshold = self.config.leader_imbalance_per_broker_percentage as usize;
         let mut to_move = Vec::new();
-        for &broker in self.image.brokers.keys() {
+        for &broker in self.speculative.brokers.keys() {
             let preferred: Vec<&PartitionState> =
-                self.image.partitions.values().filter(|s| preferred_leader(s) == broker).collect();
+                self.speculative.partitions.values().filter(|s| preferred_leader(s) == broker).collect();
             let not_leading = preferred.iter().filter(|s| s.leader != Some(broker)).count();
             if preferred.is_empty() || not_leading * 100 <= threshold * preferred.len() {
                 continue;

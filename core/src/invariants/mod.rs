@@ -1,24 +1,32 @@
 //! Rules every run must keep, checked by the simulator after every event, one rule per module,
-//! each citing where the rule comes from.
+//! each citing where the rule comes from: the partitions' replication (log order, one leader
+//! per leader epoch, leader high watermarks, committed records) and the metadata quorum's Raft
+//! (election safety, state machine safety).
 //!
 //! A violation is a bug in the model, never a legitimate outcome, so the simulator stops with
 //! the seed that reproduces it. Some rules need memory across events (the highest high
 //! watermark a leader reached, the records known committed); [`Invariants`] keeps it.
 
 mod committed_records;
+mod election_safety;
 mod leader_high_watermark;
 mod log_order;
 mod single_leader;
+mod state_machine_safety;
 
 use alloc::string::String;
 use core::fmt;
 
 use crate::broker::{Broker, Replica};
-use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
+use crate::metadata::MetadataBatch;
 use crate::partition_log::LogError;
+use crate::raft::{Epoch, RaftNode, ReplicaId};
 
 pub use committed_records::CommittedRecords;
+pub use election_safety::ElectionSafety;
 pub use leader_high_watermark::LeaderHighWatermarks;
+pub use state_machine_safety::StateMachineSafety;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
@@ -30,6 +38,11 @@ pub enum Violation {
     HighWatermarkWentBack { broker: BrokerId, partition: TopicPartition, from: Offset, to: Offset },
     /// A committed record was lost or replaced, with unclean election off.
     CommittedRecordLost { partition: TopicPartition, offset: Offset, leader: BrokerId },
+    /// Two controllers led the metadata quorum in one epoch (Raft §5.2).
+    TwoControllersLeadOneEpoch { epoch: Epoch, controllers: (ControllerId, ControllerId) },
+    /// A replica of the metadata log committed an entry other than the one committed at that
+    /// offset before (Raft §5.4.3).
+    CommittedMetadataDiverged { replica: ReplicaId, offset: Offset, agreed_epoch: Epoch, found_epoch: Epoch },
 }
 
 impl fmt::Display for Violation {
@@ -46,6 +59,16 @@ impl fmt::Display for Violation {
                 f,
                 "{partition}: the committed record at offset {offset} is not on leader {leader} (unclean election is off)"
             ),
+            Violation::TwoControllersLeadOneEpoch { epoch, controllers } => write!(
+                f,
+                "election safety: controllers {} and {} both led the metadata quorum at epoch {epoch}",
+                controllers.0, controllers.1
+            ),
+            Violation::CommittedMetadataDiverged { replica, offset, agreed_epoch, found_epoch } => write!(
+                f,
+                "state machine safety: replica {replica} committed an entry of epoch {found_epoch} at metadata \
+                 offset {offset}, where one of epoch {agreed_epoch} was committed"
+            ),
         }
     }
 }
@@ -55,6 +78,8 @@ impl fmt::Display for Violation {
 pub struct Invariants {
     high_watermarks: LeaderHighWatermarks,
     committed: CommittedRecords,
+    election_safety: ElectionSafety,
+    metadata: StateMachineSafety,
 }
 
 impl Invariants {
@@ -80,6 +105,29 @@ impl Invariants {
             }
         }
         Ok(())
+    }
+}
+
+impl Invariants {
+    /// Checks a controller an event just changed: it leads no epoch another led, and what it
+    /// has committed agrees with what every replica committed.
+    pub fn check_controller(
+        &mut self,
+        controller: ControllerId,
+        raft: &RaftNode<MetadataBatch>,
+    ) -> Result<(), Violation> {
+        self.election_safety.check(controller, raft)?;
+        self.metadata.check(raft)
+    }
+
+    /// Checks the committed prefix of a broker's replica of the metadata log.
+    pub fn check_metadata_observer(&mut self, raft: &RaftNode<MetadataBatch>) -> Result<(), Violation> {
+        self.metadata.check(raft)
+    }
+
+    /// The metadata log's committed entries, as agreed by every replica so far.
+    pub fn committed_metadata(&self) -> &[crate::raft::LogEntry<MetadataBatch>] {
+        self.metadata.committed()
     }
 }
 

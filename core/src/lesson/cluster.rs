@@ -3,13 +3,18 @@
 //! ```text
 //! seed 7                                          the run's seed (1 when not given)
 //! brokers 3                                       brokers 1..=3 (3 when not given)
+//! controllers 3 dedicated                         the controller quorum: how many, and whether
+//!                                                 they run beside brokers 1..=n (combined) or
+//!                                                 on nodes of their own (dedicated)
 //! topic orders partitions=3 replication-factor=3  a topic that exists from the start, with
 //! topic users cleanup.policy=compact segment.ms=2000   ... topic settings as in create-topic
 //! set min.insync.replicas=2                       a cluster setting, by Kafka's name
 //! ```
 //!
 //! Anything not named keeps the lab's default ([`ClusterConfig::default`]), except topics: a
-//! lesson lists every topic it starts with.
+//! lesson lists every topic it starts with, and controllers: with fewer brokers than
+//! controllers and no layout named, the controllers are dedicated (they cannot all run beside
+//! a broker).
 
 use alloc::format;
 use alloc::string::String;
@@ -17,7 +22,7 @@ use alloc::vec::Vec;
 
 use super::error::LineError;
 use crate::command::Command;
-use crate::config::{ClusterConfig, ConfigError, TopicConfig};
+use crate::config::{ClusterConfig, ConfigError, ControllerLayout, TopicConfig};
 
 /// The cluster settings a lesson may change, by Kafka's names.
 pub const SETTINGS: [&str; 14] = [
@@ -40,7 +45,7 @@ pub const SETTINGS: [&str; 14] = [
 /// Reads the block's lines; `block_line` is where the block opens, for errors about the whole.
 pub(crate) fn parse_cluster(block_line: usize, body: &[(usize, &str)]) -> Result<ClusterConfig, LineError> {
     let mut config = ClusterConfig { topics: Vec::new(), ..ClusterConfig::default() };
-    let (mut seed_given, mut brokers_given) = (false, false);
+    let (mut seed_given, mut brokers_given, mut layout_given, mut controllers_given) = (false, false, false, false);
     let mut topic_lines = Vec::new();
     for &(line, text) in body {
         let text = text.trim();
@@ -68,15 +73,38 @@ pub(crate) fn parse_cluster(block_line: usize, body: &[(usize, &str)]) -> Result
                     .filter(|n| (1..=64).contains(n))
                     .ok_or_else(|| err(format!("{rest:?} is not a broker count from 1 to 64")))?;
             }
+            "controllers" => {
+                if controllers_given {
+                    return Err(err(String::from("the controllers are given twice")));
+                }
+                controllers_given = true;
+                for word in rest.split_whitespace() {
+                    match word {
+                        "combined" => (config.controller_layout, layout_given) = (ControllerLayout::Combined, true),
+                        "dedicated" => (config.controller_layout, layout_given) = (ControllerLayout::Dedicated, true),
+                        count => {
+                            config.controller_count =
+                                count.parse().ok().filter(|n| (1..=9).contains(n)).ok_or_else(|| {
+                                    err(format!(
+                                        "{count:?} is not a controller count from 1 to 9, combined or dedicated"
+                                    ))
+                                })?
+                        }
+                    }
+                }
+            }
             "topic" => {
                 config.topics.push(parse_topic(rest).map_err(err)?);
                 topic_lines.push(line);
             }
             "set" => set(&mut config, rest).map_err(err)?,
             other => {
-                return Err(err(format!("unknown line {other:?}; expected seed, brokers, topic or set")));
+                return Err(err(format!("unknown line {other:?}; expected seed, brokers, controllers, topic or set")));
             }
         }
+    }
+    if !layout_given && config.broker_count < config.controller_count {
+        config.controller_layout = ControllerLayout::Dedicated;
     }
     if let Some((topic, &line)) =
         config.topics.iter().zip(&topic_lines).find(|(t, _)| t.replication_factor > config.broker_count)

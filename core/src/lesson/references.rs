@@ -14,13 +14,13 @@ use alloc::vec::Vec;
 use super::check::Check;
 use super::error::LineError;
 use super::model::{Lesson, Located, Part};
-use crate::command::Command;
+use crate::command::{Command, NodeName, SplitMember};
 use crate::expectation::{Comparison, Subject, Value};
-use crate::ids::{BrokerId, TopicPartition};
-use crate::message::NodeId;
+use crate::ids::{BrokerId, ControllerId, TopicPartition};
 
 struct Known {
     broker_count: i32,
+    controller_count: i32,
     /// Topic name to partition count.
     topics: BTreeMap<String, i32>,
 }
@@ -28,6 +28,7 @@ struct Known {
 pub(crate) fn check(lesson: &Lesson) -> Result<(), LineError> {
     let mut known = Known {
         broker_count: lesson.cluster.broker_count,
+        controller_count: lesson.cluster.controller_count,
         topics: lesson.cluster.topics.iter().map(|t| (t.name.clone(), t.partitions)).collect(),
     };
     for step in &lesson.steps {
@@ -70,6 +71,26 @@ impl Known {
         ))
     }
 
+    fn controller(&self, line: usize, context: &str, controller: ControllerId) -> Result<(), LineError> {
+        if (1..=self.controller_count).contains(&controller.0) {
+            return Ok(());
+        }
+        Err(LineError::new(
+            line,
+            format!(
+                "{context}: there is no controller c{controller}; the cluster has controllers c1 to c{}",
+                self.controller_count
+            ),
+        ))
+    }
+
+    fn node(&self, line: usize, context: &str, node: NodeName) -> Result<(), LineError> {
+        match node {
+            NodeName::Broker(broker) => self.broker(line, context, broker),
+            NodeName::Controller(controller) => self.controller(line, context, controller),
+        }
+    }
+
     fn topic(&self, line: usize, context: &str, topic: &str) -> Result<i32, LineError> {
         self.topics.get(topic).copied().ok_or_else(|| {
             let names: Vec<&str> = self.topics.keys().map(String::as_str).collect();
@@ -96,16 +117,15 @@ impl Known {
     fn command(&mut self, command: &Located<Command>, context: &str) -> Result<(), LineError> {
         let line = command.line;
         match &command.value {
-            Command::Kill { broker } | Command::Restart { broker } | Command::Shutdown { broker } => {
-                self.broker(line, context, *broker)
-            }
+            Command::Kill { node } | Command::Restart { node } => self.node(line, context, *node),
+            Command::Shutdown { broker } => self.broker(line, context, *broker),
             Command::Produce { topic, partition, .. } => match partition {
                 Some(index) => self.partition(line, context, &TopicPartition::new(topic.as_str(), *index)),
                 None => self.topic(line, context, topic).map(|_| ()),
             },
-            Command::Split { groups } => groups.iter().flatten().try_for_each(|node| match node {
-                NodeId::Broker(broker) => self.broker(line, context, *broker),
-                NodeId::Controller | NodeId::Client => Ok(()),
+            Command::Split { groups } => groups.iter().flatten().try_for_each(|member| match member {
+                SplitMember::Node(node) => self.node(line, context, *node),
+                SplitMember::AllControllers => Ok(()),
             }),
             Command::CreateTopic { name, partitions, replication_factor, .. } => {
                 if *replication_factor > self.broker_count {

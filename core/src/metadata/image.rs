@@ -15,10 +15,11 @@ use super::record::{ConfigName, MetadataRecord};
 /// What the metadata says of one broker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerRegistration {
-    /// The epoch of its current registration; none until it first registers (at start the
-    /// cluster is taken as already running, its brokers unfenced).
+    /// The epoch of its current registration (KRaft: the offset of its registration record);
+    /// none until it first registers (at start the cluster is taken as already running, its
+    /// brokers unfenced, in their first incarnation).
     pub broker_epoch: Option<u64>,
-    /// The incarnation that registration came from.
+    /// The incarnation that registration came from (1 for the first start).
     pub incarnation: u64,
     pub fenced: bool,
 }
@@ -49,7 +50,7 @@ impl MetadataImage {
     /// created with every partition led by its preferred replica and all replicas in sync.
     pub fn bootstrap(config: &ClusterConfig) -> Self {
         let brokers = (1..=config.broker_count)
-            .map(|id| (BrokerId(id), BrokerRegistration { broker_epoch: None, incarnation: 0, fenced: false }))
+            .map(|id| (BrokerId(id), BrokerRegistration { broker_epoch: None, incarnation: 1, fenced: false }))
             .collect();
         let mut image = MetadataImage {
             version: 0,
@@ -73,6 +74,13 @@ impl MetadataImage {
             }
         }
         image
+    }
+
+    /// Applies every record of a batch, in order.
+    pub fn apply_batch(&mut self, batch: &[MetadataRecord]) {
+        for record in batch {
+            self.apply(record);
+        }
     }
 
     /// Applies one record. Records come from the controller, which only writes sound ones.

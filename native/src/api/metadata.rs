@@ -15,6 +15,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::BrokerId as NodeId;
 use kafka_protocol::messages::{ApiKey, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::{HeaderVersion, Message, StrBytes, VersionRange};
+use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::view::{ClusterView, PartitionView};
 use kafkalab_core::BrokerId;
@@ -63,8 +64,19 @@ pub fn answer(request: &MetadataRequest, version: i16, view: &ClusterView, endpo
     MetadataResponse::default()
         .with_brokers(live.iter().map(|e| broker_entry(e)).collect())
         .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
-        .with_controller_id(NodeId(listed.iter().map(|b| b.0).min().unwrap_or(-1)))
+        .with_controller_id(NodeId(controller_id(view, &listed)))
         .with_topics(topic_entries)
+}
+
+/// The active controller, when it runs beside a broker (the combined layout). Dedicated
+/// controllers are not reachable by clients, and neither is a quorum without a leader: then a
+/// live broker, as KRaft brokers do (they forward what is meant for the controller, KIP-590).
+fn controller_id(view: &ClusterView, listed: &[BrokerId]) -> i32 {
+    let combined = view.controller_layout == ControllerLayout::Combined;
+    match view.active_controller.filter(|_| combined) {
+        Some(controller) => controller.0,
+        None => listed.iter().map(|b| b.0).min().unwrap_or(-1),
+    }
 }
 
 /// A topic's id. Kafka draws a random UUID when it creates a topic; the lab derives one from
@@ -324,10 +336,14 @@ mod tests {
         assert_eq!(response.topics[0].partitions[0].leader_id.0, 1);
         // Then the controller fences it and elects broker 2; broker 1 leaves the list.
         simulation.advance(15_000);
-        let response = answer(&all_topics(), 12, &simulation.view(), &endpoints(3));
+        let view = simulation.view();
+        let response = answer(&all_topics(), 12, &view, &endpoints(3));
         let ids: Vec<i32> = response.brokers.iter().map(|b| b.node_id.0).collect();
         assert_eq!(ids, [2, 3]);
-        assert_eq!(response.controller_id.0, 2);
+        // Node 1 ran controller 1 too: another controller leads the quorum now.
+        let active = view.active_controller.expect("a controller quorum of two elects a leader");
+        assert_ne!(active.0, 1);
+        assert_eq!(response.controller_id.0, active.0);
         let partition0 = &response.topics[0].partitions[0];
         assert_eq!(partition0.leader_id.0, 2);
         assert_eq!(partition0.error_code, 0);

@@ -1,0 +1,518 @@
+//! The simulator: brokers, the controller quorum and a client on a simulated network, run by
+//! a logical clock and an event queue.
+//!
+//! Every event (a message arriving, a timer firing) sits in one queue ordered by time and then
+//! by the order it was scheduled, and every random choice (network latency, Raft's election
+//! timeouts) comes from the run's seed. So the same seed and the same commands give the same
+//! run, event for event, which is what lets the page rewind by replaying and a URL reproduce a
+//! run.
+//!
+//! The pieces: this file runs the queue and checks the invariants after every event; `hosts`
+//! says which processes run on which machine (a combined node runs broker `n` and controller
+//! `n`) and crashes, restarts, stops and splits them; `client` is the producer and the admin
+//! client; `view` reads the state for drawing.
+//!
+//! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
+//! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
+
+mod client;
+mod hosts;
+mod view;
+
+use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::{Ordering, Reverse};
+use core::fmt;
+
+use crate::broker::Broker;
+use crate::command::{Command, NodeName};
+use crate::config::{ClusterConfig, ConfigError};
+use crate::controller::Controller;
+use crate::ids::{BrokerId, ControllerId, Offset, TopicPartition};
+use crate::invariants::{self, Invariants};
+use crate::message::{AdminRequest, Message, NodeId, Output, Timer};
+use crate::metadata::MetadataImage;
+use crate::network::{Fate, FaultModel};
+use crate::oracle::AcknowledgedWrite;
+use crate::rng::Rng;
+use crate::trace::{DropReason, TraceEvent, TraceLine};
+
+pub use client::InFlight;
+
+/// A command that cannot be carried out in the run's current state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    UnknownBroker(BrokerId),
+    UnknownController(ControllerId),
+    AlreadyDead(NodeName),
+    AlreadyAlive(NodeName),
+    UnknownTopic(String),
+    UnknownPartition(TopicPartition),
+    /// A split names one node in two groups (in the combined layout broker `n` and controller
+    /// `n` are one node).
+    InTwoGroups(NodeName),
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::UnknownBroker(b) => write!(f, "there is no broker {b}"),
+            CommandError::UnknownController(c) => write!(f, "there is no controller c{c}"),
+            CommandError::AlreadyDead(NodeName::Broker(b)) => write!(f, "broker {b} is already down"),
+            CommandError::AlreadyDead(NodeName::Controller(c)) => write!(f, "controller c{c} is already down"),
+            CommandError::AlreadyAlive(NodeName::Broker(b)) => write!(f, "broker {b} is already running"),
+            CommandError::AlreadyAlive(NodeName::Controller(c)) => write!(f, "controller c{c} is already running"),
+            CommandError::UnknownTopic(t) => write!(f, "there is no topic {t:?}"),
+            CommandError::UnknownPartition(p) => write!(f, "there is no partition {p}"),
+            CommandError::InTwoGroups(node) => write!(
+                f,
+                "{node} would be in two groups (in the combined layout, broker n and controller cn are one node)"
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    Deliver { from: NodeId, to: NodeId, message: Message },
+    Timer { node: NodeId, incarnation: u32, timer: Timer },
+}
+
+#[derive(Clone, Debug)]
+struct Scheduled {
+    at_ms: u64,
+    sequence: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at_ms, self.sequence) == (other.at_ms, other.sequence)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at_ms, self.sequence).cmp(&(other.at_ms, other.sequence))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct BrokerNode {
+    broker: Broker,
+    alive: bool,
+    /// Bumped on every crash, so timers set before it are not delivered after a restart.
+    incarnation: u32,
+}
+
+#[derive(Clone, Debug)]
+struct ControllerNode {
+    controller: Controller,
+    alive: bool,
+    incarnation: u32,
+}
+
+/// An admin request sent and not yet answered.
+#[derive(Clone, Debug)]
+struct AdminInFlight {
+    /// The command that sent it, for the trace.
+    what: String,
+    request: AdminRequest,
+}
+
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    config: ClusterConfig,
+    now_ms: u64,
+    rng: Rng,
+    faults: FaultModel,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    next_sequence: u64,
+    /// Events run so far (messages delivered and timers fired), for the benchmark.
+    events_processed: u64,
+    brokers: Vec<BrokerNode>,
+    controllers: Vec<ControllerNode>,
+    next_request_id: u64,
+    in_flight: BTreeMap<u64, InFlight>,
+    /// Where the next null-key record goes, per topic (round robin).
+    next_partition: BTreeMap<String, i32>,
+    trace: Vec<TraceLine>,
+    /// Metadata log entries below this offset are in the trace already.
+    metadata_traced_until: Offset,
+    invariants: Invariants,
+    /// Every write the producer saw acknowledged, for the oracle.
+    acknowledged: Vec<AcknowledgedWrite>,
+    admin_in_flight: BTreeMap<u64, AdminInFlight>,
+}
+
+impl Simulation {
+    /// A running cluster at time 0: topics created, controllers about to elect a leader,
+    /// brokers starting to register.
+    pub fn new(config: ClusterConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let brokers = (1..=config.broker_count)
+            .map(|id| BrokerNode { broker: Broker::new(BrokerId(id), config.clone()), alive: true, incarnation: 0 })
+            .collect();
+        let controllers = config
+            .controller_ids()
+            .map(|id| ControllerNode { controller: Controller::new(id, config.clone()), alive: true, incarnation: 0 })
+            .collect();
+        let mut simulation = Simulation {
+            rng: Rng::new(config.seed),
+            faults: FaultModel::new(config.network_latency_min_ms, config.network_latency_max_ms),
+            config,
+            now_ms: 0,
+            queue: BinaryHeap::new(),
+            next_sequence: 0,
+            events_processed: 0,
+            brokers,
+            controllers,
+            next_request_id: 0,
+            in_flight: BTreeMap::new(),
+            next_partition: BTreeMap::new(),
+            trace: Vec::new(),
+            metadata_traced_until: Offset(0),
+            invariants: Invariants::default(),
+            acknowledged: Vec::new(),
+            admin_in_flight: BTreeMap::new(),
+        };
+        for index in 0..simulation.controllers.len() {
+            simulation.controllers[index].controller.start(0);
+            simulation.collect_controller_outputs(index);
+        }
+        for index in 0..simulation.brokers.len() {
+            simulation.brokers[index].broker.start(0);
+            simulation.collect_broker_outputs(index);
+        }
+        Ok(simulation)
+    }
+
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// How many events (messages delivered, timers fired) the run has processed.
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub fn trace(&self) -> &[TraceLine] {
+        &self.trace
+    }
+
+    pub fn controller(&self, id: ControllerId) -> Option<&Controller> {
+        self.controller_index(id).map(|i| &self.controllers[i].controller)
+    }
+
+    pub fn controllers(&self) -> impl Iterator<Item = &Controller> {
+        self.controllers.iter().map(|node| &node.controller)
+    }
+
+    pub fn broker(&self, id: BrokerId) -> Option<&Broker> {
+        self.node_index(id).map(|i| &self.brokers[i].broker)
+    }
+
+    pub fn is_alive(&self, id: BrokerId) -> bool {
+        self.node_index(id).is_some_and(|i| self.brokers[i].alive)
+    }
+
+    pub fn is_controller_alive(&self, id: ControllerId) -> bool {
+        self.controller_index(id).is_some_and(|i| self.controllers[i].alive)
+    }
+
+    /// The committed metadata: the image of the controller that has applied the most of the
+    /// committed log (committed entries never change, so the furthest is the latest truth).
+    pub fn metadata(&self) -> &MetadataImage {
+        let furthest = self
+            .controllers
+            .iter()
+            .max_by_key(|node| (node.controller.applied_offset(), Reverse(node.controller.id())))
+            .expect("a cluster has controllers");
+        furthest.controller.image()
+    }
+
+    /// The live controller leading the quorum at the latest epoch, if any.
+    pub fn active_controller(&self) -> Option<ControllerId> {
+        self.controllers
+            .iter()
+            .filter(|node| node.alive && node.controller.is_active())
+            .max_by_key(|node| node.controller.raft().epoch())
+            .map(|node| node.controller.id())
+    }
+
+    /// Carries out one command. `advance` runs the clock; the others act at the current time.
+    pub fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
+        match command {
+            Command::Kill { node } => self.kill_node(*node),
+            Command::Restart { node } => self.restart_node(*node),
+            Command::Advance { ms } => {
+                self.advance(*ms);
+                Ok(())
+            }
+            Command::Split { groups } => self.split(groups),
+            Command::Heal => {
+                self.faults.split.clear();
+                Ok(())
+            }
+            Command::Loss { percent } => {
+                self.faults.loss_percent = *percent;
+                Ok(())
+            }
+            Command::Shutdown { broker } => self.shut_down(*broker),
+            Command::CreateTopic { name, partitions, replication_factor, config } => {
+                let (partitions, replication_factor) = (*partitions, *replication_factor);
+                self.send_admin(
+                    command,
+                    AdminRequest::CreateTopic {
+                        name: name.clone(),
+                        partitions,
+                        replication_factor,
+                        config: config.clone(),
+                    },
+                );
+                Ok(())
+            }
+            Command::AlterTopic { name, partitions } => {
+                self.send_admin(command, AdminRequest::CreatePartitions { topic: name.clone(), count: *partitions });
+                Ok(())
+            }
+            Command::ElectPreferred { partitions } => {
+                let partitions = (!partitions.is_empty()).then(|| partitions.clone());
+                self.send_admin(command, AdminRequest::ElectPreferredLeaders { partitions });
+                Ok(())
+            }
+            Command::Set { name, value } => {
+                self.send_admin(command, AdminRequest::AlterConfig { name: *name, value: value.clone() });
+                Ok(())
+            }
+            Command::Produce { topic, partition, key, value, acks } => {
+                let partition = self.choose_partition(topic, *partition, key.as_deref())?;
+                let key = key.as_ref().map(|k| k.as_bytes().to_vec());
+                let value = value.as_ref().map(|v| v.as_bytes().to_vec());
+                self.send_produce(partition, key, value, *acks);
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs every event due within the next `ms` milliseconds, then sets the clock to the end.
+    pub fn advance(&mut self, ms: u64) {
+        let until = self.now_ms + ms;
+        while self.queue.peek().is_some_and(|Reverse(next)| next.at_ms <= until) {
+            self.step();
+        }
+        self.now_ms = until;
+    }
+
+    /// The time of the next event, if any.
+    pub fn next_event_ms(&self) -> Option<u64> {
+        self.queue.peek().map(|Reverse(next)| next.at_ms)
+    }
+
+    /// Runs the next event; false when there is none.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse(scheduled)) = self.queue.pop() else {
+            return false;
+        };
+        debug_assert!(scheduled.at_ms >= self.now_ms, "time never runs backwards");
+        self.now_ms = scheduled.at_ms;
+        self.events_processed += 1;
+        let (node, scope) = match scheduled.event {
+            Event::Deliver { from, to, message } => {
+                let scope = message.partition().cloned();
+                self.deliver(from, to, message);
+                (to, scope)
+            }
+            Event::Timer { node, incarnation, timer } => {
+                let scope = timer.partition().cloned();
+                self.fire(node, incarnation, timer);
+                (node, scope)
+            }
+        };
+        if let Err(violation) = self.check_invariants(node, scope.as_ref()) {
+            panic!("{}", invariants::describe(&violation, self.config.seed));
+        }
+        true
+    }
+
+    /// Only a node's own events change its state: check that node.
+    fn check_invariants(&mut self, node: NodeId, scope: Option<&TopicPartition>) -> Result<(), invariants::Violation> {
+        match node {
+            NodeId::Broker(id) => {
+                let Some(changed) = self.node_index(id) else { return Ok(()) };
+                let brokers: Vec<&Broker> = self.brokers.iter().map(|n| &n.broker).collect();
+                let unclean_allowed = self.metadata().config.unclean_leader_election_enable;
+                self.invariants.check(&brokers, changed, scope, unclean_allowed)?;
+                self.invariants.check_metadata_observer(self.brokers[changed].broker.metadata_log())
+            }
+            NodeId::Controller(id) => {
+                let Some(index) = self.controller_index(id) else { return Ok(()) };
+                self.invariants.check_controller(id, self.controllers[index].controller.raft())
+            }
+            NodeId::Client => Ok(()),
+        }
+    }
+
+    /// The metadata log's entries every replica agrees are committed, so far.
+    pub fn committed_metadata(&self) -> &[crate::raft::LogEntry<crate::metadata::MetadataBatch>] {
+        self.invariants.committed_metadata()
+    }
+
+    fn node_index(&self, id: BrokerId) -> Option<usize> {
+        usize::try_from(id.0 - 1).ok().filter(|&i| i < self.brokers.len())
+    }
+
+    fn controller_index(&self, id: ControllerId) -> Option<usize> {
+        usize::try_from(id.0 - 1).ok().filter(|&i| i < self.controllers.len())
+    }
+
+    /// The network's faults as they stand.
+    pub fn faults(&self) -> &FaultModel {
+        &self.faults
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
+        if !self.faults.connected(self.host(from), self.host(to)) {
+            let what = message_name(&message).into();
+            self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Split });
+            return;
+        }
+        let alive = match to {
+            NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
+            NodeId::Controller(id) => self.controller_index(id).map(|i| self.controllers[i].alive),
+            NodeId::Client => Some(true),
+        };
+        match alive {
+            None => return,
+            Some(false) => {
+                let what = message_name(&message).into();
+                self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
+                return;
+            }
+            Some(true) => {}
+        }
+        match to {
+            NodeId::Controller(id) => {
+                let index = self.controller_index(id).expect("checked above");
+                self.controllers[index].controller.handle_message(self.now_ms, from, message);
+                self.collect_controller_outputs(index);
+            }
+            NodeId::Broker(id) => {
+                let index = self.node_index(id).expect("checked above");
+                self.brokers[index].broker.handle_message(self.now_ms, from, message);
+                self.collect_broker_outputs(index);
+            }
+            NodeId::Client => self.client_receive(message),
+        }
+    }
+
+    fn fire(&mut self, node: NodeId, incarnation: u32, timer: Timer) {
+        match node {
+            NodeId::Controller(id) => {
+                let Some(index) = self.controller_index(id) else { return };
+                let node = &self.controllers[index];
+                if !node.alive || node.incarnation != incarnation {
+                    return; // set before a crash: that process is gone
+                }
+                self.controllers[index].controller.handle_timer(self.now_ms, timer);
+                self.collect_controller_outputs(index);
+            }
+            NodeId::Broker(id) => {
+                let Some(index) = self.node_index(id) else { return };
+                let node = &self.brokers[index];
+                if !node.alive || node.incarnation != incarnation {
+                    return;
+                }
+                self.brokers[index].broker.handle_timer(self.now_ms, timer);
+                self.collect_broker_outputs(index);
+            }
+            NodeId::Client => self.client_timer(timer),
+        }
+    }
+
+    fn collect_broker_outputs(&mut self, index: usize) {
+        let node = NodeId::Broker(self.brokers[index].broker.id());
+        let incarnation = self.brokers[index].incarnation;
+        let outputs = self.brokers[index].broker.take_outputs();
+        self.schedule_outputs(node, incarnation, outputs);
+    }
+
+    fn collect_controller_outputs(&mut self, index: usize) {
+        let node = NodeId::Controller(self.controllers[index].controller.id());
+        let incarnation = self.controllers[index].incarnation;
+        let outputs = self.controllers[index].controller.take_outputs();
+        self.schedule_outputs(node, incarnation, outputs);
+    }
+
+    fn schedule_outputs(&mut self, node: NodeId, incarnation: u32, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Send { to, message } => self.schedule_send(node, to, message),
+                Output::SetTimer { after_ms, timer } => {
+                    self.schedule(self.now_ms + after_ms, Event::Timer { node, incarnation, timer })
+                }
+                Output::Trace(event) => self.record(event),
+                Output::MetadataCommitted { offset, events } => {
+                    // Every controller reports every committed entry: the first report tells.
+                    if offset >= self.metadata_traced_until {
+                        self.metadata_traced_until = offset.next();
+                        events.into_iter().for_each(|event| self.record(event));
+                    }
+                }
+                Output::Stop => self.stop(node),
+            }
+        }
+    }
+
+    fn schedule_send(&mut self, from: NodeId, to: NodeId, message: Message) {
+        match self.faults.on_send(&mut self.rng) {
+            Fate::Delayed { latency_ms } => {
+                self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message })
+            }
+            Fate::Lost => {
+                let what = message_name(&message).into();
+                self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Lost });
+            }
+        }
+    }
+
+    fn schedule(&mut self, at_ms: u64, event: Event) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.queue.push(Reverse(Scheduled { at_ms, sequence, event }));
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        self.trace.push(TraceLine { at_ms: self.now_ms, event });
+    }
+}
+
+fn message_name(message: &Message) -> &'static str {
+    match message {
+        Message::Raft(message) => message.name(),
+        Message::BrokerRegistration { .. } => "BrokerRegistration",
+        Message::BrokerRegistrationResponse { .. } => "BrokerRegistrationResponse",
+        Message::BrokerHeartbeat { .. } => "BrokerHeartbeat",
+        Message::BrokerHeartbeatResponse { .. } => "BrokerHeartbeatResponse",
+        Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
+        Message::ControlledShutdown { .. } => "ControlledShutdown",
+        Message::ControlledShutdownResponse { .. } => "ControlledShutdownResponse",
+        Message::Admin { .. } => "Admin",
+        Message::AdminResponse { .. } => "AdminResponse",
+        Message::AlterPartition { .. } => "AlterPartition",
+        Message::Fetch { .. } => "Fetch",
+        Message::FetchResponse { .. } => "FetchResponse",
+        Message::Produce { .. } => "Produce",
+        Message::ProduceResponse { .. } => "ProduceResponse",
+    }
+}
