@@ -3,6 +3,7 @@
 //! A node never sends anything itself: it returns [`Output`]s, and the driver (the simulator or
 //! the native server) carries messages over its network and fires timers at their time.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -41,8 +42,9 @@ pub enum Acks {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// The metadata quorum's Raft (KIP-595): votes among controllers, and the fetches by which
-    /// followers and brokers' observers replicate the metadata log.
-    Raft(raft::Message<MetadataBatch>),
+    /// followers and brokers' observers replicate the metadata log. Boxed: rare next to the
+    /// partitions' traffic, and larger than the other messages.
+    Raft(Box<raft::Message<MetadataBatch>>),
     /// A (re)started broker announces itself to the active controller; it repeats this every
     /// heartbeat interval, and whenever it learns of a new active controller, until answered.
     BrokerRegistration {

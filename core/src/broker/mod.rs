@@ -244,6 +244,11 @@ impl Broker {
         self.metadata_log.raft()
     }
 
+    /// How many entries of the metadata log this broker has applied since it started.
+    pub fn applied_metadata_offset(&self) -> Offset {
+        self.applied
+    }
+
     /// The metadata as this broker has applied it.
     pub fn image(&self) -> &MetadataImage {
         &self.image
@@ -283,7 +288,7 @@ impl Broker {
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
         match message {
             Message::Raft(message) => {
-                self.metadata_log.handle_message(now_ms, from, message);
+                self.metadata_log.handle_message(now_ms, from, *message);
                 self.drain_metadata_log(now_ms);
             }
             Message::BrokerRegistrationResponse { incarnation, broker_epoch } => {

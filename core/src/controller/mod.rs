@@ -136,7 +136,7 @@ impl Controller {
 
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
         match message {
-            Message::Raft(message) => self.log.handle_message(now_ms, from, message),
+            Message::Raft(message) => self.log.handle_message(now_ms, from, *message),
             Message::Admin { request_id, .. } if !self.active => {
                 let message = "This is not the correct controller for this cluster.".into();
                 let result = Err(AdminError { code: ErrorCode::NotController, message });

@@ -14,6 +14,7 @@
 //! - A crash keeps the persistent state (epoch, vote, log) and nothing else: [`MetadataLog::start`]
 //!   on a restart builds the node again from it.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::config::ClusterConfig;
@@ -162,7 +163,7 @@ impl MetadataLog {
             .into_iter()
             .map(|output| match output {
                 raft::Output::Send { to, message } => {
-                    LogOutput::Driver(Output::Send { to: node_of(to), message: Message::Raft(message) })
+                    LogOutput::Driver(Output::Send { to: node_of(to), message: Message::Raft(Box::new(message)) })
                 }
                 raft::Output::Committed { entries } => LogOutput::Committed(entries),
                 raft::Output::Trace(event) => LogOutput::Event(event),
