@@ -10,6 +10,7 @@
 //! hw orders/0 == 3              the leader's high watermark
 //! leo orders/0 on 2 == 3        broker 2's log end offset (`hw ... on N` likewise)
 //! broker 2 == dead              alive, fenced or dead
+//! controller != 1               the active controller (the quorum's leader; also c1), or none
 //! ```
 
 use alloc::collections::BTreeSet;
@@ -34,6 +35,8 @@ pub enum Subject {
     /// The log end offset on the leader, or on the named broker.
     LogEndOffset(TopicPartition, Option<BrokerId>),
     Broker(BrokerId),
+    /// The active controller's id.
+    ActiveController,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,8 +84,9 @@ impl Expectation {
         let tokens = tokenize(line)?;
         let end = line.len() + 1;
         let word = |index: usize, what: &str| tokens.get(index).ok_or_else(|| error(end, format!("expected {what}")));
-        let verb = word(0, "leader, epoch, isr, hw, leo or broker")?;
+        let verb = word(0, "leader, epoch, isr, hw, leo, broker or controller")?;
         let (subject, mut next) = match verb.text.as_str() {
+            "controller" => (Subject::ActiveController, 1),
             "broker" => (Subject::Broker(parse_broker(word(1, "a broker id")?)?), 2),
             "leader" | "epoch" | "isr" | "hw" | "leo" => {
                 let partition = parse_partition(word(1, "a partition, such as orders/0")?)?;
@@ -104,7 +108,9 @@ impl Expectation {
             other => {
                 return Err(error(
                     verb.column,
-                    format!("unknown expectation {other:?}; expected leader, epoch, isr, hw, leo or broker"),
+                    format!(
+                        "unknown expectation {other:?}; expected leader, epoch, isr, hw, leo, broker or controller"
+                    ),
                 ))
             }
         };
@@ -138,6 +144,7 @@ impl Expectation {
         let partition_view = |partition: &TopicPartition| view.partition(partition);
         match &self.subject {
             Subject::Broker(id) => view.broker(*id).map_or(Value::None, |b| Value::Status(b.status)),
+            Subject::ActiveController => view.active_controller.map_or(Value::None, |c| Value::Number(i64::from(c.0))),
             Subject::Leader(p) => match partition_view(p).and_then(|p| p.leader) {
                 Some(leader) => Value::Number(i64::from(leader.0)),
                 None => Value::None,
@@ -198,6 +205,9 @@ fn parse_value(subject: &Subject, tokens: &[Token<'_>], end: usize) -> Result<Va
         (Subject::Broker(_), other) => {
             return Err(error(first.column, format!("{other:?} is not a broker state: alive, fenced or dead")))
         }
+        (Subject::ActiveController, text) if text.starts_with('c') => Value::Number(
+            text[1..].parse().map_err(|_| error(first.column, format!("{:?} is not a controller", first.raw)))?,
+        ),
         (Subject::Isr(_), text) if text.starts_with('[') => return parse_brokers(tokens, end),
         (Subject::Isr(_), _) => return Err(error(first.column, "an ISR is written as a list, such as [1 3]")),
         (_, text) => Value::Number(
@@ -277,6 +287,7 @@ impl fmt::Display for Expectation {
                 on(f, b)?
             }
             Subject::Broker(b) => write!(f, "broker {b}")?,
+            Subject::ActiveController => write!(f, "controller")?,
         }
         let comparison = match self.comparison {
             Comparison::Equal => "==",

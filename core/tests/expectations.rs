@@ -36,6 +36,21 @@ fn expectations_follow_a_failover() {
 }
 
 #[test]
+fn the_active_controller_can_be_expected() {
+    let mut sim = Simulation::new(ClusterConfig::default()).unwrap();
+    assert!(holds(&sim, "controller == none"), "no controller leads before the first election");
+    sim.advance(3_000);
+    let active = sim.active_controller().unwrap();
+    assert!(holds(&sim, &format!("controller == {active}")));
+    assert!(holds(&sim, &format!("controller == c{active}")));
+    sim.apply(&Command::parse(&format!("kill {active}")).unwrap()).unwrap();
+    assert!(holds(&sim, "controller == none"));
+    sim.advance(5_000);
+    assert!(holds(&sim, &format!("controller != {active}")));
+    assert!(!holds(&sim, "controller == none"));
+}
+
+#[test]
 fn a_mismatch_says_what_was_found() {
     let sim = lab();
     let mismatch = Expectation::parse("isr orders/1 == [1 3]").unwrap().check(&sim.view()).unwrap_err();
@@ -52,6 +67,7 @@ fn expectations_print_as_they_parse() {
         "isr orders/0 == [1 3]",
         "broker 2 == fenced",
         "leader orders/1 == none",
+        "controller != 2",
     ] {
         assert_eq!(Expectation::parse(line).unwrap().to_string(), line);
     }

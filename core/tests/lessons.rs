@@ -189,6 +189,16 @@ fn parse_errors_name_the_file_the_line_and_what_is_wrong() {
         ),
         (21, "solution: kill 4", "lessons/03-acks.md:21: in a task's solution: there is no broker 4; the cluster has brokers 1 to 3"),
         (
+            21,
+            "solution: kill c4",
+            "lessons/03-acks.md:21: in a task's solution: there is no controller c4; the cluster has controllers c1 to c3",
+        ),
+        (
+            28,
+            "proof: controller == 7",
+            "lessons/03-acks.md:28: in a prediction's proof: there is no controller c7; the cluster has controllers c1 to c3",
+        ),
+        (
             32,
             "until isr orders/7 == [2 3] within 15s",
             "lessons/03-acks.md:32: in a wait: there is no partition orders/7; orders has partitions 0 to 2",
@@ -234,7 +244,7 @@ fn parse_errors_name_the_file_the_line_and_what_is_wrong() {
         (
             18,
             "check: leaders orders/0 != 1",
-            "lessons/03-acks.md:18: in a task's check: column 1: unknown check \"leaders\"; expected one of leader, epoch, isr, hw, leo, broker, acked, lost, errors, log-start, records, value",
+            "lessons/03-acks.md:18: in a task's check: column 1: unknown check \"leaders\"; expected one of leader, epoch, isr, hw, leo, broker, controller, acked, lost, errors, log-start, records, value",
         ),
         (
             18,

@@ -110,7 +110,8 @@ fn acks_one_is_answered_by_the_leader_alone() {
 
 #[test]
 fn a_dead_leader_is_replaced_from_the_isr_only_after_the_session_timeout() {
-    let mut sim = lab();
+    // The session timeout alone, with no controller failover in the way.
+    let mut sim = lab_with_dedicated_controllers();
     run(&mut sim, "kill 1");
     assert_eq!(sim.view().broker(BrokerId(1)).unwrap().status, BrokerStatus::Dead);
     sim.advance(8_000); // broker.session.timeout.ms is 9000: not yet

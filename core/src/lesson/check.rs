@@ -31,7 +31,7 @@ use crate::simulation::Simulation;
 use crate::trace::TraceEvent;
 
 /// The words that start an [`Expectation`].
-const EXPECTATION_WORDS: [&str; 6] = ["leader", "epoch", "isr", "hw", "leo", "broker"];
+const EXPECTATION_WORDS: [&str; 7] = ["leader", "epoch", "isr", "hw", "leo", "broker", "controller"];
 /// The words that start an [`Observation`].
 const OBSERVATION_WORDS: [&str; 6] = ["acked", "lost", "errors", "log-start", "records", "value"];
 

@@ -166,6 +166,7 @@ impl Known {
             Check::State(expectation) => {
                 match &expectation.subject {
                     Subject::Broker(broker) => self.broker(line, context, *broker)?,
+                    Subject::ActiveController => {}
                     Subject::Leader(p) | Subject::Epoch(p) | Subject::Isr(p) => self.partition(line, context, p)?,
                     Subject::HighWatermark(p, on) | Subject::LogEndOffset(p, on) => {
                         self.partition(line, context, p)?;
@@ -179,6 +180,9 @@ impl Known {
                         if matches!(expectation.comparison, Comparison::Equal | Comparison::NotEqual) =>
                     {
                         self.broker(line, context, BrokerId(i32::try_from(*n).unwrap_or(i32::MAX)))
+                    }
+                    (Subject::ActiveController, Value::Number(n)) => {
+                        self.controller(line, context, ControllerId(i32::try_from(*n).unwrap_or(i32::MAX)))
                     }
                     (_, Value::Brokers(brokers)) => {
                         brokers.iter().try_for_each(|broker| self.broker(line, context, *broker))
