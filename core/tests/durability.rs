@@ -6,29 +6,21 @@
 //! These are stories about brokers alone: the controllers run on nodes of their own (the
 //! dedicated layout), out of the way of the kills and splits, which name brokers only.
 
+mod scenario;
+
+use scenario::{produce_errors, run};
+
+/// A running lab with dedicated controllers: these stories are about brokers alone.
+fn lab_with(config: ClusterConfig) -> Simulation {
+    scenario::lab_with(ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..config })
+}
+
 use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::metadata::ElectionKind;
 use kafkalab_core::trace::TraceEvent;
-use kafkalab_core::{ClusterConfig, Command, Simulation};
-
-/// A running lab with dedicated controllers: one of them active, every broker registered.
-fn lab_with(config: ClusterConfig) -> Simulation {
-    let config = ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..config };
-    let mut simulation = Simulation::new(config).expect("a valid config");
-    simulation.advance(1_000);
-    while simulation.active_controller().is_none() {
-        simulation.advance(100);
-    }
-    simulation.advance(100);
-    simulation
-}
-
-fn run(simulation: &mut Simulation, line: &str) {
-    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
-}
+use kafkalab_core::{ClusterConfig, Simulation};
 
 fn lost_offsets(simulation: &Simulation) -> Vec<i64> {
     let mut offsets: Vec<i64> = simulation.lost_writes().iter().map(|w| w.offset.0).collect();
@@ -41,17 +33,6 @@ fn acked_offsets(simulation: &Simulation) -> Vec<i64> {
     let mut offsets: Vec<i64> = simulation.acknowledged().iter().map(|w| w.offset.0).collect();
     offsets.sort_unstable();
     offsets
-}
-
-fn errors(simulation: &Simulation) -> Vec<ErrorCode> {
-    simulation
-        .trace()
-        .iter()
-        .filter_map(|l| match l.event {
-            TraceEvent::ProduceFailed { error, .. } => Some(error),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -90,7 +71,7 @@ fn acks_all_with_min_insync_2_loses_nothing_in_the_same_failure() {
     assert_eq!(acked_offsets(&sim), [0], "no follower had them, so they were never acknowledged");
     assert!(lost_offsets(&sim).is_empty());
     // The producer heard why: the deposed leader gave up on them, or the requests timed out.
-    let failed = errors(&sim);
+    let failed = produce_errors(&sim);
     assert_eq!(failed.len(), 3, "{failed:?}");
     assert!(failed.iter().all(|e| matches!(e, ErrorCode::NotLeaderOrFollower | ErrorCode::RequestTimedOut)));
 }
@@ -105,7 +86,7 @@ fn min_insync_replicas_refuses_acks_all_when_the_isr_is_too_small() {
     run(&mut sim, "produce orders partition=0 value=refused acks=all");
     run(&mut sim, "produce orders partition=0 value=taken acks=1");
     sim.advance(100);
-    assert_eq!(errors(&sim), [ErrorCode::NotEnoughReplicas], "refused before the append");
+    assert_eq!(produce_errors(&sim), [ErrorCode::NotEnoughReplicas], "refused before the append");
     assert_eq!(acked_offsets(&sim), [0], "acks=1 does not ask for min.insync.replicas");
 }
 
@@ -116,7 +97,7 @@ fn a_write_appended_before_the_isr_shrank_fails_after_the_append() {
     run(&mut sim, "split 1 | 2 3"); // the leader keeps the controller, loses its followers
     run(&mut sim, "produce orders partition=0 value=stranded acks=all");
     sim.advance(60_000); // replica.lag.time.max.ms passes; the ISR shrinks to [1]
-    assert_eq!(errors(&sim), [ErrorCode::NotEnoughReplicasAfterAppend]);
+    assert_eq!(produce_errors(&sim), [ErrorCode::NotEnoughReplicasAfterAppend]);
     assert!(sim.acknowledged().is_empty());
 }
 
@@ -149,7 +130,7 @@ fn an_unclean_election_loses_committed_records_and_a_clean_one_waits() {
             assert_eq!(p0.leader, None, "no in-sync replica is alive, so no leader");
             run(&mut sim, "produce orders partition=0 value=z acks=1");
             sim.advance(100);
-            assert_eq!(errors(&sim), [ErrorCode::LeaderNotAvailable]);
+            assert_eq!(produce_errors(&sim), [ErrorCode::LeaderNotAvailable]);
             run(&mut sim, "restart 1");
             sim.advance(2_000);
             assert!(lost_offsets(&sim).is_empty(), "broker 1 comes back with everything");

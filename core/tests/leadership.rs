@@ -2,6 +2,10 @@
 //! before the broker stops; preferred leader election and the automatic rebalance move it back;
 //! settings change while the cluster runs.
 
+mod scenario;
+
+use scenario::{admin_errors, lab_with, run};
+
 use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, TopicPartition};
@@ -9,23 +13,7 @@ use kafkalab_core::message::NodeId;
 use kafkalab_core::metadata::ElectionKind;
 use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::view::BrokerStatus;
-use kafkalab_core::{ClusterConfig, Command, Simulation};
-
-/// A running lab: the controllers have elected an active controller, the brokers registered.
-fn lab_with(config: ClusterConfig) -> Simulation {
-    let mut simulation = Simulation::new(config).expect("a valid config");
-    simulation.advance(1_000);
-    while simulation.active_controller().is_none() {
-        simulation.advance(100);
-    }
-    simulation.advance(100);
-    simulation
-}
-
-fn run(simulation: &mut Simulation, line: &str) {
-    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
-}
+use kafkalab_core::{ClusterConfig, Simulation};
 
 fn leader(simulation: &Simulation, index: i32) -> Option<BrokerId> {
     simulation.view().partition(&TopicPartition::new("orders", index)).unwrap().leader
@@ -37,17 +25,6 @@ fn elections(simulation: &Simulation) -> Vec<(String, Option<BrokerId>, Election
         .iter()
         .filter_map(|l| match &l.event {
             TraceEvent::Elected { partition, leader, kind, .. } => Some((partition.to_string(), *leader, *kind)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn admin_errors(simulation: &Simulation) -> Vec<(ErrorCode, String)> {
-    simulation
-        .trace()
-        .iter()
-        .filter_map(|l| match &l.event {
-            TraceEvent::AdminFailed { error, message, .. } => Some((*error, message.clone())),
             _ => None,
         })
         .collect()

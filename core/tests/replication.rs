@@ -3,6 +3,10 @@
 //! the session timeout; a restarted broker catches up and rejoins the ISR. (Truncation of a
 //! divergent tail is told at the broker level, in `follower_truncation.rs`.)
 
+mod scenario;
+
+use scenario::{lab, lab_with, run};
+
 use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::simulation::CommandError;
@@ -10,30 +14,9 @@ use kafkalab_core::trace::TraceEvent;
 use kafkalab_core::view::{BrokerStatus, ClusterView, PartitionView};
 use kafkalab_core::{ClusterConfig, Command, Simulation};
 
-fn lab() -> Simulation {
-    lab_with(ClusterConfig::default())
-}
-
 /// The controllers on nodes of their own, for stories about brokers alone.
 fn lab_with_dedicated_controllers() -> Simulation {
     lab_with(ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..ClusterConfig::default() })
-}
-
-/// A running lab: the controllers have elected an active controller, the brokers registered
-/// with it and took up their roles.
-fn lab_with(config: ClusterConfig) -> Simulation {
-    let mut simulation = Simulation::new(config).expect("a valid config");
-    simulation.advance(1_000);
-    while simulation.active_controller().is_none() {
-        simulation.advance(100);
-    }
-    simulation.advance(100);
-    simulation
-}
-
-fn run(simulation: &mut Simulation, line: &str) {
-    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
 }
 
 fn partition(view: &ClusterView, index: i32) -> &PartitionView {

@@ -2,9 +2,13 @@
 //! compacted topic keeps only each key's newest value. In the lab both run on every replica, on
 //! Kafka's schedules (`log.retention.check.interval.ms`, `log.cleaner.backoff.ms`).
 
+mod scenario;
+
+use scenario::run;
+
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::trace::TraceEvent;
-use kafkalab_core::{ClusterConfig, Command, Simulation};
+use kafkalab_core::{ClusterConfig, Simulation};
 
 fn lab() -> Simulation {
     let config = ClusterConfig {
@@ -15,11 +19,6 @@ fn lab() -> Simulation {
     let mut simulation = Simulation::new(config).expect("a valid config");
     simulation.advance(1_000);
     simulation
-}
-
-fn run(simulation: &mut Simulation, line: &str) {
-    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
 }
 
 fn log_start(simulation: &Simulation, broker: i32, tp: &TopicPartition) -> Offset {

@@ -1,38 +1,14 @@
 //! Topics and partitions: creation spreads replicas and leaders over the brokers; partitions
 //! can be added but never removed; adding them moves keys, which is why key order breaks.
 
+mod scenario;
+
+use scenario::{admin_errors, lab, run};
+
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::partitioner::partition_for_key;
 use kafkalab_core::trace::TraceEvent;
-use kafkalab_core::{ClusterConfig, Command, Simulation};
-
-/// A running lab: the controllers have elected an active controller, the brokers registered.
-fn lab() -> Simulation {
-    let mut simulation = Simulation::new(ClusterConfig::default()).expect("a valid config");
-    simulation.advance(1_000);
-    while simulation.active_controller().is_none() {
-        simulation.advance(100);
-    }
-    simulation.advance(100);
-    simulation
-}
-
-fn run(simulation: &mut Simulation, line: &str) {
-    let command = Command::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    simulation.apply(&command).unwrap_or_else(|e| panic!("{line}: {e}"));
-}
-
-fn admin_errors(simulation: &Simulation) -> Vec<(ErrorCode, String)> {
-    simulation
-        .trace()
-        .iter()
-        .filter_map(|l| match &l.event {
-            TraceEvent::AdminFailed { error, message, .. } => Some((*error, message.clone())),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn a_new_topic_spreads_its_leaders_and_takes_records() {
