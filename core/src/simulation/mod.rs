@@ -17,12 +17,15 @@
 
 mod client;
 mod hosts;
+mod queue;
 mod view;
 
-use alloc::collections::{BTreeMap, BinaryHeap};
+use queue::EventQueue;
+
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cmp::{Ordering, Reverse};
+
 use core::fmt;
 
 use crate::broker::Broker;
@@ -80,30 +83,6 @@ enum Event {
 }
 
 #[derive(Clone, Debug)]
-struct Scheduled {
-    at_ms: u64,
-    sequence: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at_ms, self.sequence) == (other.at_ms, other.sequence)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at_ms, self.sequence).cmp(&(other.at_ms, other.sequence))
-    }
-}
-
-#[derive(Clone, Debug)]
 struct BrokerNode {
     broker: Broker,
     alive: bool,
@@ -132,8 +111,7 @@ pub struct Simulation {
     now_ms: u64,
     rng: Rng,
     faults: FaultModel,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    next_sequence: u64,
+    queue: EventQueue<Event>,
     /// Events run so far (messages delivered and timers fired), for the benchmark.
     events_processed: u64,
     brokers: Vec<BrokerNode>,
@@ -168,8 +146,7 @@ impl Simulation {
             faults: FaultModel::new(config.network_latency_min_ms, config.network_latency_max_ms),
             config,
             now_ms: 0,
-            queue: BinaryHeap::new(),
-            next_sequence: 0,
+            queue: EventQueue::new(),
             events_processed: 0,
             brokers,
             controllers,
@@ -236,7 +213,7 @@ impl Simulation {
         let furthest = self
             .controllers
             .iter()
-            .max_by_key(|node| (node.controller.applied_offset(), Reverse(node.controller.id())))
+            .max_by_key(|node| (node.controller.applied_offset(), core::cmp::Reverse(node.controller.id())))
             .expect("a cluster has controllers");
         furthest.controller.image()
     }
@@ -308,7 +285,7 @@ impl Simulation {
     /// Runs every event due within the next `ms` milliseconds, then sets the clock to the end.
     pub fn advance(&mut self, ms: u64) {
         let until = self.now_ms + ms;
-        while self.queue.peek().is_some_and(|Reverse(next)| next.at_ms <= until) {
+        while self.queue.next_at_ms().is_some_and(|at_ms| at_ms <= until) {
             self.step();
         }
         self.now_ms = until;
@@ -316,25 +293,25 @@ impl Simulation {
 
     /// The time of the next event, if any.
     pub fn next_event_ms(&self) -> Option<u64> {
-        self.queue.peek().map(|Reverse(next)| next.at_ms)
+        self.queue.next_at_ms()
     }
 
     /// Runs the next event; false when there is none.
     pub fn step(&mut self) -> bool {
-        let Some(Reverse(scheduled)) = self.queue.pop() else {
+        let Some((at_ms, event)) = self.queue.pop() else {
             return false;
         };
-        debug_assert!(scheduled.at_ms >= self.now_ms, "time never runs backwards");
-        self.now_ms = scheduled.at_ms;
+        debug_assert!(at_ms >= self.now_ms, "time never runs backwards");
+        self.now_ms = at_ms;
         self.events_processed += 1;
         // The metadata log's traffic changes a broker's partitions only when it commits
         // something: otherwise only the log itself needs checking.
         let metadata_only = matches!(
-            &scheduled.event,
+            &event,
             Event::Deliver { message: Message::Raft(_), .. } | Event::Timer { timer: Timer::RaftTick, .. }
         );
-        let applied_before = self.applied_metadata(&scheduled.event);
-        let (node, scope) = match scheduled.event {
+        let applied_before = self.applied_metadata(&event);
+        let (node, scope) = match event {
             Event::Deliver { from, to, message } => {
                 let scope = message.partition().cloned();
                 self.deliver(from, to, message);
@@ -515,9 +492,7 @@ impl Simulation {
     }
 
     fn schedule(&mut self, at_ms: u64, event: Event) {
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        self.queue.push(Reverse(Scheduled { at_ms, sequence, event }));
+        self.queue.push(at_ms, event);
     }
 
     fn record(&mut self, event: TraceEvent) {
