@@ -137,3 +137,22 @@ fn an_unclean_election_loses_committed_records_and_a_clean_one_waits() {
         }
     }
 }
+
+#[test]
+fn turning_unclean_election_on_elects_a_waiting_partition_at_once() {
+    let mut sim = lab_with(ClusterConfig::default());
+    run(&mut sim, "kill 2");
+    run(&mut sim, "kill 3");
+    sim.advance(10_000); // orders/0's ISR is [1]
+    run(&mut sim, "produce orders partition=0 value=x acks=all");
+    sim.advance(100);
+    run(&mut sim, "kill 1");
+    run(&mut sim, "restart 2");
+    sim.advance(12_000);
+    let leader = |sim: &Simulation| sim.view().partition(&TopicPartition::new("orders", 0)).unwrap().leader;
+    assert_eq!(leader(&sim), None, "waiting for broker 1, the only in-sync replica");
+    run(&mut sim, "set unclean.leader.election.enable=true");
+    sim.advance(1_000);
+    assert_eq!(leader(&sim), Some(BrokerId(2)), "an out-of-sync replica leads as soon as it is allowed");
+    assert_eq!(lost_offsets(&sim), [0]);
+}

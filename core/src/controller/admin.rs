@@ -143,6 +143,11 @@ impl Controller {
             );
         }
         self.write(alloc::vec![MetadataRecord::Config { name, value: value.to_string() }]);
+        if name == ConfigName::UncleanLeaderElectionEnable && value == "true" {
+            // As Kafka's controller does when the setting is turned on: partitions that wait for
+            // an in-sync replica get an out-of-sync one now.
+            self.elect_leaderless(None);
+        }
         Ok(())
     }
 }

@@ -36,15 +36,16 @@ impl Controller {
         self.write(records);
     }
 
-    /// A broker that is back leads the partitions that lost every in-sync replica: cleanly if
-    /// it is in the ISR, uncleanly if that is allowed and it is not.
-    pub(super) fn elect_where_leaderless(&mut self, broker: BrokerId) {
+    /// Partitions left without a leader get one from their live replicas: cleanly from the ISR,
+    /// or, if `unclean.leader.election.enable` allows, from outside it. Run when a broker comes
+    /// back (only its partitions, `replicas_of`) and when unclean election is switched on (all).
+    pub(super) fn elect_leaderless(&mut self, replicas_of: Option<BrokerId>) {
         let unclean_allowed = self.speculative.config.unclean_leader_election_enable;
         let records: Vec<MetadataRecord> = self
             .speculative
             .partitions
             .values()
-            .filter(|state| state.leader.is_none() && state.replicas.contains(&broker))
+            .filter(|state| state.leader.is_none() && replicas_of.is_none_or(|b| state.replicas.contains(&b)))
             .filter_map(|state| {
                 let election = elect(state, |b| self.speculative.is_live(b), unclean_allowed);
                 let kind = if election.unclean { ElectionKind::Unclean } else { ElectionKind::Clean };

@@ -240,7 +240,7 @@ impl Controller {
         let broker_epoch = self.log.raft().log_end_offset().0 as u64;
         self.write(alloc::vec![MetadataRecord::RegisterBroker { broker, broker_epoch, incarnation }]);
         self.heard_from(now_ms, broker);
-        self.elect_where_leaderless(broker);
+        self.elect_leaderless(Some(broker));
         self.respond_when_committed(to, Message::BrokerRegistrationResponse { incarnation, broker_epoch });
     }
 
@@ -248,7 +248,7 @@ impl Controller {
         self.last_heartbeat_ms.insert(broker, now_ms);
         if self.speculative.is_fenced(broker) {
             self.write(alloc::vec![MetadataRecord::UnfenceBroker { broker }]);
-            self.elect_where_leaderless(broker);
+            self.elect_leaderless(Some(broker));
         }
     }
 
