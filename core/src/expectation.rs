@@ -49,6 +49,56 @@ pub enum Comparison {
     GreaterOrEqual,
 }
 
+impl Comparison {
+    /// How the comparison is written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Equal => "==",
+            Comparison::NotEqual => "!=",
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+        }
+    }
+
+    pub(crate) fn parse(token: &Token<'_>) -> Result<Comparison, ParseError> {
+        let all = [
+            Comparison::Equal,
+            Comparison::NotEqual,
+            Comparison::Less,
+            Comparison::LessOrEqual,
+            Comparison::Greater,
+            Comparison::GreaterOrEqual,
+        ];
+        all.into_iter()
+            .find(|c| c.symbol() == token.text)
+            .ok_or_else(|| error(token.column, format!("{:?} is not a comparison: use == != < <= > >=", token.text)))
+    }
+
+    /// Whether two numbers stand in this relation.
+    pub fn orders(self, actual: i64, expected: i64) -> bool {
+        match self {
+            Comparison::Equal => actual == expected,
+            Comparison::NotEqual => actual != expected,
+            Comparison::Less => actual < expected,
+            Comparison::LessOrEqual => actual <= expected,
+            Comparison::Greater => actual > expected,
+            Comparison::GreaterOrEqual => actual >= expected,
+        }
+    }
+
+    /// Whether two values that have no order are equal (`==`) or not (`!=`); the other
+    /// comparisons never hold for them.
+    pub fn equates<T: PartialEq>(self, actual: &T, expected: &T) -> bool {
+        match self {
+            Comparison::Equal => actual == expected,
+            Comparison::NotEqual => actual != expected,
+            _ => false,
+        }
+    }
+}
+
 /// A value an expectation compares with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {
@@ -115,7 +165,7 @@ impl Expectation {
             }
         };
         let comparison_token = word(next, "a comparison: == != < <= > >=")?;
-        let comparison = parse_comparison(comparison_token)?;
+        let comparison = Comparison::parse(comparison_token)?;
         next += 1;
         let value = parse_value(&subject, &tokens[next.min(tokens.len())..], end)?;
         if !matches!(value, Value::Number(_)) && !matches!(comparison, Comparison::Equal | Comparison::NotEqual) {
@@ -128,10 +178,8 @@ impl Expectation {
     pub fn check(&self, view: &ClusterView) -> Result<(), Mismatch> {
         let actual = self.actual(view);
         let holds = match (&actual, &self.value, self.comparison) {
-            (Value::Number(a), Value::Number(b), comparison) => compare(*a, *b, comparison),
-            (a, b, Comparison::Equal) => a == b,
-            (a, b, Comparison::NotEqual) => a != b,
-            _ => false,
+            (Value::Number(a), Value::Number(b), comparison) => comparison.orders(*a, *b),
+            (a, b, comparison) => comparison.equates(a, b),
         };
         if holds {
             Ok(())
@@ -168,31 +216,8 @@ impl Expectation {
     }
 }
 
-fn compare(actual: i64, expected: i64, comparison: Comparison) -> bool {
-    match comparison {
-        Comparison::Equal => actual == expected,
-        Comparison::NotEqual => actual != expected,
-        Comparison::Less => actual < expected,
-        Comparison::LessOrEqual => actual <= expected,
-        Comparison::Greater => actual > expected,
-        Comparison::GreaterOrEqual => actual >= expected,
-    }
-}
-
-fn parse_broker(token: &Token<'_>) -> Result<BrokerId, ParseError> {
+pub(crate) fn parse_broker(token: &Token<'_>) -> Result<BrokerId, ParseError> {
     token.text.parse().map(BrokerId).map_err(|_| error(token.column, format!("{:?} is not a broker id", token.raw)))
-}
-
-fn parse_comparison(token: &Token<'_>) -> Result<Comparison, ParseError> {
-    Ok(match token.text.as_str() {
-        "==" => Comparison::Equal,
-        "!=" => Comparison::NotEqual,
-        "<" => Comparison::Less,
-        "<=" => Comparison::LessOrEqual,
-        ">" => Comparison::Greater,
-        ">=" => Comparison::GreaterOrEqual,
-        other => return Err(error(token.column, format!("{other:?} is not a comparison: use == != < <= > >="))),
-    })
 }
 
 fn parse_value(subject: &Subject, tokens: &[Token<'_>], end: usize) -> Result<Value, ParseError> {
@@ -289,14 +314,6 @@ impl fmt::Display for Expectation {
             Subject::Broker(b) => write!(f, "broker {b}")?,
             Subject::ActiveController => write!(f, "controller")?,
         }
-        let comparison = match self.comparison {
-            Comparison::Equal => "==",
-            Comparison::NotEqual => "!=",
-            Comparison::Less => "<",
-            Comparison::LessOrEqual => "<=",
-            Comparison::Greater => ">",
-            Comparison::GreaterOrEqual => ">=",
-        };
-        write!(f, " {comparison} {}", ValueText(&self.value))
+        write!(f, " {} {}", self.comparison.symbol(), ValueText(&self.value))
     }
 }

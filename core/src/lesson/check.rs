@@ -24,7 +24,7 @@ use core::fmt;
 
 use crate::command::{error, parse_partition, tokenize, ParseError, Token};
 use crate::error_code::ErrorCode;
-use crate::expectation::{Comparison, Expectation};
+use crate::expectation::{parse_broker, Comparison, Expectation};
 use crate::ids::{BrokerId, TopicPartition};
 use crate::partition_log::PartitionLog;
 use crate::simulation::Simulation;
@@ -171,7 +171,7 @@ impl Observation {
             _ => Observed::Value(partition, key.unwrap_or_default(), on),
         };
         let comparison_token = word(next, "a comparison: == != < <= > >=")?;
-        let comparison = parse_comparison(comparison_token)?;
+        let comparison = Comparison::parse(comparison_token)?;
         let value_token = word(next + 1, "a value to compare with")?;
         let value = match (&subject, value_token.text.as_str()) {
             (Observed::Value(..), "tombstone") => ObservedValue::Tombstone,
@@ -251,19 +251,8 @@ impl Observation {
 
     fn holds(&self, actual: &ObservedValue) -> bool {
         match (actual, &self.value) {
-            (ObservedValue::Number(a), ObservedValue::Number(b)) => match self.comparison {
-                Comparison::Equal => a == b,
-                Comparison::NotEqual => a != b,
-                Comparison::Less => a < b,
-                Comparison::LessOrEqual => a <= b,
-                Comparison::Greater => a > b,
-                Comparison::GreaterOrEqual => a >= b,
-            },
-            (a, b) => match self.comparison {
-                Comparison::Equal => a == b,
-                Comparison::NotEqual => a != b,
-                _ => false,
-            },
+            (ObservedValue::Number(a), ObservedValue::Number(b)) => self.comparison.orders(*a, *b),
+            (a, b) => self.comparison.equates(a, b),
         }
     }
 }
@@ -281,10 +270,6 @@ fn log_of<'a>(
     Some(&simulation.broker(broker)?.replica(partition)?.log)
 }
 
-fn parse_broker(token: &Token<'_>) -> Result<BrokerId, ParseError> {
-    token.text.parse().map(BrokerId).map_err(|_| error(token.column, format!("{:?} is not a broker id", token.raw)))
-}
-
 fn parse_error_code(token: &Token<'_>) -> Result<ErrorCode, ParseError> {
     PRODUCE_ERRORS.into_iter().find(|code| code.name() == token.text).ok_or_else(|| {
         let names: Vec<&str> = PRODUCE_ERRORS.iter().map(|c| c.name()).collect();
@@ -292,18 +277,6 @@ fn parse_error_code(token: &Token<'_>) -> Result<ErrorCode, ParseError> {
             token.column,
             format!("{:?} is not an error a producer is told; expected {}", token.raw, names.join(", ")),
         )
-    })
-}
-
-fn parse_comparison(token: &Token<'_>) -> Result<Comparison, ParseError> {
-    Ok(match token.text.as_str() {
-        "==" => Comparison::Equal,
-        "!=" => Comparison::NotEqual,
-        "<" => Comparison::Less,
-        "<=" => Comparison::LessOrEqual,
-        ">" => Comparison::Greater,
-        ">=" => Comparison::GreaterOrEqual,
-        other => return Err(error(token.column, format!("{other:?} is not a comparison: use == != < <= > >="))),
     })
 }
 
@@ -318,17 +291,6 @@ impl fmt::Display for ValueText<'_> {
             ObservedValue::Tombstone => write!(f, "tombstone"),
             ObservedValue::None => write!(f, "none"),
         }
-    }
-}
-
-fn comparison_text(comparison: Comparison) -> &'static str {
-    match comparison {
-        Comparison::Equal => "==",
-        Comparison::NotEqual => "!=",
-        Comparison::Less => "<",
-        Comparison::LessOrEqual => "<=",
-        Comparison::Greater => ">",
-        Comparison::GreaterOrEqual => ">=",
     }
 }
 
@@ -356,7 +318,7 @@ impl fmt::Display for Observation {
                 on(f, *b)?
             }
         }
-        write!(f, " {} {}", comparison_text(self.comparison), ValueText(&self.value))
+        write!(f, " {} {}", self.comparison.symbol(), ValueText(&self.value))
     }
 }
 
