@@ -1,7 +1,7 @@
 //! The simulator's speed: events per second for a 5-broker cluster, three of whose nodes also
 //! run the KRaft controller quorum, with 50 partitions at replication factor 3, under a steady
-//! produce load (one `acks=all` record per simulated
-//! millisecond), against a baseline measured in the same run: the bare event queue (a binary
+//! load: one `acks=all` record produced per simulated millisecond and a consumer reading every
+//! partition along, against a baseline measured in the same run: the bare event queue (a binary
 //! heap push and pop per event), so the ratio says what the model costs on this machine today.
 //!
 //! `cargo bench -p kafkalab-core --bench simulator` prints a table.
@@ -43,10 +43,12 @@ fn cluster() -> Simulation {
     Simulation::new(config).expect("a valid config")
 }
 
-/// Steady load: a keyed acks=all record every simulated millisecond, spread by key.
+/// Steady load: a keyed acks=all record every simulated millisecond, spread by key, and a
+/// consumer reading all 50 partitions.
 fn simulate() -> Measurement {
     let mut simulation = cluster();
     simulation.advance(1_000);
+    simulation.apply(&Command::parse("consume load").unwrap()).unwrap();
     let produce: Vec<Command> = (0..1_000)
         .map(|i| Command::parse(&format!("produce load key=k{i} value=payload-{i} acks=all")).unwrap())
         .collect();

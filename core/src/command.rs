@@ -14,6 +14,7 @@
 //! split 1 | 2 3 controller                    ... `controller` names every controller
 //! heal                                        join the network again
 //! loss 10%                                    lose this share of all messages (0% to stop)
+//! consume orders                              read every partition from the beginning
 //! shutdown 2                                  stop broker 2 cleanly (controlled shutdown)
 //! create-topic payments partitions=6 replication-factor=3
 //! create-topic users cleanup.policy=compact segment.ms=60000   (topic settings by Kafka's names)
@@ -121,6 +122,11 @@ pub enum Command {
     Set {
         name: ConfigName,
         value: String,
+    },
+    /// Read every partition of a topic from the beginning, as Kafka's console consumer does
+    /// with `--from-beginning` and no group.
+    Consume {
+        topic: String,
     },
 }
 
@@ -256,6 +262,9 @@ impl Command {
             "loss" => {
                 let token = tokens.get(1).ok_or_else(|| error(end, "expected a share, such as 10%"))?;
                 Command::Loss { percent: parse_percent(token)? }
+            }
+            "consume" => {
+                Command::Consume { topic: tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?.text.clone() }
             }
             "shutdown" => Command::Shutdown { broker: parse_broker(tokens.get(1), end)? },
             "create-topic" | "alter-topic" => return Self::parse_topic_command(&tokens, end),
@@ -450,6 +459,7 @@ impl fmt::Display for Command {
                 partitions.iter().try_for_each(|p| write!(f, " {p}"))
             }
             Command::Set { name, value } => write!(f, "set {}={value}", name.key()),
+            Command::Consume { topic } => write!(f, "consume {topic}"),
             Command::Split { groups } => {
                 write!(f, "split")?;
                 for (index, group) in groups.iter().enumerate() {

@@ -32,6 +32,7 @@ pub enum ErrorCode {
     CorruptMessage,
     MessageTooLarge,
     InvalidRecord,
+    OffsetOutOfRange,
     /// A request for the active controller reached a controller that is not active.
     NotController,
 }
@@ -64,6 +65,7 @@ impl ErrorCode {
             ErrorCode::CorruptMessage => 2,
             ErrorCode::MessageTooLarge => 10,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::OffsetOutOfRange => 1,
             ErrorCode::NotController => 41,
         }
     }
@@ -95,6 +97,7 @@ impl ErrorCode {
             ErrorCode::CorruptMessage => "CORRUPT_MESSAGE",
             ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
             ErrorCode::NotController => "NOT_CONTROLLER",
         }
     }

@@ -130,6 +130,21 @@ pub enum Message {
         batch: RecordBatch,
         acks: Acks,
     },
+    /// A consumer asks a partition's leader for records from `fetch_offset` (Kafka's Fetch
+    /// from a client): it gets only committed records, below the high watermark.
+    ConsumerFetch {
+        fetch_id: u64,
+        partition: TopicPartition,
+        fetch_offset: Offset,
+    },
+    ConsumerFetchResponse {
+        fetch_id: u64,
+        partition: TopicPartition,
+        /// Where the leader's log starts, so a consumer told OFFSET_OUT_OF_RANGE can reset.
+        log_start_offset: Offset,
+        /// Whole batches from the one holding the fetch offset, all below the high watermark.
+        result: Result<Vec<RecordBatch>, ErrorCode>,
+    },
     ProduceResponse {
         request_id: u64,
         partition: TopicPartition,
@@ -145,6 +160,8 @@ impl Message {
             | Message::Fetch { partition, .. }
             | Message::FetchResponse { partition, .. }
             | Message::Produce { partition, .. }
+            | Message::ConsumerFetch { partition, .. }
+            | Message::ConsumerFetchResponse { partition, .. }
             | Message::ProduceResponse { partition, .. } => Some(partition),
             Message::AlterPartitionResponse { state, .. } => Some(&state.partition),
             _ => None,
@@ -159,7 +176,8 @@ impl Timer {
             Timer::FetchWaitExpired { partition, .. }
             | Timer::FetchBackoffOver { partition, .. }
             | Timer::FetchTimeout { partition, .. }
-            | Timer::AlterPartitionTimeout { partition, .. } => Some(partition),
+            | Timer::AlterPartitionTimeout { partition, .. }
+            | Timer::ConsumerFetchWaitExpired { partition, .. } => Some(partition),
             _ => None,
         }
     }
@@ -226,6 +244,12 @@ pub enum Timer {
     RaftTick,
     /// The client's back-off after NOT_CONTROLLER is over: ask the active controller again.
     AdminRetry { request_id: u64 },
+    /// A consumer fetch parked on the leader has waited `fetch.max.wait.ms`: answer it.
+    ConsumerFetchWaitExpired { partition: TopicPartition, fetch_id: u64 },
+    /// A consumer's back-off after a failed fetch is over (`retry.backoff.ms`).
+    ConsumerRetry { partition: TopicPartition },
+    /// A consumer's fetch had no answer within `request.timeout.ms`: send it again.
+    ConsumerFetchTimeout { partition: TopicPartition, fetch_id: u64 },
 }
 
 /// One thing a node wants done.

@@ -20,6 +20,7 @@
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
+//!   `consume`: the consumer read committed records;
 //! - `drop`: a message was lost: its receiver was down, the network split, or it lost it.
 
 use alloc::string::String;
@@ -152,6 +153,14 @@ pub enum TraceEvent {
         partition: TopicPartition,
         records_removed: u64,
         tombstones_removed: u64,
+    },
+    /// The consumer read `records` committed records of a partition; its position moved from
+    /// `from` to `to`.
+    Consumed {
+        partition: TopicPartition,
+        from: Offset,
+        to: Offset,
+        records: u64,
     },
     /// A broker asked to shut down cleanly; later it stopped.
     ShutdownRequested {
@@ -300,6 +309,9 @@ impl fmt::Display for TraceEvent {
                 f,
                 "compact {partition} on broker {broker}: removed {records_removed} superseded record(s), {tombstones_removed} tombstone(s)"
             ),
+            Consumed { partition, from, to, records } => {
+                write!(f, "consume {partition} offsets {from}..{to}: {records} record(s)")
+            }
             ShutdownRequested { broker } => {
                 write!(f, "shutdown broker {broker}: asks the controller to move its leaders")
             }

@@ -76,7 +76,8 @@ fn script_for(seed: u64) -> Vec<String> {
     let layout = layout_for(seed);
     let names = nodes(layout);
     let mut alive = vec![true; names.len()];
-    let mut lines = Vec::new();
+    // A console consumer reads along from the start.
+    let mut lines = vec!["consume orders".to_string()];
     for _ in 0..rng.between(5, 30) {
         let index = rng.between(0, names.len() as u64 - 1) as usize;
         let name = &names[index];
@@ -146,6 +147,19 @@ fn check_script(seed: u64, layout: ControllerLayout, script: &[String]) -> Resul
         return Err(format!("acknowledged acks=all write {}@{} was lost", write.partition, write.offset));
     }
     check_quorum_healed(&simulation)?;
+    // The consumer has read exactly what is committed: its position is each leader's HW.
+    for (partition, consumer) in simulation.consumer_positions() {
+        let view = simulation.view();
+        let leader = view.partition(partition).and_then(|p| p.replicas.iter().find(|r| r.is_leader).cloned());
+        if let Some(leader) = leader {
+            if consumer.position != leader.high_watermark {
+                return Err(format!(
+                    "the consumer of {partition} stands at {}, the high watermark is {}",
+                    consumer.position, leader.high_watermark
+                ));
+            }
+        }
+    }
     let view = simulation.view();
     for partition in &view.partitions {
         if partition.leader.is_none() {

@@ -205,6 +205,8 @@ impl Broker {
                 Message::ProduceResponse { request_id: ack.request_id, partition: partition.clone(), result },
             );
         }
+        // Consumers waiting below the new high watermark have records to read now.
+        self.answer_parked_consumer_fetches(partition, |parked| parked.fetch_offset < candidate);
     }
 
     pub(super) fn respond_fetch(&mut self, partition: &TopicPartition, request: &FetchRequest) {

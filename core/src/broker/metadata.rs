@@ -145,6 +145,7 @@ impl Broker {
             isr: state.isr.clone(),
             followers,
             parked_fetches: Vec::new(),
+            parked_consumer_fetches: Vec::new(),
             pending_acks: Vec::new(),
             pending_isr: None,
         });
@@ -232,6 +233,15 @@ impl Broker {
                     result: Err(ErrorCode::NotLeaderOrFollower),
                 },
             );
+        }
+        for parked in leadership.parked_consumer_fetches {
+            let message = Message::ConsumerFetchResponse {
+                fetch_id: parked.fetch_id,
+                partition: partition.clone(),
+                log_start_offset: Offset(0),
+                result: Err(ErrorCode::NotLeaderOrFollower),
+            };
+            self.send(parked.from, message);
         }
         for parked in leadership.parked_fetches {
             self.send(

@@ -18,6 +18,7 @@
 //! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
 //! follower's in `follower`.
 
+mod consumers;
 mod follower;
 mod leader;
 mod metadata;
@@ -64,6 +65,8 @@ pub struct Leadership {
     pub isr: Vec<BrokerId>,
     followers: BTreeMap<BrokerId, FollowerProgress>,
     parked_fetches: Vec<ParkedFetch>,
+    /// Consumer fetches waiting for the high watermark to pass their offset.
+    parked_consumer_fetches: Vec<ParkedConsumerFetch>,
     pending_acks: Vec<PendingAck>,
     /// The ISR asked of the controller and not yet answered; Kafka sends one AlterPartition at
     /// a time per partition. Until the answer, the high watermark counts these members too
@@ -96,6 +99,14 @@ struct FetchRequest {
 #[derive(Clone, Debug)]
 struct ParkedFetch {
     request: FetchRequest,
+}
+
+/// A consumer's fetch waiting on the leader for committed records or `fetch.max.wait.ms`.
+#[derive(Clone, Debug)]
+struct ParkedConsumerFetch {
+    from: NodeId,
+    fetch_id: u64,
+    fetch_offset: Offset,
 }
 
 #[derive(Clone, Debug)]
@@ -314,6 +325,9 @@ impl Broker {
             Message::FetchResponse { fetch_id, partition, leader_epoch, result } => {
                 self.handle_fetch_response(now_ms, fetch_id, partition, leader_epoch, result)
             }
+            Message::ConsumerFetch { fetch_id, partition, fetch_offset } => {
+                self.handle_consumer_fetch(from, fetch_id, partition, fetch_offset)
+            }
             Message::Produce { request_id, partition, batch, acks } => {
                 self.handle_produce(now_ms, from, request_id, partition, batch, acks)
             }
@@ -323,7 +337,8 @@ impl Broker {
             | Message::ControlledShutdown { .. }
             | Message::Admin { .. }
             | Message::AdminResponse { .. }
-            | Message::ProduceResponse { .. } => {
+            | Message::ProduceResponse { .. }
+            | Message::ConsumerFetchResponse { .. } => {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
         }
@@ -358,6 +373,9 @@ impl Broker {
             Timer::IsrExpiration => {
                 self.shrink_lagging_isrs(now_ms);
                 self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
+            }
+            Timer::ConsumerFetchWaitExpired { partition, fetch_id } => {
+                self.answer_parked_consumer_fetches(&partition, |parked| parked.fetch_id == fetch_id)
             }
             Timer::FetchWaitExpired { partition, follower, fetch_id } => self
                 .answer_parked_fetch(&partition, |parked| {
@@ -396,6 +414,8 @@ impl Broker {
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }
+            | Timer::ConsumerRetry { .. }
+            | Timer::ConsumerFetchTimeout { .. }
             | Timer::LeaderImbalanceCheck => {
                 debug_assert!(false, "a timer of another node sent to a broker")
             }

@@ -119,6 +119,7 @@ impl Known {
         match &command.value {
             Command::Kill { node } | Command::Restart { node } => self.node(line, context, *node),
             Command::Shutdown { broker } => self.broker(line, context, *broker),
+            Command::Consume { topic } => self.topic(line, context, topic).map(|_| ()),
             Command::Produce { topic, partition, .. } => match partition {
                 Some(index) => self.partition(line, context, &TopicPartition::new(topic.as_str(), *index)),
                 None => self.topic(line, context, topic).map(|_| ()),

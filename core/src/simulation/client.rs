@@ -1,4 +1,4 @@
-//! The client a person drives: a producer and an admin client.
+//! The client a person drives: a producer and an admin client (its consumer is in `consumer`).
 //!
 //! Its own metadata requests are not simulated: it reads where to go from the committed
 //! metadata (the producer, a partition's leader) and from the quorum (the admin client, the
@@ -130,6 +130,8 @@ impl Simulation {
 
     pub(super) fn client_timer(&mut self, timer: Timer) {
         match timer {
+            Timer::ConsumerRetry { partition } => self.send_consumer_fetch(partition),
+            Timer::ConsumerFetchTimeout { partition, fetch_id } => self.consumer_fetch_timed_out(partition, fetch_id),
             Timer::AdminRetry { request_id } => self.send_admin_request(request_id),
             Timer::RequestTimeout { request_id } => {
                 let error = ErrorCode::RequestTimedOut;
@@ -145,6 +147,10 @@ impl Simulation {
     }
 
     pub(super) fn client_receive(&mut self, message: Message) {
+        if let Message::ConsumerFetchResponse { fetch_id, partition, log_start_offset, result } = message {
+            self.consumer_receive(fetch_id, partition, log_start_offset, result);
+            return;
+        }
         if let Message::AdminResponse { request_id, result } = message {
             if result.as_ref().is_err_and(|e| e.code == ErrorCode::NotController) {
                 self.set_client_timer(ADMIN_RETRY_BACKOFF_MS, Timer::AdminRetry { request_id });

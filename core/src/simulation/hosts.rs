@@ -81,6 +81,9 @@ impl Simulation {
         for process in running {
             self.halt(process);
             self.record(TraceEvent::Killed { node: process });
+            if let NodeId::Broker(broker) = process {
+                self.consumer_connections_lost(broker);
+            }
         }
         Ok(())
     }

@@ -16,10 +16,12 @@
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
 
 mod client;
+mod consumer;
 mod hosts;
 mod queue;
 mod view;
 
+use consumer::ConsumerPosition;
 use queue::EventQueue;
 
 use alloc::collections::BTreeMap;
@@ -127,6 +129,8 @@ pub struct Simulation {
     /// Every write the producer saw acknowledged, for the oracle.
     acknowledged: Vec<AcknowledgedWrite>,
     admin_in_flight: BTreeMap<u64, AdminInFlight>,
+    /// The console consumer's position in each partition it reads.
+    consumers: BTreeMap<TopicPartition, ConsumerPosition>,
 }
 
 impl Simulation {
@@ -158,6 +162,7 @@ impl Simulation {
             invariants: Invariants::default(),
             acknowledged: Vec::new(),
             admin_in_flight: BTreeMap::new(),
+            consumers: BTreeMap::new(),
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -272,6 +277,7 @@ impl Simulation {
                 self.send_admin(command, AdminRequest::AlterConfig { name: *name, value: value.clone() });
                 Ok(())
             }
+            Command::Consume { topic } => self.start_consumer(topic),
             Command::Produce { topic, partition, key, value, acks } => {
                 let partition = self.choose_partition(topic, *partition, key.as_deref())?;
                 let key = key.as_ref().map(|k| k.as_bytes().to_vec());
@@ -402,6 +408,10 @@ impl Simulation {
             Some(false) => {
                 let what = message_name(&message).into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
+                if let Message::ConsumerFetch { fetch_id, partition, .. } = message {
+                    // A crashed broker refuses the consumer's connection: it hears at once.
+                    self.consumer_disconnected(fetch_id, partition);
+                }
                 return;
             }
             Some(true) => {}
@@ -503,6 +513,8 @@ impl Simulation {
 fn message_name(message: &Message) -> &'static str {
     match message {
         Message::Raft(message) => message.name(),
+        Message::ConsumerFetch { .. } => "ConsumerFetch",
+        Message::ConsumerFetchResponse { .. } => "ConsumerFetchResponse",
         Message::BrokerRegistration { .. } => "BrokerRegistration",
         Message::BrokerRegistrationResponse { .. } => "BrokerRegistrationResponse",
         Message::BrokerHeartbeat { .. } => "BrokerHeartbeat",
