@@ -93,7 +93,10 @@ pub fn App(
         </section>
         <main class="lab">
             <ClusterDiagram view=view on_toggle=toggle_broker />
-            <PartitionTable view=view />
+            <div class="side">
+                <PartitionTable view=view />
+                <ControllerQuorum view=view />
+            </div>
         </main>
         <section class="bottom">
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
@@ -285,5 +288,54 @@ fn EventLog(events: Signal<Vec<String>>) -> impl IntoView {
             <h2>"Events"</h2>
             <pre data-testid="events">{move || events.get().join("\n")}</pre>
         </div>
+    }
+}
+
+/// The KRaft controller quorum: each controller's role, epoch and metadata log position, and
+/// the newest records of the active controller's metadata log.
+#[component]
+fn ControllerQuorum(view: Signal<ClusterView>) -> impl IntoView {
+    /// How many metadata records the panel lists.
+    const RECENT_RECORDS: usize = 6;
+    view! {
+        <section class="quorum" data-testid="quorum">
+            <h2>"Controller quorum (KRaft)"</h2>
+            <table class="controllers">
+                <thead><tr><th>"Controller"</th><th>"Role"</th><th>"Epoch"</th><th>"Metadata log end · HW"</th></tr></thead>
+                <tbody>
+                    {move || view.with(|v| v.controllers.iter().map(|c| {
+                        let role = if c.alive { c.role.to_string() } else { String::from("dead") };
+                        let active = v.active_controller == Some(c.id);
+                        let role_cell = role.clone();
+                        view! {
+                            <tr data-controller=c.id.0 data-role=role class:active=active class:dead=!c.alive>
+                                <td>{format!("c{}", c.id.0)}{if active { " ★ active" } else { "" }}</td>
+                                <td>{role_cell}</td>
+                                <td>{c.epoch.0}</td>
+                                <td>{format!("{} · {}", c.log_end_offset.0, c.high_watermark.0)}</td>
+                            </tr>
+                        }
+                    }).collect_view())}
+                </tbody>
+            </table>
+            <ol class="metadata-log" data-testid="metadata-log">
+                {move || view.with(|v| {
+                    let active = v.active_controller.and_then(|id| v.controller(id));
+                    let entries: Vec<(i64, String)> = active
+                        .map(|c| {
+                            c.entries
+                                .iter()
+                                .filter(|e| e.committed)
+                                .flat_map(|e| e.records.iter().map(move |r| (e.offset.0, r.clone())))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let start = entries.len().saturating_sub(RECENT_RECORDS);
+                    entries[start..].iter().map(|(offset, record)| view! {
+                        <li><code>{format!("{offset}: {record}")}</code></li>
+                    }).collect_view()
+                })}
+            </ol>
+        </section>
     }
 }

@@ -109,3 +109,28 @@ async fn a_topic_created_from_the_console_appears_on_every_broker() {
     let events = find(&page, "[data-testid=events]").text_content().unwrap();
     assert!(events.contains("topic payments has 3 partitions"), "{events}");
 }
+
+#[wasm_bindgen_test]
+async fn the_controller_quorum_is_shown_and_a_new_active_controller_takes_over() {
+    let page = mount();
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 5s");
+    tick().await;
+    let leaders = page.query_selector_all("[data-controller][data-role=leader]").unwrap();
+    assert_eq!(leaders.length(), 1, "one active controller");
+    assert_eq!(page.query_selector_all("[data-controller]").unwrap().length(), 3);
+    let active: Element = leaders.item(0).unwrap().unchecked_into();
+    let id = active.get_attribute("data-controller").unwrap();
+    let log = find(&page, "[data-testid=metadata-log]").text_content().unwrap();
+    assert!(log.contains("RegisterBroker"), "the committed metadata log is listed: {log}");
+
+    type_command(&page, &format!("kill c{id}"));
+    tick().await;
+    assert_eq!(attribute(&page, &format!("[data-controller=\"{id}\"]"), "data-role"), "dead");
+    type_command(&page, "advance 10s");
+    tick().await;
+    let leaders = page.query_selector_all("[data-controller][data-role=leader]").unwrap();
+    assert_eq!(leaders.length(), 1, "the quorum elected another");
+    let new: Element = leaders.item(0).unwrap().unchecked_into();
+    assert_ne!(new.get_attribute("data-controller").unwrap(), id);
+}
