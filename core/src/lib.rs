@@ -18,6 +18,8 @@
 //! - [`raft`]: the KRaft quorum's Raft: elections with pre-vote, replication by fetch, commit;
 //! - [`metadata`]: the metadata log's records, its replicas (Raft voters on controllers,
 //!   observers on brokers) and the image the committed records build;
+//! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
+//! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
@@ -42,6 +44,7 @@ pub mod controller;
 pub mod election;
 pub mod error_code;
 pub mod expectation;
+pub mod group;
 pub mod ids;
 pub mod invariants;
 pub mod lesson;
@@ -57,6 +60,7 @@ pub mod rng;
 pub mod simulation;
 pub mod topology;
 pub mod trace;
+pub mod transaction;
 pub mod view;
 
 pub use command::Command;

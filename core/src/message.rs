@@ -5,10 +5,12 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
+use crate::group::protocol::{GroupRequest, GroupResponse};
 use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::metadata::{ConfigName, MetadataBatch};
 use crate::partition_log::LogConfig;
@@ -16,6 +18,7 @@ use crate::raft;
 use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
+use crate::transaction::protocol::{TxnMarker, TxnRequest, TxnResponse};
 
 /// An address on the cluster's network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -150,9 +153,90 @@ pub enum Message {
         partition: TopicPartition,
         result: Result<Offset, ErrorCode>,
     },
+    /// A client asks any broker which broker coordinates a group or a transactional id: the
+    /// leader of the key's partition of `__consumer_offsets` or `__transaction_state`.
+    FindCoordinator {
+        request_id: u64,
+        key: Arc<str>,
+        key_type: CoordinatorType,
+    },
+    FindCoordinatorResponse {
+        request_id: u64,
+        result: Result<BrokerId, ErrorCode>,
+    },
+    /// A request for a group coordinator (boxed, like every coordinator message: larger than
+    /// the replication traffic and much rarer).
+    Group {
+        request_id: u64,
+        request: Box<GroupRequest>,
+    },
+    GroupResponse {
+        request_id: u64,
+        response: Box<GroupResponse>,
+    },
+    /// A request for a transaction coordinator (or, InitProducerId without a transactional id,
+    /// for any broker).
+    Txn {
+        request_id: u64,
+        request: Box<TxnRequest>,
+    },
+    TxnResponse {
+        request_id: u64,
+        response: Box<TxnResponse>,
+    },
+    /// A transaction coordinator asks a partition leader to write commit or abort markers.
+    WriteTxnMarkers {
+        request_id: u64,
+        markers: Box<Vec<TxnMarker>>,
+    },
+    /// Per producer id and partition, whether its marker was written.
+    WriteTxnMarkersResponse {
+        request_id: u64,
+        results: Box<Vec<(i64, TopicPartition, Option<ErrorCode>)>>,
+    },
+}
+
+/// Which kind of coordinator FindCoordinator looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CoordinatorType {
+    /// A consumer group's, keyed by `group.id`.
+    Group,
+    /// A transactional producer's, keyed by `transactional.id`.
+    Transaction,
 }
 
 impl Message {
+    /// The request's or response's name, as the trace shows a dropped message.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Message::Raft(message) => message.name(),
+            Message::ConsumerFetch { .. } => "ConsumerFetch",
+            Message::ConsumerFetchResponse { .. } => "ConsumerFetchResponse",
+            Message::BrokerRegistration { .. } => "BrokerRegistration",
+            Message::BrokerRegistrationResponse { .. } => "BrokerRegistrationResponse",
+            Message::BrokerHeartbeat { .. } => "BrokerHeartbeat",
+            Message::BrokerHeartbeatResponse { .. } => "BrokerHeartbeatResponse",
+            Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
+            Message::ControlledShutdown { .. } => "ControlledShutdown",
+            Message::ControlledShutdownResponse { .. } => "ControlledShutdownResponse",
+            Message::Admin { .. } => "Admin",
+            Message::AdminResponse { .. } => "AdminResponse",
+            Message::AlterPartition { .. } => "AlterPartition",
+            Message::Fetch { .. } => "Fetch",
+            Message::FetchResponse { .. } => "FetchResponse",
+            Message::Produce { .. } => "Produce",
+            Message::ProduceResponse { .. } => "ProduceResponse",
+            Message::FindCoordinator { .. } => "FindCoordinator",
+            Message::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Message::Group { request, .. } => request.name(),
+            Message::GroupResponse { response, .. } => response.name(),
+            Message::Txn { request, .. } => request.name(),
+            Message::TxnResponse { response, .. } => response.name(),
+            Message::WriteTxnMarkers { .. } => "WriteTxnMarkers",
+            Message::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
+        }
+    }
+
     /// The one partition a message concerns, when it concerns exactly one.
     pub fn partition(&self) -> Option<&TopicPartition> {
         match self {

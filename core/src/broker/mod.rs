@@ -338,9 +338,18 @@ impl Broker {
             | Message::Admin { .. }
             | Message::AdminResponse { .. }
             | Message::ProduceResponse { .. }
-            | Message::ConsumerFetchResponse { .. } => {
+            | Message::ConsumerFetchResponse { .. }
+            | Message::FindCoordinatorResponse { .. }
+            | Message::GroupResponse { .. }
+            | Message::TxnResponse { .. } => {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
+            // Coordinators arrive with the group and transaction coordinators.
+            Message::FindCoordinator { .. }
+            | Message::Group { .. }
+            | Message::Txn { .. }
+            | Message::WriteTxnMarkers { .. }
+            | Message::WriteTxnMarkersResponse { .. } => {}
         }
     }
 

@@ -394,7 +394,7 @@ impl Simulation {
 
     fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
         if !self.faults.connected(self.host(from), self.host(to)) {
-            let what = message_name(&message).into();
+            let what = message.name().into();
             self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Split });
             return;
         }
@@ -406,7 +406,7 @@ impl Simulation {
         match alive {
             None => return,
             Some(false) => {
-                let what = message_name(&message).into();
+                let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
                 if let Message::ConsumerFetch { fetch_id, partition, .. } = message {
                     // A crashed broker refuses the consumer's connection: it hears at once.
@@ -495,7 +495,7 @@ impl Simulation {
                 self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message })
             }
             Fate::Lost => {
-                let what = message_name(&message).into();
+                let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Lost });
             }
         }
@@ -507,27 +507,5 @@ impl Simulation {
 
     fn record(&mut self, event: TraceEvent) {
         self.trace.push(TraceLine { at_ms: self.now_ms, event });
-    }
-}
-
-fn message_name(message: &Message) -> &'static str {
-    match message {
-        Message::Raft(message) => message.name(),
-        Message::ConsumerFetch { .. } => "ConsumerFetch",
-        Message::ConsumerFetchResponse { .. } => "ConsumerFetchResponse",
-        Message::BrokerRegistration { .. } => "BrokerRegistration",
-        Message::BrokerRegistrationResponse { .. } => "BrokerRegistrationResponse",
-        Message::BrokerHeartbeat { .. } => "BrokerHeartbeat",
-        Message::BrokerHeartbeatResponse { .. } => "BrokerHeartbeatResponse",
-        Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
-        Message::ControlledShutdown { .. } => "ControlledShutdown",
-        Message::ControlledShutdownResponse { .. } => "ControlledShutdownResponse",
-        Message::Admin { .. } => "Admin",
-        Message::AdminResponse { .. } => "AdminResponse",
-        Message::AlterPartition { .. } => "AlterPartition",
-        Message::Fetch { .. } => "Fetch",
-        Message::FetchResponse { .. } => "FetchResponse",
-        Message::Produce { .. } => "Produce",
-        Message::ProduceResponse { .. } => "ProduceResponse",
     }
 }
