@@ -14,6 +14,16 @@ pub struct BrokerId(pub i32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ControllerId(pub i32);
 
+/// A client on the cluster's network: a producer, a consumer, or the console (the admin client,
+/// the `produce` commands' producer and the `consume` command's reader), which is client 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClientId(pub u32);
+
+impl ClientId {
+    /// The console's own client.
+    pub const CONSOLE: ClientId = ClientId(0);
+}
+
 /// A position in a partition's log. Offsets are never reused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Offset(pub i64);
@@ -53,6 +63,12 @@ impl fmt::Display for BrokerId {
 }
 
 impl fmt::Display for ControllerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for ClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::ErrorCode;
 use crate::group::protocol::{GroupRequest, GroupResponse};
-use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
+use crate::ids::{BrokerId, ClientId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::metadata::{ConfigName, MetadataBatch};
 use crate::partition_log::LogConfig;
 use crate::raft;
@@ -26,8 +26,9 @@ pub enum NodeId {
     Broker(BrokerId),
     /// A KRaft controller: a voter of the metadata quorum, active while it leads it.
     Controller(ControllerId),
-    /// The producer a person drives with `produce` commands.
-    Client,
+    /// A client: [`ClientId::CONSOLE`] is the one a person drives with commands; the others
+    /// are the producers and consumers a run starts.
+    Client(ClientId),
 }
 
 /// How many replicas must have a record before the producer hears it was written.

@@ -90,7 +90,7 @@ mod tests {
         assert!(model.connected(broker(2), broker(3)));
         // Nodes no group names keep their links.
         assert!(model.connected(broker(1), NodeId::Controller(ControllerId(1))));
-        assert!(model.connected(NodeId::Client, broker(2)));
+        assert!(model.connected(NodeId::Client(crate::ids::ClientId::CONSOLE), broker(2)));
     }
 
     #[test]

@@ -229,7 +229,8 @@ impl fmt::Display for NodeId {
         match self {
             NodeId::Broker(id) => write!(f, "broker {id}"),
             NodeId::Controller(id) => write!(f, "controller {id}"),
-            NodeId::Client => write!(f, "client"),
+            NodeId::Client(crate::ids::ClientId::CONSOLE) => write!(f, "client"),
+            NodeId::Client(id) => write!(f, "client {id}"),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use kafkalab_core::broker::Broker;
-use kafkalab_core::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
+use kafkalab_core::ids::{BrokerId, ClientId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
 use kafkalab_core::metadata::MetadataImage;
 use kafkalab_core::partition_log::single_record_batch;
@@ -77,12 +77,12 @@ fn a_former_leader_truncates_its_unreplicated_tail_and_takes_the_new_leaders_rec
 
     // Broker 1 leads at epoch 0 and takes a record that broker 2 never fetches.
     brokers[0].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
-    brokers[0].handle_message(1, NodeId::Client, produce("lost"));
+    brokers[0].handle_message(1, NodeId::Client(ClientId::CONSOLE), produce("lost"));
     brokers[0].take_outputs();
 
     // The controller moves leadership to broker 2 at epoch 1; it takes a record of its own.
     brokers[1].apply_metadata(2, &state(2, 1, 1, &[2]));
-    brokers[1].handle_message(3, NodeId::Client, produce("kept"));
+    brokers[1].handle_message(3, NodeId::Client(ClientId::CONSOLE), produce("kept"));
     brokers[1].take_outputs();
 
     // Broker 1 learns it is now a follower and fetches with its last epoch (0) at offset 1.
@@ -105,7 +105,7 @@ fn a_follower_whose_log_matches_the_leader_keeps_it() {
     let mut brokers = [Broker::new(BrokerId(1), config.clone()), Broker::new(BrokerId(2), config)];
     brokers[0].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
     brokers[1].apply_metadata(0, &state(1, 0, 0, &[1, 2]));
-    brokers[0].handle_message(1, NodeId::Client, produce("shared"));
+    brokers[0].handle_message(1, NodeId::Client(ClientId::CONSOLE), produce("shared"));
     let trace = exchange(&mut brokers, 2);
     assert!(trace.iter().any(|e| matches!(e, TraceEvent::Replicated { broker: BrokerId(2), .. })));
 

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use kafkalab_core::broker::Broker;
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
+use kafkalab_core::ids::{BrokerId, ClientId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use kafkalab_core::message::{Acks, Message, NodeId, Output};
 use kafkalab_core::metadata::MetadataImage;
 use kafkalab_core::partition_log::single_record_batch;
@@ -73,7 +73,7 @@ fn the_high_watermark_waits_for_a_follower_whose_admission_is_unanswered() {
         batch: single_record_batch(0, None, Some(Bytes::from_static(b"v"))),
         acks: Acks::Leader,
     };
-    leader.handle_message(2, NodeId::Client, produce);
+    leader.handle_message(2, NodeId::Client(ClientId::CONSOLE), produce);
     assert_eq!(high_watermark(&leader), Offset(0));
 
     // The controller refuses the change (the ISR stays [1]): now the leader alone commits.
@@ -95,7 +95,7 @@ fn an_accepted_admission_makes_the_follower_count_for_good() {
         batch: single_record_batch(0, None, Some(Bytes::from_static(b"v"))),
         acks: Acks::Leader,
     };
-    leader.handle_message(3, NodeId::Client, produce);
+    leader.handle_message(3, NodeId::Client(ClientId::CONSOLE), produce);
     assert_eq!(high_watermark(&leader), Offset(0), "broker 2 is in the ISR and lacks the record");
     leader.handle_message(4, NodeId::Broker(BrokerId(2)), fetch(1));
     assert_eq!(high_watermark(&leader), Offset(1), "now it has it");

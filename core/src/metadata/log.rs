@@ -49,7 +49,7 @@ pub fn replica_of(node: NodeId) -> Option<ReplicaId> {
     match node {
         NodeId::Controller(controller) => Some(ReplicaId(controller.0)),
         NodeId::Broker(broker) => Some(ReplicaId(OBSERVER_ID_BASE + broker.0)),
-        NodeId::Client => None,
+        NodeId::Client(_) => None,
     }
 }
 
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(replica_of(broker), Some(ReplicaId(1002)));
         assert_eq!(node_of(ReplicaId(2)), controller);
         assert_eq!(node_of(ReplicaId(1002)), broker);
-        assert_eq!(replica_of(NodeId::Client), None);
+        assert_eq!(replica_of(NodeId::Client(crate::ids::ClientId::CONSOLE)), None);
     }
 
     #[test]

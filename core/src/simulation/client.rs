@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::command::Command;
 use crate::error_code::ErrorCode;
-use crate::ids::TopicPartition;
+use crate::ids::{ClientId, TopicPartition};
 use crate::message::{Acks, AdminRequest, Message, NodeId, Timer};
 use crate::oracle::{self, AcknowledgedWrite};
 use crate::partition_log::single_record_batch;
@@ -63,7 +63,10 @@ impl Simulation {
     }
 
     fn set_client_timer(&mut self, after_ms: u64, timer: Timer) {
-        self.schedule(self.now_ms + after_ms, Event::Timer { node: NodeId::Client, incarnation: 0, timer });
+        self.schedule(
+            self.now_ms + after_ms,
+            Event::Timer { node: NodeId::Client(ClientId::CONSOLE), incarnation: 0, timer },
+        );
     }
 
     /// The producer sends to the leader the committed metadata names.
@@ -91,7 +94,7 @@ impl Simulation {
             self.set_client_timer(self.config.request_timeout_ms, Timer::RequestTimeout { request_id });
         }
         let message = Message::Produce { request_id, partition, batch, acks };
-        self.schedule_send(NodeId::Client, NodeId::Broker(leader), message);
+        self.schedule_send(NodeId::Client(ClientId::CONSOLE), NodeId::Broker(leader), message);
     }
 
     /// An administrator's request goes to the active controller (Kafka's admin client reaches
@@ -109,7 +112,7 @@ impl Simulation {
         match self.active_controller() {
             Some(controller) => {
                 let message = Message::Admin { request_id, request };
-                self.schedule_send(NodeId::Client, NodeId::Controller(controller), message);
+                self.schedule_send(NodeId::Client(ClientId::CONSOLE), NodeId::Controller(controller), message);
             }
             None => self.set_client_timer(ADMIN_RETRY_BACKOFF_MS, Timer::AdminRetry { request_id }),
         }

@@ -8,7 +8,7 @@
 use alloc::string::ToString;
 
 use crate::error_code::ErrorCode;
-use crate::ids::{BrokerId, Offset, TopicPartition};
+use crate::ids::{BrokerId, ClientId, Offset, TopicPartition};
 use crate::message::{Message, NodeId, Timer};
 use crate::record_batch::RecordBatch;
 use crate::trace::TraceEvent;
@@ -66,7 +66,7 @@ impl Simulation {
         let timeout = self.config.request_timeout_ms;
         self.set_consumer_timer(timeout, Timer::ConsumerFetchTimeout { partition: partition.clone(), fetch_id });
         let message = Message::ConsumerFetch { fetch_id, partition, fetch_offset };
-        self.schedule_send(NodeId::Client, NodeId::Broker(leader), message);
+        self.schedule_send(NodeId::Client(ClientId::CONSOLE), NodeId::Broker(leader), message);
     }
 
     /// The leader it fetched from is down (the connection was refused): back off and ask the
@@ -143,6 +143,6 @@ impl Simulation {
 
     fn set_consumer_timer(&mut self, after_ms: u64, timer: Timer) {
         let at_ms = self.now_ms + after_ms;
-        self.schedule(at_ms, super::Event::Timer { node: NodeId::Client, incarnation: 0, timer });
+        self.schedule(at_ms, super::Event::Timer { node: NodeId::Client(ClientId::CONSOLE), incarnation: 0, timer });
     }
 }

@@ -58,7 +58,7 @@ impl Simulation {
         match process {
             NodeId::Broker(id) => self.is_alive(id),
             NodeId::Controller(id) => self.is_controller_alive(id),
-            NodeId::Client => true,
+            NodeId::Client(_) => true,
         }
     }
 
@@ -111,7 +111,7 @@ impl Simulation {
                     self.brokers[index].broker.start(self.now_ms);
                     self.collect_broker_outputs(index);
                 }
-                NodeId::Client => {}
+                NodeId::Client(_) => {}
             }
         }
         Ok(())
@@ -132,7 +132,7 @@ impl Simulation {
                 node.alive = false;
                 node.incarnation += 1;
             }
-            NodeId::Client => {}
+            NodeId::Client(_) => {}
         }
     }
 

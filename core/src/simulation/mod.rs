@@ -370,7 +370,7 @@ impl Simulation {
                 let Some(index) = self.controller_index(id) else { return Ok(()) };
                 self.invariants.check_controller(id, self.controllers[index].controller.raft())
             }
-            NodeId::Client => Ok(()),
+            NodeId::Client(_) => Ok(()),
         }
     }
 
@@ -401,7 +401,7 @@ impl Simulation {
         let alive = match to {
             NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
             NodeId::Controller(id) => self.controller_index(id).map(|i| self.controllers[i].alive),
-            NodeId::Client => Some(true),
+            NodeId::Client(_) => Some(true),
         };
         match alive {
             None => return,
@@ -427,7 +427,7 @@ impl Simulation {
                 self.brokers[index].broker.handle_message(self.now_ms, from, message);
                 self.collect_broker_outputs(index);
             }
-            NodeId::Client => self.client_receive(message),
+            NodeId::Client(_) => self.client_receive(message),
         }
     }
 
@@ -451,7 +451,7 @@ impl Simulation {
                 self.brokers[index].broker.handle_timer(self.now_ms, timer);
                 self.collect_broker_outputs(index);
             }
-            NodeId::Client => self.client_timer(timer),
+            NodeId::Client(_) => self.client_timer(timer),
         }
     }
 
