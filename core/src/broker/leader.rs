@@ -206,7 +206,7 @@ impl Broker {
             );
         }
         // Consumers waiting below the new high watermark have records to read now.
-        self.answer_parked_consumer_fetches(partition, |parked| parked.fetch_offset < candidate);
+        self.answer_readable_consumer_fetches(partition);
     }
 
     pub(super) fn respond_fetch(&mut self, partition: &TopicPartition, request: &FetchRequest) {

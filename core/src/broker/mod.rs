@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 use crate::config::ClusterConfig;
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
-use crate::message::{Acks, FetchData, Message, NodeId, Output, Timer};
+use crate::message::{Acks, FetchData, IsolationLevel, Message, NodeId, Output, Timer};
 use crate::metadata::{DynamicConfig, MetadataBatch, MetadataImage, MetadataLog};
 use crate::partition_log::{LogConfig, PartitionLog};
 use crate::raft::RaftNode;
@@ -107,6 +107,7 @@ struct ParkedConsumerFetch {
     from: NodeId,
     fetch_id: u64,
     fetch_offset: Offset,
+    isolation: IsolationLevel,
 }
 
 #[derive(Clone, Debug)]
@@ -325,8 +326,8 @@ impl Broker {
             Message::FetchResponse { fetch_id, partition, leader_epoch, result } => {
                 self.handle_fetch_response(now_ms, fetch_id, partition, leader_epoch, result)
             }
-            Message::ConsumerFetch { fetch_id, partition, fetch_offset } => {
-                self.handle_consumer_fetch(from, fetch_id, partition, fetch_offset)
+            Message::ConsumerFetch { fetch_id, partition, fetch_offset, isolation } => {
+                self.handle_consumer_fetch(from, fetch_id, partition, fetch_offset, isolation)
             }
             Message::Produce { request_id, partition, batch, acks } => {
                 self.handle_produce(now_ms, from, request_id, partition, batch, acks)

@@ -9,8 +9,7 @@ use alloc::string::ToString;
 
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, ClientId, Offset, TopicPartition};
-use crate::message::{Message, NodeId, Timer};
-use crate::record_batch::RecordBatch;
+use crate::message::{ConsumerFetchData, IsolationLevel, Message, NodeId, Timer};
 use crate::trace::TraceEvent;
 
 use super::{CommandError, Simulation};
@@ -65,7 +64,8 @@ impl Simulation {
         consumer.fetch_sent_to = Some(leader);
         let timeout = self.config.request_timeout_ms;
         self.set_consumer_timer(timeout, Timer::ConsumerFetchTimeout { partition: partition.clone(), fetch_id });
-        let message = Message::ConsumerFetch { fetch_id, partition, fetch_offset };
+        let isolation = IsolationLevel::ReadUncommitted;
+        let message = Message::ConsumerFetch { fetch_id, partition, fetch_offset, isolation };
         self.schedule_send(NodeId::Client(ClientId::CONSOLE), NodeId::Broker(leader), message);
     }
 
@@ -104,7 +104,7 @@ impl Simulation {
         fetch_id: u64,
         partition: TopicPartition,
         log_start_offset: Offset,
-        result: Result<alloc::vec::Vec<RecordBatch>, ErrorCode>,
+        result: Result<ConsumerFetchData, ErrorCode>,
     ) {
         let Some(consumer) = self.consumers.get_mut(&partition) else { return };
         if consumer.fetch_in_flight != Some(fetch_id) {
@@ -112,7 +112,7 @@ impl Simulation {
         }
         consumer.fetch_in_flight = None;
         let batches = match result {
-            Ok(batches) => batches,
+            Ok(data) => data.batches,
             Err(ErrorCode::OffsetOutOfRange) => {
                 // auto.offset.reset=earliest: start again from where the log now starts.
                 consumer.position = log_start_offset;
