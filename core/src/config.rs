@@ -74,6 +74,18 @@ pub struct ClusterConfig {
     /// One-way network latency between two nodes, drawn uniformly from this range.
     pub network_latency_min_ms: u64,
     pub network_latency_max_ms: u64,
+    /// `offsets.topic.num.partitions`: the partitions of `__consumer_offsets`, which spread the
+    /// groups' coordinators over the brokers. Kafka's default is 50; the lab's is 5, so the
+    /// drawing stays readable (each partition is a replicated log like any other).
+    pub offsets_topic_num_partitions: i32,
+    /// `offsets.topic.replication.factor` (Kafka: 3), lowered to the broker count when fewer.
+    pub offsets_topic_replication_factor: i32,
+    /// `transaction.state.log.num.partitions`: the partitions of `__transaction_state`. Kafka's
+    /// default is 50; the lab's is 5, for the same reason.
+    pub transaction_state_log_num_partitions: i32,
+    /// `transaction.state.log.replication.factor` (Kafka: 3), lowered to the broker count when
+    /// fewer.
+    pub transaction_state_log_replication_factor: i32,
 }
 
 impl Default for ClusterConfig {
@@ -105,6 +117,10 @@ impl Default for ClusterConfig {
             log_cleaner_backoff_ms: 15_000,
             network_latency_min_ms: 1,
             network_latency_max_ms: 5,
+            offsets_topic_num_partitions: 5,
+            offsets_topic_replication_factor: 3,
+            transaction_state_log_num_partitions: 5,
+            transaction_state_log_replication_factor: 3,
         }
     }
 }

@@ -155,6 +155,16 @@ pub enum Message {
         partition: TopicPartition,
         result: Result<Offset, ErrorCode>,
     },
+    /// A broker's transaction coordinator asks the active controller for a block of producer
+    /// ids (KRaft's `AllocateProducerIds`).
+    AllocateProducerIds {
+        broker: BrokerId,
+        broker_epoch: u64,
+    },
+    /// The block: `count` ids from `first`, once the record granting them is committed.
+    AllocateProducerIdsResponse {
+        result: Result<(i64, i64), ErrorCode>,
+    },
     /// A client asks any broker which broker coordinates a group or a transactional id: the
     /// leader of the key's partition of `__consumer_offsets` or `__transaction_state`.
     FindCoordinator {
@@ -228,6 +238,8 @@ impl Message {
             Message::FetchResponse { .. } => "FetchResponse",
             Message::Produce { .. } => "Produce",
             Message::ProduceResponse { .. } => "ProduceResponse",
+            Message::AllocateProducerIds { .. } => "AllocateProducerIds",
+            Message::AllocateProducerIdsResponse { .. } => "AllocateProducerIdsResponse",
             Message::FindCoordinator { .. } => "FindCoordinator",
             Message::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
             Message::Group { request, .. } => request.name(),

@@ -196,6 +196,9 @@ impl Broker {
         let (done, waiting): (Vec<_>, Vec<_>) =
             leadership.pending_acks.drain(..).partition(|a| a.last_offset < candidate);
         leadership.pending_acks = waiting;
+        let (appended, waiting): (Vec<_>, Vec<_>) =
+            leadership.coordinator_appends.drain(..).partition(|a| a.last_offset < candidate);
+        leadership.coordinator_appends = waiting;
         self.trace(TraceEvent::HighWatermark { broker: id, partition: partition.clone(), high_watermark: candidate });
         for ack in done {
             let result =
@@ -204,6 +207,9 @@ impl Broker {
                 ack.from,
                 Message::ProduceResponse { request_id: ack.request_id, partition: partition.clone(), result },
             );
+        }
+        for append in appended {
+            self.finished_appends.push((append.owner, append.token, Ok(())));
         }
         // Consumers waiting below the new high watermark have records to read now.
         self.answer_readable_consumer_fetches(partition);

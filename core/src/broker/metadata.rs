@@ -147,6 +147,7 @@ impl Broker {
             parked_fetches: Vec::new(),
             parked_consumer_fetches: Vec::new(),
             pending_acks: Vec::new(),
+            coordinator_appends: Vec::new(),
             pending_isr: None,
         });
         self.fail_abandoned(&state.partition, abandoned);
@@ -224,6 +225,10 @@ impl Broker {
         let Some((leader_epoch, leadership)) = abandoned else {
             return;
         };
+        for append in leadership.coordinator_appends {
+            let result = Err(ErrorCode::NotLeaderOrFollower);
+            self.finished_appends.push((append.owner, append.token, result));
+        }
         for ack in leadership.pending_acks {
             self.send(
                 ack.from,

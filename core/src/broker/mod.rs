@@ -19,6 +19,7 @@
 //! follower's in `follower`.
 
 mod consumers;
+pub mod coordination;
 mod follower;
 mod leader;
 mod metadata;
@@ -68,6 +69,8 @@ pub struct Leadership {
     /// Consumer fetches waiting for the high watermark to pass their offset.
     parked_consumer_fetches: Vec<ParkedConsumerFetch>,
     pending_acks: Vec<PendingAck>,
+    /// Coordinators' appends to this internal partition, waiting for the high watermark.
+    coordinator_appends: Vec<coordination::CoordinatorAppend>,
     /// The ISR asked of the controller and not yet answered; Kafka sends one AlterPartition at
     /// a time per partition. Until the answer, the high watermark counts these members too
     /// (KIP-497's "maximal ISR"), so a member the controller may already have admitted is never
@@ -171,6 +174,11 @@ pub struct Broker {
     settings: DynamicConfig,
     /// Each topic's log settings, as the metadata last said.
     topic_configs: BTreeMap<String, LogConfig>,
+    /// Coordinator appends that were committed or failed, to hand back once the current input
+    /// has been handled.
+    finished_appends: Vec<(coordination::AppendOwner, u64, Result<(), ErrorCode>)>,
+    /// Internal topics it has asked the controller to create, awaiting the answer.
+    creating_topics: alloc::collections::BTreeSet<String>,
     /// It has asked the controller for a controlled shutdown.
     shutting_down: bool,
     /// Its current registration's epoch, once the controller has answered.
@@ -196,6 +204,8 @@ impl Broker {
             applied: Offset(0),
             metadata: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
+            creating_topics: alloc::collections::BTreeSet::new(),
+            finished_appends: Vec::new(),
             known_controller: None,
             controller_probe: 0,
             shutting_down: false,
@@ -337,7 +347,6 @@ impl Broker {
             | Message::AlterPartition { .. }
             | Message::ControlledShutdown { .. }
             | Message::Admin { .. }
-            | Message::AdminResponse { .. }
             | Message::ProduceResponse { .. }
             | Message::ConsumerFetchResponse { .. }
             | Message::FindCoordinatorResponse { .. }
@@ -346,12 +355,18 @@ impl Broker {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
             // Coordinators arrive with the group and transaction coordinators.
-            Message::FindCoordinator { .. }
+            Message::AdminResponse { .. } => self.handle_admin_response(),
+            Message::FindCoordinator { request_id, key, key_type } => {
+                self.handle_find_coordinator(from, request_id, key, key_type)
+            }
+            Message::AllocateProducerIds { .. }
+            | Message::AllocateProducerIdsResponse { .. }
             | Message::Group { .. }
             | Message::Txn { .. }
             | Message::WriteTxnMarkers { .. }
             | Message::WriteTxnMarkersResponse { .. } => {}
         }
+        self.finish_coordinator_appends(now_ms);
     }
 
     pub fn handle_timer(&mut self, now_ms: u64, timer: Timer) {
@@ -430,6 +445,7 @@ impl Broker {
                 debug_assert!(false, "a timer of another node sent to a broker")
             }
         }
+        self.finish_coordinator_appends(now_ms);
     }
 
     /// Kafka runs its ISR expiration task every half `replica.lag.time.max.ms`.

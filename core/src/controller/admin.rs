@@ -8,13 +8,16 @@ use alloc::vec::Vec;
 
 use crate::config::is_legal_topic_name;
 use crate::error_code::ErrorCode;
-use crate::ids::TopicPartition;
-use crate::message::{AdminError, AdminRequest};
+use crate::ids::{BrokerId, TopicPartition};
+use crate::message::{AdminError, AdminRequest, Message, NodeId};
 use crate::metadata::{ConfigName, MetadataRecord};
 use crate::partition_log::LogConfig;
 use crate::topology::new_partitions;
 
 use super::Controller;
+
+/// How many producer ids a broker gets at a time (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
+pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
 fn refuse(code: ErrorCode, message: impl Into<alloc::string::String>) -> Result<(), AdminError> {
     Err(AdminError { code, message: message.into() })
@@ -30,6 +33,21 @@ impl Controller {
             AdminRequest::ElectPreferredLeaders { partitions } => self.elect_preferred_on_request(partitions),
             AdminRequest::AlterConfig { name, value } => self.alter_config(name, value),
         }
+    }
+
+    /// Gives a broker the next block of producer ids, recorded so no id is given twice, even
+    /// across controller failovers (KRaft's `ProducerIdControlManager`).
+    pub(super) fn allocate_producer_ids(&mut self, from: NodeId, broker: BrokerId, broker_epoch: u64) {
+        let current = self.speculative.brokers.get(&broker).and_then(|b| b.broker_epoch) == Some(broker_epoch);
+        let result = if current {
+            let first = self.speculative.next_producer_id;
+            let next_producer_id = first + PRODUCER_ID_BLOCK_SIZE;
+            self.write(alloc::vec![MetadataRecord::ProducerIds { broker, broker_epoch, next_producer_id }]);
+            Ok((first, PRODUCER_ID_BLOCK_SIZE))
+        } else {
+            Err(ErrorCode::StaleBrokerEpoch)
+        };
+        self.respond_when_committed(from, Message::AllocateProducerIdsResponse { result });
     }
 
     fn create_topic(

@@ -170,6 +170,9 @@ impl Controller {
                 };
                 self.respond_when_committed(NodeId::Broker(broker), Message::ControlledShutdownResponse { result });
             }
+            Message::AllocateProducerIds { broker, broker_epoch } => {
+                self.allocate_producer_ids(from, broker, broker_epoch)
+            }
             Message::Admin { request_id, request } => {
                 let result = self.handle_admin(request);
                 self.respond_when_committed(from, Message::AdminResponse { request_id, result });
@@ -313,7 +316,9 @@ fn trace_of(record: &MetadataRecord) -> Option<TraceEvent> {
         MetadataRecord::Topic { name, partitions } => {
             TraceEvent::TopicChanged { topic: name.clone(), partitions: *partitions }
         }
-        MetadataRecord::Partition { .. } | MetadataRecord::TopicConfig { .. } => return None,
+        MetadataRecord::Partition { .. } | MetadataRecord::TopicConfig { .. } | MetadataRecord::ProducerIds { .. } => {
+            return None
+        }
         MetadataRecord::PartitionChange { state, election: Some(kind) } => TraceEvent::Elected {
             partition: state.partition.clone(),
             leader: state.leader,

@@ -43,6 +43,8 @@ pub struct MetadataImage {
     pub topic_configs: BTreeMap<String, LogConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     pub config: DynamicConfig,
+    /// The first producer id no broker has been given yet.
+    pub next_producer_id: i64,
 }
 
 impl MetadataImage {
@@ -58,6 +60,7 @@ impl MetadataImage {
             topics: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
             partitions: BTreeMap::new(),
+            next_producer_id: 0,
             config: DynamicConfig {
                 min_insync_replicas: config.min_insync_replicas,
                 unclean_leader_election_enable: config.unclean_leader_election_enable,
@@ -122,6 +125,9 @@ impl MetadataImage {
                 ConfigName::UncleanLeaderElectionEnable => self.config.unclean_leader_election_enable = value == "true",
                 ConfigName::AutoLeaderRebalanceEnable => self.config.auto_leader_rebalance_enable = value == "true",
             },
+            MetadataRecord::ProducerIds { next_producer_id, .. } => {
+                self.next_producer_id = self.next_producer_id.max(*next_producer_id)
+            }
         }
     }
 

@@ -90,6 +90,13 @@ pub enum MetadataRecord {
         name: ConfigName,
         value: String,
     },
+    /// A broker was given the producer ids below `next_producer_id`, from the previous value
+    /// on (KRaft's `ProducerIdsRecord`, written for `AllocateProducerIds`).
+    ProducerIds {
+        broker: BrokerId,
+        broker_epoch: u64,
+        next_producer_id: i64,
+    },
 }
 
 impl MetadataRecord {
@@ -141,6 +148,9 @@ impl fmt::Display for MetadataRecord {
                 Brokers(&state.isr)
             ),
             MetadataRecord::Config { name, value } => write!(f, "Config {}={value}", name.key()),
+            MetadataRecord::ProducerIds { broker, next_producer_id, .. } => {
+                write!(f, "ProducerIds broker {broker} next {next_producer_id}")
+            }
             MetadataRecord::TopicConfig { name, config } => {
                 write!(f, "TopicConfig {name}")?;
                 config.overrides().iter().try_for_each(|(key, value)| write!(f, " {key}={value}"))
