@@ -14,7 +14,8 @@ use alloc::vec::Vec;
 use super::check::Check;
 use super::error::LineError;
 use super::model::{Lesson, Located, Part};
-use crate::command::{Command, NodeName, SplitMember};
+use crate::command::clients::setting;
+use crate::command::{ClientName, Command, NodeName, SplitMember};
 use crate::expectation::{Comparison, Subject, Value};
 use crate::ids::{BrokerId, ControllerId, TopicPartition};
 
@@ -23,6 +24,14 @@ struct Known {
     controller_count: i32,
     /// Topic name to partition count.
     topics: BTreeMap<String, i32>,
+    /// The named clients started so far: whether each is a producer (and transactional).
+    clients: BTreeMap<ClientName, KnownClient>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KnownClient {
+    Producer { transactional: bool },
+    Consumer,
 }
 
 pub(crate) fn check(lesson: &Lesson) -> Result<(), LineError> {
@@ -30,6 +39,7 @@ pub(crate) fn check(lesson: &Lesson) -> Result<(), LineError> {
         broker_count: lesson.cluster.broker_count,
         controller_count: lesson.cluster.controller_count,
         topics: lesson.cluster.topics.iter().map(|t| (t.name.clone(), t.partitions)).collect(),
+        clients: BTreeMap::new(),
     };
     for step in &lesson.steps {
         let mut proofs = Vec::new();
@@ -114,16 +124,68 @@ impl Known {
         ))
     }
 
+    fn new_client(&self, line: usize, context: &str, name: &ClientName) -> Result<(), LineError> {
+        if self.clients.contains_key(name) {
+            return Err(LineError::new(line, format!("{context}: there is already a client named {name}")));
+        }
+        Ok(())
+    }
+
+    fn client(&self, line: usize, context: &str, name: &ClientName) -> Result<KnownClient, LineError> {
+        self.clients.get(name).copied().ok_or_else(|| {
+            LineError::new(line, format!("{context}: there is no client {name}; start it with `producer {name}` or `consumer {name} ...` first"))
+        })
+    }
+
+    fn producer(&self, line: usize, context: &str, name: &ClientName, transactional: bool) -> Result<(), LineError> {
+        match self.client(line, context, name)? {
+            KnownClient::Producer { transactional: true } => Ok(()),
+            KnownClient::Producer { .. } if !transactional => Ok(()),
+            KnownClient::Producer { .. } => Err(LineError::new(
+                line,
+                format!("{context}: producer {name} has no transactional.id, so it cannot begin, commit or abort"),
+            )),
+            KnownClient::Consumer => {
+                Err(LineError::new(line, format!("{context}: {name} is a consumer, not a producer")))
+            }
+        }
+    }
+
     fn command(&mut self, command: &Located<Command>, context: &str) -> Result<(), LineError> {
         let line = command.line;
         match &command.value {
             Command::Kill { node } | Command::Restart { node } => self.node(line, context, *node),
             Command::Shutdown { broker } => self.broker(line, context, *broker),
             Command::Consume { topic } => self.topic(line, context, topic).map(|_| ()),
-            Command::Produce { topic, partition, .. } => match partition {
-                Some(index) => self.partition(line, context, &TopicPartition::new(topic.as_str(), *index)),
-                None => self.topic(line, context, topic).map(|_| ()),
-            },
+            Command::Produce { topic, partition, producer, .. } => {
+                if let Some(producer) = producer {
+                    self.producer(line, context, producer, false)?;
+                }
+                match partition {
+                    Some(index) => self.partition(line, context, &TopicPartition::new(topic.as_str(), *index)),
+                    None => self.topic(line, context, topic).map(|_| ()),
+                }
+            }
+            Command::Producer { name, settings } => {
+                self.new_client(line, context, name)?;
+                let transactional = setting(settings, "transactional.id").is_some();
+                self.clients.insert(name.clone(), KnownClient::Producer { transactional });
+                Ok(())
+            }
+            Command::Consumer { name, settings } => {
+                self.new_client(line, context, name)?;
+                for topic in setting(settings, "topics").unwrap_or_default().split(',') {
+                    self.topic(line, context, topic)?;
+                }
+                self.clients.insert(name.clone(), KnownClient::Consumer);
+                Ok(())
+            }
+            Command::Stop { client } | Command::KillClient { client } | Command::RestartClient { client } => {
+                self.client(line, context, client).map(|_| ())
+            }
+            Command::Begin { producer } | Command::Commit { producer } | Command::Abort { producer } => {
+                self.producer(line, context, producer, true)
+            }
             Command::Split { groups } => groups.iter().flatten().try_for_each(|member| match member {
                 SplitMember::Node(node) => self.node(line, context, *node),
                 SplitMember::AllControllers => Ok(()),

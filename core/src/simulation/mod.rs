@@ -16,6 +16,7 @@
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
 
 mod client;
+mod clients;
 mod consumer;
 mod hosts;
 mod queue;
@@ -57,6 +58,7 @@ pub enum CommandError {
     /// A split names one node in two groups (in the combined layout broker `n` and controller
     /// `n` are one node).
     InTwoGroups(NodeName),
+    ClientsUnavailable,
 }
 
 impl fmt::Display for CommandError {
@@ -70,6 +72,7 @@ impl fmt::Display for CommandError {
             CommandError::AlreadyAlive(NodeName::Controller(c)) => write!(f, "controller c{c} is already running"),
             CommandError::UnknownTopic(t) => write!(f, "there is no topic {t:?}"),
             CommandError::UnknownPartition(p) => write!(f, "there is no partition {p}"),
+            CommandError::ClientsUnavailable => write!(f, "named clients are not available yet"),
             CommandError::InTwoGroups(node) => write!(
                 f,
                 "{node} would be in two groups (in the combined layout, broker n and controller cn are one node)"
@@ -278,7 +281,16 @@ impl Simulation {
                 Ok(())
             }
             Command::Consume { topic } => self.start_consumer(topic),
-            Command::Produce { topic, partition, key, value, acks } => {
+            Command::Producer { .. }
+            | Command::Consumer { .. }
+            | Command::Stop { .. }
+            | Command::KillClient { .. }
+            | Command::RestartClient { .. }
+            | Command::Begin { .. }
+            | Command::Commit { .. }
+            | Command::Abort { .. }
+            | Command::Produce { producer: Some(_), .. } => self.apply_client_command(command),
+            Command::Produce { topic, partition, key, value, acks, producer: None } => {
                 let partition = self.choose_partition(topic, *partition, key.as_deref())?;
                 let key = key.as_ref().map(|k| k.as_bytes().to_vec());
                 let value = value.as_ref().map(|v| v.as_bytes().to_vec());

@@ -25,11 +25,16 @@
 //!                                             unclean.leader.election.enable, auto.leader.rebalance.enable)
 //! ```
 //!
+//! Named producers and consumers (`producer p1 ...`, `consumer alice group=billing ...`,
+//! `begin`/`commit`/`abort`, `stop`, and `kill`/`restart` of a client) are in [`clients`].
+//!
 //! In a split, a node that no group names keeps all its links. In the combined layout broker
 //! `n` and controller `n` are one node: naming either names both.
 //!
 //! Lines are parsed into [`Command`]s and printed back in the same form, so a run's actions can
 //! be stored (in a URL, a lesson) and replayed exactly.
+
+pub mod clients;
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -40,6 +45,8 @@ use crate::ids::{BrokerId, ControllerId, TopicPartition};
 use crate::message::Acks;
 use crate::metadata::ConfigName;
 use crate::partition_log::LogConfig;
+
+pub use clients::{ClientName, CrashSetting, Setting};
 
 /// A node as commands name it: `2` is broker 2, `c2` controller 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,6 +97,8 @@ pub enum Command {
         key: Option<String>,
         value: Option<String>,
         acks: Acks,
+        /// Sent through this named producer (with its own acks) instead of the console's.
+        producer: Option<ClientName>,
     },
     Advance {
         ms: u64,
@@ -127,6 +136,38 @@ pub enum Command {
     /// with `--from-beginning` and no group.
     Consume {
         topic: String,
+    },
+    /// Start a named producer with the Java client's settings.
+    Producer {
+        name: ClientName,
+        settings: Vec<Setting>,
+    },
+    /// Start a named consumer in a group, with its application's behaviour.
+    Consumer {
+        name: ClientName,
+        settings: Vec<Setting>,
+    },
+    /// Close a client cleanly (a consumer commits and leaves its group).
+    Stop {
+        client: ClientName,
+    },
+    /// Crash a client's process: it says goodbye to nobody.
+    KillClient {
+        client: ClientName,
+    },
+    /// Start a crashed or stopped client again, with the same settings.
+    RestartClient {
+        client: ClientName,
+    },
+    /// A transactional producer begins, commits or aborts a transaction.
+    Begin {
+        producer: ClientName,
+    },
+    Commit {
+        producer: ClientName,
+    },
+    Abort {
+        producer: ClientName,
     },
 }
 
@@ -250,8 +291,18 @@ impl Command {
             return Err(error(1, "empty command"));
         };
         let command = match verb.text.as_str() {
+            "kill" | "restart" if tokens.get(1).is_some_and(|t| t.text.starts_with(|c: char| c.is_ascii_alphabetic()) && ClientName::parse(t).is_ok()) => {
+                let client = clients::parse_client(&tokens, end)?;
+                return Ok(if verb.text == "kill" { Command::KillClient { client } } else { Command::RestartClient { client } });
+            }
             "kill" => Command::Kill { node: parse_node(tokens.get(1), end)? },
             "restart" => Command::Restart { node: parse_node(tokens.get(1), end)? },
+            "producer" => return clients::parse_producer(&tokens, end),
+            "consumer" => return clients::parse_consumer(&tokens, end),
+            "stop" => return Ok(Command::Stop { client: clients::parse_client(&tokens, end)? }),
+            "begin" => return Ok(Command::Begin { producer: clients::parse_client(&tokens, end)? }),
+            "commit" => return Ok(Command::Commit { producer: clients::parse_client(&tokens, end)? }),
+            "abort" => return Ok(Command::Abort { producer: clients::parse_client(&tokens, end)? }),
             "advance" => {
                 let token = tokens.get(1).ok_or_else(|| error(end, "expected a duration, such as 500ms"))?;
                 Command::Advance { ms: parse_duration(token)? }
@@ -291,7 +342,7 @@ impl Command {
                 return Err(error(
                     verb.column,
                     alloc::format!(
-                        "unknown command {other:?}; expected kill, restart, shutdown, produce, advance, split, heal, loss, create-topic, alter-topic, elect-preferred or set"
+                        "unknown command {other:?}; expected kill, restart, shutdown, produce, consume, advance, split, heal, loss, create-topic, alter-topic, elect-preferred, set, producer, consumer, stop, begin, commit or abort"
                     ),
                 ))
             }
@@ -381,9 +432,16 @@ impl Command {
 
     fn parse_produce(tokens: &[Token<'_>], end: usize) -> Result<Command, ParseError> {
         let topic = tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?;
-        let mut command =
-            Command::Produce { topic: topic.text.clone(), partition: None, key: None, value: None, acks: Acks::All };
-        let Command::Produce { partition, key, value, acks, .. } = &mut command else { unreachable!() };
+        let mut command = Command::Produce {
+            topic: topic.text.clone(),
+            partition: None,
+            key: None,
+            value: None,
+            acks: Acks::All,
+            producer: None,
+        };
+        let Command::Produce { partition, key, value, acks, producer, .. } = &mut command else { unreachable!() };
+        let mut acks_column = None;
         for token in &tokens[2..] {
             let (name, setting) = token
                 .text
@@ -398,7 +456,9 @@ impl Command {
                             error(token.column, alloc::format!("partition {setting:?} is not a number"))
                         })?)
                 }
+                "producer" => *producer = Some(ClientName::parse(&Token { text: setting.to_string(), ..*token })?),
                 "acks" => {
+                    acks_column = Some(token.column);
                     *acks = match setting {
                         "0" => Acks::None,
                         "1" => Acks::Leader,
@@ -414,10 +474,13 @@ impl Command {
                 _ => {
                     return Err(error(
                         token.column,
-                        alloc::format!("unknown setting {name:?}; expected key, value, partition or acks"),
+                        alloc::format!("unknown setting {name:?}; expected key, value, partition, acks or producer"),
                     ))
                 }
             }
+        }
+        if let (Some(column), Some(producer)) = (acks_column, producer.as_ref()) {
+            return Err(error(column, alloc::format!("acks is a setting of producer {producer}, not of one record")));
         }
         Ok(command)
     }
@@ -475,7 +538,15 @@ impl fmt::Display for Command {
                 }
                 Ok(())
             }
-            Command::Produce { topic, partition, key, value, acks } => {
+            Command::Producer { name, settings } => write!(f, "producer {name}{}", clients::Settings(settings)),
+            Command::Consumer { name, settings } => write!(f, "consumer {name}{}", clients::Settings(settings)),
+            Command::Stop { client } => write!(f, "stop {client}"),
+            Command::KillClient { client } => write!(f, "kill {client}"),
+            Command::RestartClient { client } => write!(f, "restart {client}"),
+            Command::Begin { producer } => write!(f, "begin {producer}"),
+            Command::Commit { producer } => write!(f, "commit {producer}"),
+            Command::Abort { producer } => write!(f, "abort {producer}"),
+            Command::Produce { topic, partition, key, value, acks, producer } => {
                 write!(f, "produce {topic}")?;
                 if let Some(partition) = partition {
                     write!(f, " partition={partition}")?;
@@ -485,6 +556,9 @@ impl fmt::Display for Command {
                 }
                 if let Some(value) = value {
                     write!(f, " value={}", Word(value))?;
+                }
+                if let Some(producer) = producer {
+                    return write!(f, " producer={producer}");
                 }
                 let acks = match acks {
                     Acks::None => "0",
