@@ -1,7 +1,7 @@
 //! The command language, parsed and printed: every command, its errors with their columns, and
 //! the round trip from text to command and back.
 
-use kafkalab_core::command::{Command, NodeName, SplitMember};
+use kafkalab_core::command::{ClientName, Command, NodeName, Setting, SplitMember};
 use kafkalab_core::ids::{BrokerId, ControllerId};
 use kafkalab_core::message::Acks;
 use kafkalab_core::partition_log::LogConfig;
@@ -20,6 +20,7 @@ fn parses_each_command() {
             key: Some("alice".to_string()),
             value: Some("10 euros".to_string()),
             acks: Acks::Leader,
+            producer: None,
         })
     );
 }
@@ -96,7 +97,7 @@ fn errors_say_what_and_where() {
     let e = Command::parse("kil 2").unwrap_err();
     assert_eq!(e.column, 1);
     assert!(e.message.contains("unknown command \"kil\""), "{e}");
-    let e = Command::parse("kill two").unwrap_err();
+    let e = Command::parse("kill 2x").unwrap_err();
     assert_eq!(e.column, 6);
     let e = Command::parse("advance 5").unwrap_err();
     assert!(e.message.contains("needs a unit"), "{e}");
@@ -107,4 +108,70 @@ fn errors_say_what_and_where() {
     let e = Command::parse("kill 2 3").unwrap_err();
     assert_eq!(e.column, 8);
     assert_eq!(Command::parse("").unwrap_err().message, "empty command");
+}
+
+fn setting(key: &str, value: &str) -> Setting {
+    Setting { key: key.to_string(), value: value.to_string() }
+}
+
+#[test]
+fn named_clients_are_started_driven_and_stopped_by_name() {
+    let alice = ClientName("alice".to_string());
+    assert_eq!(
+        Command::parse("consumer alice group=billing topics=orders isolation.level=read_committed"),
+        Ok(Command::Consumer {
+            name: alice.clone(),
+            settings: vec![
+                setting("group", "billing"),
+                setting("topics", "orders"),
+                setting("isolation.level", "read_committed")
+            ],
+        })
+    );
+    assert_eq!(Command::parse("kill alice"), Ok(Command::KillClient { client: alice.clone() }));
+    assert_eq!(Command::parse("restart alice"), Ok(Command::RestartClient { client: alice.clone() }));
+    assert_eq!(Command::parse("stop alice"), Ok(Command::Stop { client: alice }));
+    // Brokers and controllers keep their meaning.
+    assert_eq!(Command::parse("kill c2"), Ok(Command::Kill { node: NodeName::Controller(ControllerId(2)) }));
+    let Ok(Command::Produce { producer: Some(p1), .. }) = Command::parse("produce orders key=a value=1 producer=p1")
+    else {
+        panic!("produce through a named producer")
+    };
+    assert_eq!(p1, ClientName("p1".to_string()));
+}
+
+#[test]
+fn client_commands_print_back_as_written() {
+    for line in [
+        "producer p1 acks=1 enable.idempotence=false linger.ms=20",
+        "producer tx transactional.id=orders-tx",
+        "consumer bob group=billing topics=orders,payments group.instance.id=bob commit=after-processing crash=after-processing:5",
+        "produce orders key=a value=1 producer=p1",
+        "begin tx",
+        "commit tx",
+        "abort tx",
+        "stop bob",
+        "kill bob",
+        "restart bob",
+    ] {
+        let command = Command::parse(line).unwrap();
+        assert_eq!(command.to_string(), line);
+    }
+}
+
+#[test]
+fn client_settings_are_checked_where_written() {
+    let error = Command::parse("producer p1 acks=2").unwrap_err();
+    assert_eq!((error.column, error.message.as_str()), (13, "acks=\"2\": expected 0 or 1 or all or -1"));
+    let error = Command::parse("consumer alice group=g topics=orders colour=red").unwrap_err();
+    assert_eq!(error.column, 38);
+    assert!(error.message.starts_with("unknown consumer setting \"colour\""), "{}", error.message);
+    let error = Command::parse("consumer alice topics=orders").unwrap_err();
+    assert!(error.message.contains("needs group="), "{}", error.message);
+    let error = Command::parse("produce orders value=1 acks=1 producer=p1").unwrap_err();
+    assert_eq!((error.column, error.message.as_str()), (24, "acks is a setting of producer p1, not of one record"));
+    let error = Command::parse("producer c2").unwrap_err();
+    assert!(error.message.contains("not a client name"), "{}", error.message);
+    let error = Command::parse("consumer a group=g topics=t crash=sometime").unwrap_err();
+    assert!(error.message.contains("after-processing:N"), "{}", error.message);
 }

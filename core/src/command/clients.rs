@@ -33,7 +33,7 @@ use super::{error, ParseError, Token};
 pub struct ClientName(pub String);
 
 impl ClientName {
-    pub fn parse(token: &Token<'_>) -> Result<ClientName, ParseError> {
+    pub(crate) fn parse(token: &Token<'_>) -> Result<ClientName, ParseError> {
         let text = token.text.as_str();
         let mut chars = text.chars();
         let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
