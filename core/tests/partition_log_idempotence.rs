@@ -5,12 +5,19 @@
 //! truncation, retention and compaction keep that state consistent.
 
 use bytes::Bytes;
+use kafkalab_core::broker::Broker;
 use kafkalab_core::error_code::ErrorCode;
+use kafkalab_core::ids::{BrokerId, TopicPartition};
 use kafkalab_core::ids::{LeaderEpoch, Offset};
+use kafkalab_core::message::{Acks, Message, NodeId, Output};
+use kafkalab_core::metadata::MetadataImage;
 use kafkalab_core::partition_log::{
     AbortedTransaction, AppendError, Appended, CleanupPolicy, LogConfig, LogError, PartitionLog, ProducerView,
 };
 use kafkalab_core::record_batch::{encode, BatchAttributes, BatchHeader, Record, RecordBatch};
+use kafkalab_core::topology::PartitionState;
+use kafkalab_core::trace::TraceEvent;
+use kafkalab_core::ClusterConfig;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -336,6 +343,63 @@ fn compaction_never_changes_producer_state_and_stops_at_the_lso() {
     assert_eq!(log.producer_states().collect::<Vec<_>>(), states);
     assert_eq!(append(&mut log, idempotent(7, 0, 0, 1)), Ok(duplicate_of(0, 0)), "its batch still counts");
     assert_eq!(log.validate_records(), Ok(()));
+}
+
+/// Broker 1 leading orders/0 with itself the only in-sync replica, so it commits alone.
+fn lone_leader() -> Broker {
+    let orders0 = TopicPartition::new("orders", 0);
+    let config = ClusterConfig { broker_count: 2, topics: vec![], ..ClusterConfig::default() };
+    let mut image = MetadataImage::bootstrap(&config);
+    image.version = 1;
+    image.topics.insert("orders".to_string(), 1);
+    let state = PartitionState {
+        partition: orders0.clone(),
+        replicas: vec![BrokerId(1), BrokerId(2)],
+        isr: vec![BrokerId(1)],
+        leader: Some(BrokerId(1)),
+        leader_epoch: EPOCH,
+        partition_epoch: 0,
+    };
+    image.partitions.insert(orders0, state);
+    let mut leader = Broker::new(BrokerId(1), config);
+    leader.apply_metadata(0, &image);
+    leader.take_outputs();
+    leader
+}
+
+/// Produces `batch` to orders/0 and returns the answers and whether an append was traced.
+fn produce(leader: &mut Broker, now_ms: u64, request_id: u64, batch: RecordBatch, acks: Acks) -> (Vec<Message>, bool) {
+    let partition = TopicPartition::new("orders", 0);
+    leader.handle_message(now_ms, NodeId::Client, Message::Produce { request_id, partition, batch, acks });
+    let outputs = leader.take_outputs();
+    let traced = outputs.iter().any(|output| matches!(output, Output::Trace(TraceEvent::Appended { .. })));
+    let answers = outputs
+        .into_iter()
+        .filter_map(|output| match output {
+            Output::Send { message: message @ Message::ProduceResponse { .. }, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    (answers, traced)
+}
+
+#[test]
+fn a_broker_answers_a_retried_batch_with_the_original_offset_and_traces_no_append() {
+    let mut leader = lone_leader();
+    let partition = TopicPartition::new("orders", 0);
+    let answer = |request_id, offset| Message::ProduceResponse {
+        request_id,
+        partition: partition.clone(),
+        result: Ok(Offset(offset)),
+    };
+    assert_eq!(produce(&mut leader, 1, 1, plain_batch(), Acks::All), (vec![answer(1, 0)], true));
+    assert_eq!(produce(&mut leader, 2, 2, idempotent(7, 0, 0, 2), Acks::All), (vec![answer(2, 1)], true));
+    for (request_id, acks) in [(3, Acks::All), (4, Acks::Leader)] {
+        let retried = produce(&mut leader, 3, request_id, idempotent(7, 0, 0, 2), acks);
+        assert_eq!(retried, (vec![answer(request_id, 1)], false), "{acks:?}: the original offset, nothing appended");
+    }
+    let log = &leader.replica(&partition).unwrap().log;
+    assert_eq!(log.log_end_offset(), Offset(3), "stored once");
 }
 
 /// One step of a random run of producers against a leader.

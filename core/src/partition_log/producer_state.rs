@@ -68,7 +68,9 @@ pub(super) struct ProducerAppend {
 /// The two kinds of producer batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AppendKind {
+    /// Records, with the sequence range they carry; a transactional one opens a transaction.
     Data { first_sequence: i32, last_sequence: i32, transactional: bool },
+    /// A commit or abort marker, ending the producer's transaction.
     Marker { committed: bool, coordinator_epoch: i32 },
 }
 
@@ -127,6 +129,7 @@ impl Default for ProducerEntry {
 }
 
 impl ProducerEntry {
+    /// The newest epoch a batch or marker of this producer carried.
     pub fn producer_epoch(&self) -> i16 {
         self.producer_epoch
     }
@@ -141,10 +144,12 @@ impl ProducerEntry {
         self.batches.iter()
     }
 
+    /// The coordinator epoch of the producer's last marker; -1 before any.
     pub fn coordinator_epoch(&self) -> i32 {
         self.coordinator_epoch
     }
 
+    /// The max timestamp of the producer's last batch or marker.
     pub fn last_timestamp_ms(&self) -> i64 {
         self.last_timestamp_ms
     }
@@ -186,7 +191,9 @@ pub struct ProducerView {
 /// Whether a checked producer batch is new or a retry of one already written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Verdict {
+    /// Write it.
     Append,
+    /// A retry of this batch, already written: answer with its offsets, write nothing.
     Duplicate(BatchMetadata),
 }
 
@@ -197,6 +204,7 @@ pub(super) struct ProducerStateTable {
 }
 
 impl ProducerStateTable {
+    /// The state of `producer_id`, if the log has seen it.
     pub(super) fn get(&self, producer_id: i64) -> Option<&ProducerEntry> {
         self.producers.get(&producer_id)
     }

@@ -35,6 +35,7 @@ struct ProducerState {
 }
 
 impl ProducerState {
+    /// Takes one written producer batch in; a marker may complete a transaction.
     fn apply(&mut self, append: &ProducerAppend, high_watermark: Offset) {
         if let Some(completed) = self.producers.apply(append) {
             self.transactions.complete(completed);
@@ -105,10 +106,12 @@ impl ProducerStateManager {
         ongoing.into_iter().chain(unreplicated).min()
     }
 
+    /// The aborted transactions with a record in `from .. to`, in marker order.
     pub(super) fn aborted_overlapping(&self, from: Offset, to: Offset) -> Vec<AbortedTransaction> {
         self.current.transactions.aborted_overlapping(from, to)
     }
 
+    /// The state of `producer_id`, if the log has seen it.
     pub(super) fn producer(&self, producer_id: i64) -> Option<&ProducerEntry> {
         self.current.producers.get(producer_id)
     }
