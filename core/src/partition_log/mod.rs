@@ -23,7 +23,7 @@
 //!   state: a retry is recognised and not written twice, a zombie epoch or a sequence gap is
 //!   refused ([`producer_state`]); markers end transactions, aborted ones are indexed for
 //!   `read_committed` fetches ([`transaction_index`]), and open ones hold the last stable offset
-//!   back. Truncation and retention keep that state consistent ([`producer_state_manager`]).
+//!   back. Truncation and retention keep that state consistent (`producer_state_manager`).
 //! - [`PartitionLog::validate`] checks the cheap orderings after every event;
 //!   [`PartitionLog::validate_records`] re-parses every batch.
 //!
@@ -409,7 +409,7 @@ impl PartitionLog {
     /// newest record, and drops tombstones `delete.retention.ms` after they were written.
     /// Offsets never change. The rules are in [`compaction`]. Kafka's cleaner stops at the last
     /// stable offset, so an open transaction's records are never cleaned; producer state is
-    /// never changed by compaction (see [`producer_state_manager`]).
+    /// never changed by compaction (see `producer_state_manager`).
     pub fn compact(&mut self, now_ms: u64) -> CompactionOutcome {
         let log_end = self.log_end_offset();
         let last_stable_offset = self.last_stable_offset();

@@ -26,7 +26,7 @@
 //! the producer's epoch, accepted at or above the current one); transaction version 2's
 //! strictly newer marker epochs and KIP-890's verification of a transaction's first batch are
 //! not modelled. A follower applies the leader's batches without these checks
-//! ([`ProducerStateTable::apply`]), as Kafka's replication origin does.
+//! (`ProducerStateTable::apply`), as Kafka's replication origin does.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};

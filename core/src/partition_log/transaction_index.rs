@@ -11,7 +11,7 @@
 //! ```
 //!
 //! A consumer reading committed records asks, for the range it fetched, which aborted
-//! transactions overlap it ([`TransactionIndex::aborted_overlapping`]); it then skips each
+//! transactions overlap it (`PartitionLog::aborted_transactions`); it then skips each
 //! producer's records from that first offset until that producer's abort marker. Kafka keeps
 //! the entry in the segment holding the marker and deletes it with that segment; here an entry
 //! goes once its marker lies below the log start.
