@@ -266,8 +266,8 @@ impl Broker {
         }
         let replica = self.replicas.get_mut(&partition).expect("checked above");
         let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
-        let (offset, last_offset) = match replica.log.append_as_leader(leadership.leader_epoch, now_ms, batch) {
-            Ok(offsets) => offsets,
+        let appended = match replica.log.append_from_producer(leadership.leader_epoch, now_ms, batch) {
+            Ok(appended) => appended,
             Err(error) => {
                 // The batch broke a rule of the log (Kafka's LogValidator): refuse, store nothing.
                 if acks != Acks::None {
@@ -277,6 +277,23 @@ impl Broker {
                 return;
             }
         };
+        let (offset, last_offset) = (appended.first_offset, appended.last_offset);
+        if appended.duplicate {
+            // A producer's retry of a batch already written: Kafka answers with the original's
+            // offsets and writes nothing, so nothing is traced and no fetch has news.
+            let committed = last_offset < replica.log.high_watermark();
+            let result = match leadership.isr.len() < min_insync {
+                true => Err(ErrorCode::NotEnoughReplicasAfterAppend),
+                false => Ok(offset),
+            };
+            match acks {
+                Acks::None => {}
+                Acks::Leader => self.send(from, Message::ProduceResponse { request_id, partition, result: Ok(offset) }),
+                Acks::All if committed => self.send(from, Message::ProduceResponse { request_id, partition, result }),
+                Acks::All => leadership.pending_acks.push(PendingAck { request_id, from, offset, last_offset }),
+            }
+            return;
+        }
         match acks {
             Acks::None => {}
             Acks::Leader => self

@@ -40,6 +40,19 @@ pub enum AppendError {
     NegativeLastOffsetDelta { base_offset: Offset, last_offset_delta: i32 },
     /// Record `index` of a follower batch is out of order or outside the batch's offsets.
     RecordOffsetOutOfOrder { base_offset: Offset, index: usize },
+    /// A producer batch or marker under an epoch older than the producer's latest: a zombie
+    /// producer (Kafka's `InvalidProducerEpochException`).
+    InvalidProducerEpoch { producer_id: i64, epoch: i16, current: i16 },
+    /// A batch whose first sequence does not follow the producer's last one (`last_sequence`,
+    /// -1 when none is cached), or a new epoch's batch not starting at 0; also a retry of a batch
+    /// older than the five a log remembers (Kafka's `OutOfOrderSequenceException`).
+    OutOfOrderSequence { producer_id: i64, epoch: i16, first_sequence: i32, last_sequence: i32 },
+    /// A non-transactional batch from a producer whose transaction is open (Kafka's
+    /// `InvalidTxnStateException`).
+    NonTransactionalBatchInTransaction { producer_id: i64 },
+    /// A marker from a transaction coordinator older than the one that wrote the producer's last
+    /// marker (Kafka's `TransactionCoordinatorFencedException`).
+    CoordinatorEpochFenced { producer_id: i64, coordinator_epoch: i32, current: i32 },
 }
 
 impl AppendError {
@@ -58,6 +71,10 @@ impl AppendError {
             | AppendError::NegativeLastOffsetDelta { .. }
             | AppendError::RecordOffsetOutOfOrder { .. } => ErrorCode::InvalidRecord,
             AppendError::OffsetOverflow { .. } | AppendError::OffsetBelowLogEnd { .. } => ErrorCode::CorruptMessage,
+            AppendError::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
+            AppendError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,
+            AppendError::NonTransactionalBatchInTransaction { .. } => ErrorCode::InvalidTxnState,
+            AppendError::CoordinatorEpochFenced { .. } => ErrorCode::TransactionCoordinatorFenced,
         }
     }
 }
@@ -96,6 +113,22 @@ impl fmt::Display for AppendError {
             AppendError::RecordOffsetOutOfOrder { base_offset, index } => {
                 write!(f, "record {index} of the batch at {base_offset} is out of order or outside the batch")
             }
+            AppendError::InvalidProducerEpoch { producer_id, epoch, current } => {
+                write!(f, "producer {producer_id} epoch {epoch} is older than its latest epoch {current}")
+            }
+            AppendError::OutOfOrderSequence { producer_id, epoch, first_sequence, last_sequence } => write!(
+                f,
+                "producer {producer_id} epoch {epoch} sent sequence {first_sequence}, which does not follow \
+                 its last sequence {last_sequence}"
+            ),
+            AppendError::NonTransactionalBatchInTransaction { producer_id } => {
+                write!(f, "producer {producer_id} sent a non-transactional batch while its transaction is open")
+            }
+            AppendError::CoordinatorEpochFenced { producer_id, coordinator_epoch, current } => write!(
+                f,
+                "a marker for producer {producer_id} from coordinator epoch {coordinator_epoch} is older than \
+                 coordinator epoch {current}"
+            ),
         }
     }
 }
@@ -168,6 +201,33 @@ pub enum LogError {
     SegmentSummaryWrong {
         segment_base_offset: Offset,
     },
+    /// The last stable offset lies outside log start ..= high watermark.
+    LastStableOffsetOutOfRange {
+        last_stable_offset: Offset,
+    },
+    /// A producer's cached batch or open transaction reaches `offset`, at or past the log end.
+    ProducerStateBeyondLogEnd {
+        producer_id: i64,
+        offset: Offset,
+    },
+    /// An indexed transaction ends at or past the log end, or before it begins.
+    TransactionOutOfRange {
+        producer_id: i64,
+        first_offset: Offset,
+    },
+    /// A producer batch the state remembers lies outside the log or out of offset order.
+    ProducerBatchOutOfRange {
+        producer_id: i64,
+        first_offset: Offset,
+    },
+    /// A producer batch's first sequence does not follow its producer's previous batch of the
+    /// same epoch.
+    SequenceNotContinued {
+        producer_id: i64,
+        first_offset: Offset,
+    },
+    /// Replaying the remembered producer batches does not give the producer state the log holds.
+    ProducerStateNotReplayable,
 }
 
 impl fmt::Display for LogError {
@@ -200,6 +260,27 @@ impl fmt::Display for LogError {
             }
             LogError::SegmentSummaryWrong { segment_base_offset } => {
                 write!(f, "segment at {segment_base_offset} records a size or timestamp its batches do not have")
+            }
+            LogError::LastStableOffsetOutOfRange { last_stable_offset } => {
+                write!(f, "last stable offset {last_stable_offset} is outside log start ..= high watermark")
+            }
+            LogError::ProducerStateBeyondLogEnd { producer_id, offset } => {
+                write!(f, "producer {producer_id}'s state reaches offset {offset}, at or past the log end")
+            }
+            LogError::TransactionOutOfRange { producer_id, first_offset } => {
+                write!(
+                    f,
+                    "producer {producer_id}'s transaction from {first_offset} ends past the log end or before it began"
+                )
+            }
+            LogError::ProducerBatchOutOfRange { producer_id, first_offset } => {
+                write!(f, "producer {producer_id}'s batch at {first_offset} is outside the log or out of order")
+            }
+            LogError::SequenceNotContinued { producer_id, first_offset } => {
+                write!(f, "producer {producer_id}'s batch at {first_offset} does not continue its sequence")
+            }
+            LogError::ProducerStateNotReplayable => {
+                write!(f, "replaying the producer batches does not give the producer state held")
             }
         }
     }

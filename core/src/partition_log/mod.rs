@@ -19,6 +19,11 @@
 //!   boundaries ([`epochs`]).
 //! - Retention deletes whole segments by age and size ([`retention`]); compaction keeps the
 //!   newest record per key, offsets unchanged ([`compaction`]).
+//! - Idempotent and transactional producers' batches are checked against each producer's
+//!   state: a retry is recognised and not written twice, a zombie epoch or a sequence gap is
+//!   refused ([`producer_state`]); markers end transactions, aborted ones are indexed for
+//!   `read_committed` fetches ([`transaction_index`]), and open ones hold the last stable offset
+//!   back. Truncation and retention keep that state consistent (`producer_state_manager`).
 //! - [`PartitionLog::validate`] checks the cheap orderings after every event;
 //!   [`PartitionLog::validate_records`] re-parses every batch.
 //!
@@ -31,23 +36,41 @@ pub mod epochs;
 pub mod error;
 pub mod log_record;
 mod log_validator;
+pub mod producer_state;
+mod producer_state_manager;
 pub mod retention;
 pub mod segment;
+pub mod transaction_index;
 mod validation;
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::ids::{LeaderEpoch, Offset};
-use crate::record_batch::RecordBatch;
+use crate::record_batch::{RecordBatch, TransactionMarker, TransactionResult};
+use producer_state::{ProducerAppend, Verdict};
+use producer_state_manager::ProducerStateManager;
 
 pub use compaction::CompactionOutcome;
 pub use config::{CleanupPolicy, LogConfig, SettingError};
 pub use epochs::{EpochEntry, LeaderEpochCache};
 pub use error::{AppendError, ConfigError, LogError};
 pub use log_record::{single_record_batch, LogRecord};
+pub use producer_state::{BatchMetadata, ProducerView, BATCHES_TO_RETAIN};
 pub use retention::RetentionOutcome;
 pub use segment::Segment;
+pub use transaction_index::AbortedTransaction;
+
+/// Where a leader put a producer's batch, or, for a retry of one of the producer's last
+/// [`BATCHES_TO_RETAIN`] batches, where the original went (Kafka answers the retry with the
+/// original's offsets and writes nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub first_offset: Offset,
+    pub last_offset: Offset,
+    /// The batch was a retry: nothing was written, the offsets are the original's.
+    pub duplicate: bool,
+}
 
 /// A partition log on one broker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +81,8 @@ pub struct PartitionLog {
     segments: Vec<Segment>,
     high_watermark: Offset,
     epochs: LeaderEpochCache,
+    /// Idempotent and transactional producers, their transactions and the aborted ones.
+    producers: ProducerStateManager,
 }
 
 impl PartitionLog {
@@ -67,6 +92,7 @@ impl PartitionLog {
             segments: vec![Segment::new(Offset(0), 0)],
             high_watermark: Offset(0),
             epochs: LeaderEpochCache::default(),
+            producers: ProducerStateManager::default(),
         }
     }
 
@@ -102,6 +128,40 @@ impl PartitionLog {
     pub fn set_high_watermark(&mut self, offset: Offset) {
         assert!(offset <= self.log_end_offset(), "high watermark {offset} beyond log end {}", self.log_end_offset());
         self.high_watermark = offset.max(self.log_start_offset());
+        self.producers.on_high_watermark(self.high_watermark);
+    }
+
+    /// The last stable offset (LSO): a `read_committed` consumer reads below it only. The high
+    /// watermark, held back to the first offset of any open transaction, or of a completed one
+    /// whose marker the high watermark has not yet passed (Kafka's `firstUnstableOffset`, never
+    /// below the log start).
+    pub fn last_stable_offset(&self) -> Offset {
+        let unstable = self.producers.first_unstable_offset(self.high_watermark);
+        unstable.map_or(self.high_watermark, |first| first.max(self.log_start_offset()).min(self.high_watermark))
+    }
+
+    /// The aborted transactions with a record in `from .. to`, in marker order: what a Fetch
+    /// response tells a `read_committed` consumer reading that range (Kafka's
+    /// `collectAbortedTransactions`). Transactions whose marker retention deleted are not
+    /// reported.
+    pub fn aborted_transactions(&self, from: Offset, to: Offset) -> Vec<AbortedTransaction> {
+        self.producers.aborted_overlapping(from, to)
+    }
+
+    /// Every idempotent or transactional producer this log knows, by increasing producer id.
+    pub fn producer_states(&self) -> impl Iterator<Item = ProducerView> + '_ {
+        self.producers.producers().map(|(producer_id, entry)| ProducerView {
+            producer_id,
+            producer_epoch: entry.producer_epoch(),
+            last_sequence: entry.last_sequence(),
+            ongoing_transaction_first_offset: entry.ongoing_transaction_first_offset(),
+            coordinator_epoch: entry.coordinator_epoch(),
+        })
+    }
+
+    /// The last [`BATCHES_TO_RETAIN`] batches of `producer_id`'s current epoch, oldest first.
+    pub fn producer_batches(&self, producer_id: i64) -> Vec<BatchMetadata> {
+        self.producers.producer(producer_id).map(|entry| entry.batches().copied().collect()).unwrap_or_default()
     }
 
     /// The latest epoch in the leader-epoch cache, which a new leader's epoch enters before its
@@ -131,38 +191,106 @@ impl PartitionLog {
         self.epochs.end_offset_for(epoch, self.log_end_offset())
     }
 
-    /// Appends a producer's batch as the leader of `epoch`; returns its first and last offsets.
-    /// Only the base offset (set to the log end) and the partition leader epoch are rewritten,
-    /// both outside the CRC; the batch is never re-encoded. The active segment rolls first if
-    /// the batch would take it past `segment.bytes` or it is older than `segment.ms`.
+    /// [`append_from_producer`](Self::append_from_producer), returning only the first and last
+    /// offsets: the original's for a retried batch.
     pub fn append_as_leader(
         &mut self,
         epoch: LeaderEpoch,
         now_ms: u64,
-        mut batch: RecordBatch,
+        batch: RecordBatch,
     ) -> Result<(Offset, Offset), AppendError> {
+        self.append_from_producer(epoch, now_ms, batch).map(|appended| (appended.first_offset, appended.last_offset))
+    }
+
+    /// Appends a producer's batch as the leader of `epoch` (Kafka's `appendAsLeader` for a
+    /// client). Only the base offset (set to the log end) and the partition leader epoch are
+    /// rewritten, both outside the CRC; the batch is never re-encoded. The active segment rolls
+    /// first if the batch would take it past `segment.bytes` or it is older than `segment.ms`.
+    ///
+    /// A batch with a producer id is checked against that producer's state first
+    /// ([`producer_state`]): a retry of one of its last five batches is not written again and
+    /// comes back as a duplicate with the original's offsets; a zombie epoch, a sequence gap or
+    /// a non-transactional batch inside a transaction is refused with nothing written.
+    pub fn append_from_producer(
+        &mut self,
+        epoch: LeaderEpoch,
+        now_ms: u64,
+        batch: RecordBatch,
+    ) -> Result<Appended, AppendError> {
+        self.append_checked(epoch, now_ms, batch)
+    }
+
+    /// Writes a transaction marker for `producer_id` as the leader of `leader_epoch`, as a
+    /// coordinator's WriteTxnMarkers asks, and returns its offset. It ends the producer's open
+    /// transaction; an aborted one is indexed for [`aborted_transactions`](Self::aborted_transactions).
+    /// Refused, with nothing written, under a producer epoch older than the producer's
+    /// (`INVALID_PRODUCER_EPOCH`) or from a coordinator epoch older than its last marker's
+    /// (`TRANSACTION_COORDINATOR_FENCED`).
+    pub fn append_marker_as_leader(
+        &mut self,
+        leader_epoch: LeaderEpoch,
+        now_ms: u64,
+        producer_id: i64,
+        producer_epoch: i16,
+        committed: bool,
+        coordinator_epoch: i32,
+    ) -> Result<Offset, AppendError> {
+        let result = if committed { TransactionResult::Commit } else { TransactionResult::Abort };
+        let marker = TransactionMarker { result, coordinator_epoch };
+        let log_end = self.log_end_offset();
+        let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let batch = marker
+            .to_batch(log_end, timestamp_ms, leader_epoch, producer_id, producer_epoch)
+            .map_err(|_| AppendError::OffsetOverflow { log_end, last_offset_delta: 0 })?;
+        let appended = self.append_checked(leader_epoch, now_ms, batch)?;
+        assert!(!appended.duplicate, "a marker is never a retry");
+        Ok(appended.first_offset)
+    }
+
+    /// The leader's append: the log's checks, then the producer's, then the write.
+    fn append_checked(
+        &mut self,
+        epoch: LeaderEpoch,
+        now_ms: u64,
+        mut batch: RecordBatch,
+    ) -> Result<Appended, AppendError> {
         log_validator::check_leader_epoch(epoch, self.last_epoch())?;
         log_validator::check_leader_batch(&batch, &self.config)?;
         let (first, last) = log_validator::leader_offsets(&batch, self.log_end_offset())?;
-        self.roll_if_needed(&batch, first, now_ms);
         batch.set_base_offset(first);
         batch.set_partition_leader_epoch(epoch);
+        let producer_append = ProducerAppend::of(&batch);
+        if let Some(append) = &producer_append {
+            if let Verdict::Duplicate(original) = self.producers.check(append)? {
+                let (first_offset, last_offset) = (original.first_offset, original.last_offset);
+                return Ok(Appended { first_offset, last_offset, duplicate: true });
+            }
+        }
+        self.roll_if_needed(&batch, first, now_ms);
         self.epochs.assign(epoch, first);
         self.active_mut().append(batch, now_ms);
         assert_eq!(self.log_end_offset(), last.next(), "the log ends after the appended batch");
-        Ok((first, last))
+        if let Some(append) = producer_append {
+            self.producers.apply(append, self.high_watermark);
+        }
+        Ok(Appended { first_offset: first, last_offset: last, duplicate: false })
     }
 
     /// Appends batches fetched from the leader exactly as it holds them: offsets already
     /// assigned, gaps left by compaction kept. Each must start at or after the log end (and the
     /// previous batch). Each batch's partition leader epoch enters the epoch cache. Rolls as a
-    /// leader append does. Nothing is appended if any batch is refused.
+    /// leader append does. Nothing is appended if any batch is refused. Producer batches and
+    /// markers update the producer state unchecked: a follower trusts its leader's checks, and
+    /// so can deduplicate and knows the open transactions once it leads.
     pub fn append_as_follower(&mut self, now_ms: u64, batches: &[RecordBatch]) -> Result<(), AppendError> {
         log_validator::check_follower_batches(batches, self.log_end_offset(), &self.config)?;
         for batch in batches {
             self.roll_if_needed(batch, batch.base_offset(), now_ms);
             self.epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
             self.active_mut().append(batch.clone(), now_ms);
+            if let Some(append) = ProducerAppend::of(batch) {
+                self.producers.apply(append, self.high_watermark);
+            }
         }
         Ok(())
     }
@@ -226,7 +354,9 @@ impl PartitionLog {
     /// `offset`. The high watermark falls to the log end if above it; epochs starting at or
     /// after the new log end leave the cache. At or beyond the log end nothing changes; below
     /// the log start the log is emptied and restarts there (Kafka's `truncateFullyAndStartAt`).
-    /// A negative offset is taken as 0.
+    /// A negative offset is taken as 0. The producer state is rebuilt from the batches that
+    /// remain, forgetting transactions that began in the dropped tail; below the log start it
+    /// is cleared.
     pub fn truncate_to(&mut self, offset: Offset) {
         let target = Offset(offset.0.max(0));
         if target >= self.log_end_offset() {
@@ -240,6 +370,7 @@ impl PartitionLog {
             self.segments = vec![Segment::new(target, 0)];
             self.epochs.clear();
             self.high_watermark = target;
+            self.producers = ProducerStateManager::default();
             return;
         }
         self.segments.retain(|segment| segment.base_offset() <= target);
@@ -247,17 +378,21 @@ impl PartitionLog {
         let log_end = self.log_end_offset();
         self.epochs.truncate_from_end(log_end);
         self.high_watermark = self.high_watermark.min(log_end);
+        self.producers.truncate_to(log_end, self.high_watermark);
     }
 
     /// Retention (`cleanup.policy` delete, or compact,delete): deletes whole old segments by
     /// `retention.ms`, then by `retention.bytes`, never the active one nor any reaching above the
-    /// high watermark, and moves the log start to the first remaining segment's base.
+    /// high watermark, and moves the log start to the first remaining segment's base. Producer
+    /// state survives (Kafka keeps it in snapshots); aborted transactions whose marker was
+    /// deleted leave the transaction index.
     pub fn enforce_retention(&mut self, now_ms: u64) -> RetentionOutcome {
         let plan = retention::plan(&self.segments, self.high_watermark, &self.config, now_ms);
         let deleted: Vec<Segment> = self.segments.drain(..plan.total()).collect();
         let log_start_offset = self.log_start_offset();
         if !deleted.is_empty() {
             self.epochs.truncate_from_start(log_start_offset);
+            self.producers.truncate_from_start(log_start_offset, self.high_watermark);
         }
         assert!(self.high_watermark >= log_start_offset, "retention deleted above the high watermark");
         RetentionOutcome {
@@ -270,12 +405,15 @@ impl PartitionLog {
     }
 
     /// Compaction (`cleanup.policy` compact, or compact,delete): in the closed segments below
-    /// the high watermark and older than `min.compaction.lag.ms`, keeps only each key's newest
-    /// record, and drops tombstones `delete.retention.ms` after they were written. Offsets never
-    /// change. The rules are in [`compaction`].
+    /// the last stable offset and older than `min.compaction.lag.ms`, keeps only each key's
+    /// newest record, and drops tombstones `delete.retention.ms` after they were written.
+    /// Offsets never change. The rules are in [`compaction`]. Kafka's cleaner stops at the last
+    /// stable offset, so an open transaction's records are never cleaned; producer state is
+    /// never changed by compaction (see `producer_state_manager`).
     pub fn compact(&mut self, now_ms: u64) -> CompactionOutcome {
         let log_end = self.log_end_offset();
-        let outcome = compaction::compact(&mut self.segments, self.high_watermark, &self.config, now_ms);
+        let last_stable_offset = self.last_stable_offset();
+        let outcome = compaction::compact(&mut self.segments, last_stable_offset, &self.config, now_ms);
         assert_eq!(self.log_end_offset(), log_end, "compaction never moves the log end");
         outcome
     }

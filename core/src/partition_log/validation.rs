@@ -11,8 +11,10 @@ use super::PartitionLog;
 use crate::record_batch::RecordBatch;
 
 impl PartitionLog {
-    /// Log start ≤ high watermark ≤ log end; each segment starts at or before its end, which is
-    /// at or before the next segment's start; epochs strictly increase within the log's offsets.
+    /// Log start ≤ last stable offset ≤ high watermark ≤ log end; each segment starts at or
+    /// before its end, which is at or before the next segment's start; epochs strictly increase
+    /// within the log's offsets; no producer's cached batch, open transaction or indexed
+    /// transaction reaches the log end.
     pub fn validate(&self) -> Result<(), LogError> {
         let (log_start, log_end, high_watermark) =
             (self.log_start_offset(), self.log_end_offset(), self.high_watermark);
@@ -30,14 +32,23 @@ impl PartitionLog {
                 return Err(LogError::SegmentsOutOfOrder { index });
             }
         }
-        self.epochs.validate(log_start, log_end)
+        let last_stable_offset = self.last_stable_offset();
+        if last_stable_offset < log_start || last_stable_offset > high_watermark {
+            return Err(LogError::LastStableOffsetOutOfRange { last_stable_offset });
+        }
+        self.epochs.validate(log_start, log_end)?;
+        self.producers.validate(log_end)
     }
 
     /// [`validate`](Self::validate), and every batch: it parses with a valid CRC, lies within its
     /// segment, starts after the previous batch ends, and its records' offsets increase within
-    /// its range; each segment's size and largest timestamp are its batches'.
+    /// its range; each segment's size and largest timestamp are its batches'. The producer
+    /// batches the log remembers lie within it in order, each producer's sequences continue
+    /// batch after batch, and replaying them gives the producer state held.
     pub fn validate_records(&self) -> Result<(), LogError> {
         self.validate()?;
+        let (log_start, log_end) = (self.log_start_offset(), self.log_end_offset());
+        self.producers.validate_journal(log_start, log_end, self.high_watermark)?;
         let mut previous_end = self.log_start_offset();
         for segment in &self.segments {
             if !segment.summary_matches_batches() {
