@@ -341,3 +341,83 @@ impl TransactionMetadata {
         target
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TransactionState::*;
+
+    fn metadata_in(state: TransactionState, epoch: i16) -> TransactionMetadata {
+        let mut metadata = TransactionMetadata::new(Arc::from("t"), 10, 60_000, 0);
+        metadata.current.state = state;
+        metadata.current.producer_epoch = epoch;
+        if state != Empty {
+            metadata.current.start_ms = Some(0);
+        }
+        metadata
+    }
+
+    #[test]
+    fn only_kafkas_transitions_are_valid() {
+        assert!(is_valid_transition(Ongoing, PrepareCommit));
+        assert!(is_valid_transition(PrepareCommit, CompleteCommit));
+        assert!(is_valid_transition(CompleteAbort, Ongoing));
+        assert!(!is_valid_transition(Empty, PrepareCommit), "nothing to commit");
+        assert!(!is_valid_transition(PrepareCommit, CompleteAbort), "a decided commit cannot abort");
+        assert!(!is_valid_transition(PrepareAbort, Ongoing));
+        assert!(!is_valid_transition(Ongoing, Empty), "InitProducerId must abort an open transaction first");
+    }
+
+    #[test]
+    fn kip_360_increment_bumps_the_current_epoch_keeps_a_retry_and_fences_others() {
+        let mut fresh = TransactionMetadata::new(Arc::from("t"), 10, 60_000, 0);
+        assert_eq!(fresh.prepare_increment_epoch(1_000, None, 5).unwrap().producer_epoch, 0);
+
+        let mut current = metadata_in(Empty, 4);
+        let target = current.prepare_increment_epoch(1_000, Some(4), 5).unwrap();
+        assert_eq!((target.producer_epoch, target.last_producer_epoch), (5, 4));
+        current.complete_transition(target);
+        // A retry of that bump (the producer did not hear the answer) keeps epoch 5.
+        let retry = current.prepare_increment_epoch(1_000, Some(4), 6).unwrap();
+        assert_eq!(retry.producer_epoch, 5);
+        current.abort_transition();
+        assert_eq!(current.prepare_increment_epoch(1_000, Some(2), 6), Err(ErrorCode::ProducerFenced));
+    }
+
+    #[test]
+    fn a_fence_bumps_the_epoch_at_once_and_rolls_back_exactly() {
+        let mut metadata = metadata_in(Ongoing, 3);
+        let rollback = metadata.fence_epoch();
+        assert_eq!(metadata.current.producer_epoch, 4);
+        let target = metadata.prepare_abort_or_commit(false, 9);
+        assert_eq!((target.state, target.producer_epoch), (PrepareAbort, 4));
+        metadata.abort_transition();
+        metadata.rollback_fence(rollback);
+        assert_eq!((metadata.state(), metadata.current.producer_epoch, metadata.pending_state), (Ongoing, 3, None));
+    }
+
+    #[test]
+    fn complete_clears_the_partitions_and_a_snapshot_round_trips_through_its_record() {
+        let mut metadata = metadata_in(Ongoing, 0);
+        let partitions = [TopicPartition::new("b", 1), TopicPartition::new("a", 2), TopicPartition::new("a", 0)];
+        let added = metadata.prepare_add_partitions(&partitions, 3);
+        metadata.complete_transition(added);
+        let value = metadata.current.to_log_value();
+        let grouped = value.transaction_partitions.clone().unwrap();
+        assert_eq!(grouped.len(), 2, "grouped by topic");
+        assert_eq!((grouped[0].topic.as_ref(), grouped[0].partition_ids.as_slice()), ("a", &[0, 2][..]));
+        let loaded = TransactionMetadata::from_log_value(Arc::from("t"), &value);
+        assert_eq!(loaded.current.partitions, metadata.current.partitions);
+        assert_eq!(loaded.current.start_ms, Some(0));
+        let prepared = metadata.prepare_abort_or_commit(true, 4);
+        metadata.complete_transition(prepared);
+        let complete = metadata.prepare_complete(5);
+        assert_eq!((complete.state, complete.partitions.len()), (CompleteCommit, 0));
+    }
+
+    #[test]
+    #[should_panic(expected = "may not follow")]
+    fn an_illegal_transition_is_a_bug_that_stops_the_program() {
+        metadata_in(Empty, 0).prepare_abort_or_commit(true, 1);
+    }
+}
