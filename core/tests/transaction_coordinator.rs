@@ -2,203 +2,22 @@
 //! to `__transaction_state` committed (or failed) when the test says so, markers reported
 //! written when the test says so. Each test names the KIP-98 / KIP-360 / KIP-588 claim it checks.
 
-use bytes::Bytes;
+mod transaction_broker;
+
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::message::NodeId;
-use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TransactionState, TxnMarker, TxnRequest, TxnResponse};
+use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TransactionState, TxnRequest, TxnResponse};
 use kafkalab_core::transaction::{
-    partition_for, AppendToken, MarkerToken, TransactionCoordinator, TransactionLogKey, TransactionLogValue, TxnConfig,
-    TxnEvent, TxnOutput, TxnTimer,
+    partition_for, TransactionLogKey, TransactionMetadata, TxnEvent, TxnOutput, TxnTimer,
 };
 use kafkalab_core::TopicPartition;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-const CLIENT: NodeId = NodeId::Client;
-const TXN: &str = "my-txn";
-const TIMEOUT_MS: u64 = 60_000;
-
-/// A broker hosting one coordinator: it keeps the records committed to `__transaction_state`
-/// and commits each append when told to.
-struct Broker {
-    coordinator: TransactionCoordinator,
-    now_ms: u64,
-    /// Records committed, per partition, in order.
-    log: Vec<(i32, Bytes, Option<Bytes>)>,
-    /// Every output seen, in order.
-    seen: Vec<TxnOutput>,
-    next_request_id: u64,
-}
-
-impl Broker {
-    /// A coordinator leading `TXN`'s partition at coordinator epoch 1, with producer ids from 0.
-    fn new() -> Broker {
-        let mut broker = Broker::without_ids();
-        broker.coordinator.producer_id_block_granted(0, 0, 1000);
-        broker.coordinator.take_outputs();
-        broker
-    }
-
-    fn without_ids() -> Broker {
-        let mut coordinator = TransactionCoordinator::new(TxnConfig::default());
-        coordinator.load_partition(0, txn_partition(), 1, Vec::new());
-        coordinator.take_outputs();
-        Broker { coordinator, now_ms: 0, log: Vec::new(), seen: Vec::new(), next_request_id: 0 }
-    }
-
-    /// Sends `request` and returns its outputs, committing no append.
-    fn send_raw(&mut self, request: TxnRequest) -> (u64, Vec<TxnOutput>) {
-        self.next_request_id += 1;
-        self.coordinator.handle_request(self.now_ms, CLIENT, self.next_request_id, request);
-        (self.next_request_id, self.take())
-    }
-
-    /// Sends `request`, commits every append it leads to, and returns its response.
-    fn send(&mut self, request: TxnRequest) -> TxnResponse {
-        let (request_id, outputs) = self.send_raw(request);
-        let outputs = self.commit_appends(outputs);
-        response_to(&outputs, request_id).unwrap_or_else(|| panic!("no answer to {request_id}: {outputs:#?}"))
-    }
-
-    fn take(&mut self) -> Vec<TxnOutput> {
-        let outputs = self.coordinator.take_outputs();
-        self.coordinator.validate();
-        self.seen.extend(outputs.iter().cloned());
-        outputs
-    }
-
-    /// Commits the appends among `outputs`, and those they lead to; returns all outputs.
-    fn commit_appends(&mut self, mut outputs: Vec<TxnOutput>) -> Vec<TxnOutput> {
-        let mut index = 0;
-        while index < outputs.len() {
-            if let TxnOutput::Append { partition_index, key, value, token } = outputs[index].clone() {
-                self.log.push((partition_index, key, value));
-                self.coordinator.append_completed(self.now_ms, token, Ok(()));
-                let more = self.take();
-                outputs.extend(more);
-            }
-            index += 1;
-        }
-        outputs
-    }
-
-    /// Reports the markers of `token` written and commits the completion record.
-    fn markers_written(&mut self, token: MarkerToken) -> Vec<TxnOutput> {
-        self.coordinator.markers_written(self.now_ms, token);
-        let outputs = self.take();
-        self.commit_appends(outputs)
-    }
-
-    fn state(&self) -> TransactionState {
-        self.coordinator.transaction(TXN).expect("known").state()
-    }
-
-    fn records(&self) -> Vec<(Bytes, Option<Bytes>)> {
-        self.log.iter().map(|(_, key, value)| (key.clone(), value.clone())).collect()
-    }
-
-    /// InitProducerId for `TXN` and the producer it is given.
-    fn init(&mut self) -> ProducerIdAndEpoch {
-        match self.send(init(TXN, ProducerIdAndEpoch::NONE)) {
-            TxnResponse::InitProducerId { result: Ok(producer) } => producer,
-            other => panic!("InitProducerId failed: {other:?}"),
-        }
-    }
-
-    /// A producer with an Ongoing transaction on `orders/0` and `orders/1`.
-    fn ongoing(&mut self) -> ProducerIdAndEpoch {
-        let producer = self.init();
-        let response = self.send(add(producer, &[("orders", 0), ("orders", 1)]));
-        assert_eq!(add_errors(&response), vec![None, None]);
-        assert_eq!(self.state(), TransactionState::Ongoing);
-        producer
-    }
-}
-
-fn txn_partition() -> i32 {
-    partition_for(TXN, 50)
-}
-
-fn init(id: &str, current: ProducerIdAndEpoch) -> TxnRequest {
-    TxnRequest::InitProducerId { transactional_id: Some(Arc::from(id)), transaction_timeout_ms: TIMEOUT_MS, current }
-}
-
-fn idempotent_init() -> TxnRequest {
-    TxnRequest::InitProducerId {
-        transactional_id: None,
-        transaction_timeout_ms: TIMEOUT_MS,
-        current: ProducerIdAndEpoch::NONE,
-    }
-}
-
-fn add(producer: ProducerIdAndEpoch, partitions: &[(&str, i32)]) -> TxnRequest {
-    let partitions = partitions.iter().map(|(topic, index)| TopicPartition::new(*topic, *index)).collect();
-    TxnRequest::AddPartitionsToTxn { transactional_id: Arc::from(TXN), producer, partitions }
-}
-
-fn end(producer: ProducerIdAndEpoch, committed: bool) -> TxnRequest {
-    TxnRequest::EndTxn { transactional_id: Arc::from(TXN), producer, committed }
-}
-
-fn response_to(outputs: &[TxnOutput], id: u64) -> Option<TxnResponse> {
-    outputs.iter().find_map(|output| match output {
-        TxnOutput::Respond { request_id, response, .. } if *request_id == id => Some(response.clone()),
-        _ => None,
-    })
-}
-
-fn add_errors(response: &TxnResponse) -> Vec<Option<ErrorCode>> {
-    match response {
-        TxnResponse::AddPartitionsToTxn { results } => results.iter().map(|(_, error)| *error).collect(),
-        other => panic!("not an AddPartitionsToTxn response: {other:?}"),
-    }
-}
-
-fn end_error(response: &TxnResponse) -> Option<ErrorCode> {
-    match response {
-        TxnResponse::EndTxn { error } => *error,
-        other => panic!("not an EndTxn response: {other:?}"),
-    }
-}
-
-fn init_result(response: &TxnResponse) -> Result<ProducerIdAndEpoch, ErrorCode> {
-    match response {
-        TxnResponse::InitProducerId { result } => *result,
-        other => panic!("not an InitProducerId response: {other:?}"),
-    }
-}
-
-fn markers(outputs: &[TxnOutput]) -> Vec<(TxnMarker, MarkerToken)> {
-    outputs
-        .iter()
-        .filter_map(|output| match output {
-            TxnOutput::WriteMarkers { marker, token } => Some((marker.clone(), *token)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn appends(outputs: &[TxnOutput]) -> Vec<(TransactionLogValue, AppendToken)> {
-    outputs
-        .iter()
-        .filter_map(|output| match output {
-            TxnOutput::Append { key, value, token, .. } => {
-                assert_eq!(TransactionLogKey::decode(key).unwrap().transactional_id.as_ref(), TXN);
-                Some((TransactionLogValue::decode(value.as_ref().unwrap()).unwrap(), *token))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn appended_states(outputs: &[TxnOutput]) -> Vec<TransactionState> {
-    appends(outputs).iter().map(|(value, _)| value.transaction_status).collect()
-}
+use transaction_broker::*;
 
 #[test]
 fn an_idempotent_producer_gets_a_fresh_id_at_epoch_0_each_time_and_ids_never_repeat_across_blocks() {
     let mut broker = Broker::without_ids();
-    let (first, outputs) = broker.send_raw(idempotent_init());
+    let (first, outputs) = broker.send_raw(init(None, ProducerIdAndEpoch::NONE));
     assert!(outputs.contains(&TxnOutput::RequestProducerIdBlock), "no ids yet: ask the controller");
     assert_eq!(response_to(&outputs, first), None, "the request waits for a block");
     let mut granted = 0;
@@ -207,7 +26,7 @@ fn an_idempotent_producer_gets_a_fresh_id_at_epoch_0_each_time_and_ids_never_rep
     let mut ids = BTreeSet::new();
     ids.insert(init_result(&response_to(&broker.take(), first).unwrap()).unwrap().producer_id);
     for _ in 0..2500 {
-        let (request_id, outputs) = broker.send_raw(idempotent_init());
+        let (request_id, outputs) = broker.send_raw(init(None, ProducerIdAndEpoch::NONE));
         if outputs.contains(&TxnOutput::RequestProducerIdBlock) {
             broker.coordinator.producer_id_block_granted(0, granted, 1000);
             granted += 1000;
@@ -224,7 +43,7 @@ fn an_idempotent_producer_gets_a_fresh_id_at_epoch_0_each_time_and_ids_never_rep
 #[test]
 fn a_new_transactional_id_gets_a_producer_id_at_epoch_0_persisted_before_the_answer() {
     let mut broker = Broker::new();
-    let (request_id, outputs) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (request_id, outputs) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     assert_eq!(response_to(&outputs, request_id), None, "no answer before the append commits");
     let appended = appends(&outputs);
     assert_eq!(appended.len(), 1);
@@ -256,17 +75,17 @@ fn kip_588_a_second_init_bumps_the_epoch_and_the_old_epoch_is_fenced() {
 fn kip_360_init_with_the_current_epoch_bumps_it_and_with_a_stale_one_is_fenced() {
     let mut broker = Broker::new();
     let first = broker.init();
-    let bumped = init_result(&broker.send(init(TXN, first))).unwrap();
+    let bumped = init_result(&broker.send(init(Some(TXN), first))).unwrap();
     assert_eq!(bumped.epoch, first.epoch + 1);
     let other_id = ProducerIdAndEpoch { producer_id: first.producer_id + 500, epoch: 0 };
-    assert_eq!(init_result(&broker.send(init(TXN, other_id))), Err(ErrorCode::ProducerFenced));
+    assert_eq!(init_result(&broker.send(init(Some(TXN), other_id))), Err(ErrorCode::ProducerFenced));
 }
 
 #[test]
 fn init_during_an_ongoing_transaction_aborts_it_with_markers_before_answering() {
     let mut broker = Broker::new();
     let old = broker.ongoing();
-    let (request_id, outputs) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (request_id, outputs) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     let outputs = broker.commit_appends(outputs);
     assert_eq!(appended_states(&outputs), vec![TransactionState::PrepareAbort]);
     let fenced = ProducerIdAndEpoch { producer_id: old.producer_id, epoch: old.epoch + 1 };
@@ -279,7 +98,10 @@ fn init_during_an_ongoing_transaction_aborts_it_with_markers_before_answering() 
     assert_eq!(marker.partitions, vec![TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)]);
     // The zombie cannot commit what is being aborted; the new instance must retry meanwhile.
     assert_eq!(end_error(&broker.send(end(old, true))), Some(ErrorCode::ProducerFenced));
-    assert_eq!(init_result(&broker.send(init(TXN, ProducerIdAndEpoch::NONE))), Err(ErrorCode::ConcurrentTransactions));
+    assert_eq!(
+        init_result(&broker.send(init(Some(TXN), ProducerIdAndEpoch::NONE))),
+        Err(ErrorCode::ConcurrentTransactions)
+    );
     let outputs = broker.markers_written(token);
     assert_eq!(appended_states(&outputs), vec![TransactionState::CompleteAbort]);
     assert_eq!(broker.state(), TransactionState::CompleteAbort);
@@ -416,12 +238,18 @@ fn a_wrong_producer_id_is_invalid_producer_id_mapping() {
 #[test]
 fn a_timeout_above_transaction_max_timeout_ms_is_invalid_transaction_timeout() {
     let mut broker = Broker::new();
-    let request = TxnRequest::InitProducerId {
-        transactional_id: Some(Arc::from(TXN)),
-        transaction_timeout_ms: 900_001,
-        current: ProducerIdAndEpoch::NONE,
-    };
-    assert_eq!(init_result(&broker.send(request)), Err(ErrorCode::InvalidTransactionTimeout));
+    for (timeout_ms, expected) in [
+        (900_001, Err(ErrorCode::InvalidTransactionTimeout)),
+        (0, Err(ErrorCode::InvalidTransactionTimeout)),
+        (900_000, Ok(0)),
+    ] {
+        let request = TxnRequest::InitProducerId {
+            transactional_id: Some(Arc::from(TXN)),
+            transaction_timeout_ms: timeout_ms,
+            current: ProducerIdAndEpoch::NONE,
+        };
+        assert_eq!(init_result(&broker.send(request)).map(|producer| producer.epoch), expected, "{timeout_ms} ms");
+    }
 }
 
 #[test]
@@ -461,14 +289,14 @@ fn a_failed_append_rolls_the_state_back_and_answers_not_coordinator() {
 fn a_failed_fence_puts_the_epoch_back_and_a_failed_first_init_forgets_the_id() {
     let mut broker = Broker::new();
     let old = broker.ongoing();
-    let (_, outputs) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (_, outputs) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     broker.coordinator.append_completed(0, appends(&outputs)[0].1, Err(ErrorCode::RequestTimedOut));
     broker.take();
     assert_eq!(broker.coordinator.transaction(TXN).unwrap().producer(), old, "the fence did not happen");
     assert_eq!(add_errors(&broker.send(add(old, &[("orders", 0)]))), vec![None]);
 
     let mut broker = Broker::new();
-    let (request_id, outputs) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (request_id, outputs) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     broker.coordinator.append_completed(0, appends(&outputs)[0].1, Err(ErrorCode::NotLeaderOrFollower));
     let response = response_to(&broker.take(), request_id).unwrap();
     assert_eq!(init_result(&response), Err(ErrorCode::NotCoordinator));
@@ -502,26 +330,21 @@ fn loading_keeps_the_last_record_per_id_and_an_epoch_near_i16_max_gets_a_new_pro
     let mut broker = Broker::new();
     let key = TransactionLogKey { transactional_id: Arc::from(TXN) }.encode();
     let value = |epoch| {
-        let state = TransactionState::CompleteCommit;
-        let transaction_partitions = Some(vec![]);
-        TransactionLogValue {
-            producer_id: 4242,
-            producer_epoch: epoch,
-            transaction_timeout_ms: 60_000,
-            transaction_status: state,
-            transaction_partitions,
-            transaction_last_update_timestamp_ms: 1,
-            transaction_start_timestamp_ms: 0,
-        }
-        .encode()
+        let mut metadata = TransactionMetadata::new(Arc::from(TXN), 4242, 60_000, 1);
+        (metadata.current.state, metadata.current.producer_epoch) = (TransactionState::CompleteCommit, epoch);
+        Some(metadata.current.to_log_value().encode())
     };
-    let records = vec![(key.clone(), Some(value(3))), (key, Some(value(i16::MAX - 1)))];
+    let records = vec![(key.clone(), value(3)), (key, value(i16::MAX - 1))];
     broker.coordinator.load_partition(0, txn_partition(), 7, records);
     broker.take();
     assert_eq!(broker.coordinator.transaction(TXN).unwrap().producer().epoch, i16::MAX - 1);
     let producer = broker.init();
     assert_ne!(producer.producer_id, 4242, "the epoch is exhausted: a new producer id");
     assert_eq!(producer.epoch, 0);
+    // A tombstone deletes the id.
+    let key = TransactionLogKey { transactional_id: Arc::from(TXN) }.encode();
+    broker.coordinator.load_partition(0, txn_partition(), 8, vec![(key.clone(), value(3)), (key, None)]);
+    assert!(broker.coordinator.transaction(TXN).is_none());
 }
 
 #[test]
@@ -536,13 +359,13 @@ fn unloading_answers_waiting_requests_not_coordinator_and_later_ones_too() {
     broker.coordinator.append_completed(0, appends(&outputs)[0].1, Ok(()));
     assert!(broker.take().is_empty());
     assert!(broker.coordinator.transaction(TXN).is_none());
-    assert_eq!(init_result(&broker.send(init(TXN, ProducerIdAndEpoch::NONE))), Err(ErrorCode::NotCoordinator));
+    assert_eq!(init_result(&broker.send(init(Some(TXN), ProducerIdAndEpoch::NONE))), Err(ErrorCode::NotCoordinator));
 }
 
 #[test]
 fn a_transactional_init_waits_for_a_producer_id_block_and_unloading_answers_it_not_coordinator() {
     let mut broker = Broker::without_ids();
-    let (waiting, outputs) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (waiting, outputs) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     assert!(outputs.contains(&TxnOutput::RequestProducerIdBlock));
     assert_eq!(response_to(&outputs, waiting), None);
     broker.coordinator.producer_id_block_granted(0, 5_000, 1_000);
@@ -555,7 +378,7 @@ fn a_transactional_init_waits_for_a_producer_id_block_and_unloading_answers_it_n
     );
 
     let mut broker = Broker::without_ids();
-    let (waiting, _) = broker.send_raw(init(TXN, ProducerIdAndEpoch::NONE));
+    let (waiting, _) = broker.send_raw(init(Some(TXN), ProducerIdAndEpoch::NONE));
     broker.coordinator.unload_partition(txn_partition());
     let response = response_to(&broker.take(), waiting).unwrap();
     assert_eq!(init_result(&response), Err(ErrorCode::NotCoordinator));
@@ -568,7 +391,7 @@ fn scripted_run() -> Vec<String> {
     broker.send(end(producer, true));
     broker.markers_written(markers(&broker.seen)[0].1);
     broker.send(add(producer, &[("payments", 0)]));
-    broker.send(init(TXN, ProducerIdAndEpoch::NONE));
+    broker.send(init(Some(TXN), ProducerIdAndEpoch::NONE));
     broker.markers_written(markers(&broker.seen)[1].1);
     let producer = broker.init();
     broker.send(add(producer, &[("payments", 1)]));
@@ -593,14 +416,25 @@ fn the_same_inputs_give_the_same_outputs_byte_for_byte() {
 }
 
 #[test]
-fn every_event_prints_one_short_line() {
+fn a_failed_completion_write_is_retried_after_the_back_off_unless_the_partition_is_moving() {
     let mut broker = Broker::new();
     let producer = broker.ongoing();
-    broker.send(end(producer, false));
-    for output in &broker.seen {
-        if let TxnOutput::Event(event) = output {
-            let line = event.to_string();
-            assert!(!line.is_empty() && !line.contains('\n') && line.len() < 120, "{line:?}");
-        }
-    }
+    broker.send(end(producer, true));
+    let token = markers(&broker.seen)[0].1;
+    broker.coordinator.markers_written(0, token);
+    let outputs = broker.take();
+    let (_, append) = appends(&outputs)[0].clone();
+    broker.coordinator.append_completed(0, append, Err(ErrorCode::NotEnoughReplicas));
+    let outputs = broker.take();
+    let retry = TxnTimer::RetryComplete { transactional_id: Arc::from(TXN), coordinator_epoch: 1 };
+    assert!(outputs.contains(&TxnOutput::SetTimer { after_ms: 100, timer: retry.clone() }));
+    assert_eq!(broker.state(), TransactionState::PrepareCommit, "still decided, not yet complete");
+    broker.coordinator.handle_timer(100, retry);
+    let outputs = broker.take();
+    assert_eq!(appended_states(&outputs), vec![TransactionState::CompleteCommit]);
+    // This time the broker is losing the partition: no retry, the next coordinator resumes.
+    broker.coordinator.append_completed(100, appends(&outputs)[0].1, Err(ErrorCode::NotLeaderOrFollower));
+    let outputs = broker.take();
+    assert!(!outputs.iter().any(|o| matches!(o, TxnOutput::SetTimer { .. })));
+    assert_eq!(broker.state(), TransactionState::PrepareCommit);
 }

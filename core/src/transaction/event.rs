@@ -163,3 +163,38 @@ impl fmt::Display for TxnEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn every_event_prints_one_short_plain_line() {
+        let id: TransactionalId = Arc::from("my-txn");
+        let producer = ProducerIdAndEpoch { producer_id: 1000, epoch: 3 };
+        let events = [
+            (TxnEvent::ProducerIdGiven { transactional_id: None, producer }, "producer id 1000 epoch 3 (idempotent)"),
+            (
+                TxnEvent::EpochBumped {
+                    transactional_id: Arc::clone(&id),
+                    previous: ProducerIdAndEpoch { producer_id: 1000, epoch: 2 },
+                    producer,
+                },
+                "epoch bump my-txn: producer 1000 epoch 2 -> producer 1000 epoch 3",
+            ),
+            (
+                TxnEvent::Preparing { transactional_id: Arc::clone(&id), committed: true, partitions: 2 },
+                "prepare commit my-txn: markers to 2 partitions",
+            ),
+            (
+                TxnEvent::TimedOut { transactional_id: Arc::clone(&id), producer, open_ms: 70_000 },
+                "timed out my-txn after 70000 ms: abort at epoch 3",
+            ),
+            (TxnEvent::ProducerIdBlockGranted { first: 0, len: 1000 }, "producer id block 0..999 granted"),
+        ];
+        for (event, line) in events {
+            assert_eq!(event.to_string(), line);
+        }
+    }
+}

@@ -64,7 +64,7 @@ impl ProducerIdManager {
 
     /// The next id, or `None` when every granted id is used (the caller waits for a block).
     pub fn next_id(&mut self) -> Option<i64> {
-        if !self.current.is_some_and(|block| block.next < block.end) {
+        if self.current.is_none_or(|block| block.next >= block.end) {
             self.current = self.prefetched.take();
         }
         let block = self.current.as_mut()?;
