@@ -152,6 +152,43 @@ impl TxnRequest {
             | TxnRequest::EndTxn { transactional_id, .. } => Some(transactional_id),
         }
     }
+
+    /// The response that refuses this request with `error` (every partition of an
+    /// AddPartitionsToTxn gets it).
+    pub fn error_response(&self, error: ErrorCode) -> TxnResponse {
+        match self {
+            TxnRequest::InitProducerId { .. } => TxnResponse::InitProducerId { result: Err(error) },
+            TxnRequest::AddPartitionsToTxn { partitions, .. } => TxnResponse::AddPartitionsToTxn {
+                results: partitions.iter().map(|partition| (partition.clone(), Some(error))).collect(),
+            },
+            TxnRequest::AddOffsetsToTxn { .. } => TxnResponse::AddOffsetsToTxn { error: Some(error) },
+            TxnRequest::EndTxn { .. } => TxnResponse::EndTxn { error: Some(error) },
+        }
+    }
+
+    /// The response that grants this request; `producer` is what an InitProducerId hands out
+    /// (the other APIs ignore it).
+    pub fn success_response(&self, producer: ProducerIdAndEpoch) -> TxnResponse {
+        match self {
+            TxnRequest::InitProducerId { .. } => TxnResponse::InitProducerId { result: Ok(producer) },
+            TxnRequest::AddPartitionsToTxn { partitions, .. } => TxnResponse::AddPartitionsToTxn {
+                results: partitions.iter().map(|partition| (partition.clone(), None)).collect(),
+            },
+            TxnRequest::AddOffsetsToTxn { .. } => TxnResponse::AddOffsetsToTxn { error: None },
+            TxnRequest::EndTxn { .. } => TxnResponse::EndTxn { error: None },
+        }
+    }
+
+    /// The producer id and epoch the request comes from ([`ProducerIdAndEpoch::NONE`] for an
+    /// InitProducerId from a producer without one).
+    pub fn producer(&self) -> ProducerIdAndEpoch {
+        match self {
+            TxnRequest::InitProducerId { current, .. } => *current,
+            TxnRequest::AddPartitionsToTxn { producer, .. }
+            | TxnRequest::AddOffsetsToTxn { producer, .. }
+            | TxnRequest::EndTxn { producer, .. } => *producer,
+        }
+    }
 }
 
 impl TxnResponse {
