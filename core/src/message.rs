@@ -13,12 +13,13 @@ use crate::error_code::ErrorCode;
 use crate::group::protocol::{GroupRequest, GroupResponse};
 use crate::ids::{BrokerId, ClientId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::metadata::{ConfigName, MetadataBatch};
-use crate::partition_log::LogConfig;
+use crate::partition_log::{AbortedTransaction, LogConfig};
 use crate::raft;
 use crate::record_batch::RecordBatch;
 use crate::topology::PartitionState;
 use crate::trace::TraceEvent;
 use crate::transaction::protocol::{TxnMarker, TxnRequest, TxnResponse};
+use crate::transaction::TxnTimer;
 
 /// An address on the cluster's network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -311,14 +312,6 @@ pub enum IsolationLevel {
     ReadCommitted,
 }
 
-/// An aborted transaction a `read_committed` consumer must skip: the producer's records from
-/// `first_offset` up to its abort marker (Kafka's `FetchResponse.AbortedTransaction`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AbortedTransaction {
-    pub producer_id: i64,
-    pub first_offset: Offset,
-}
-
 /// What a successful consumer fetch carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerFetchData {
@@ -378,6 +371,12 @@ pub enum Timer {
     ConsumerRetry { partition: TopicPartition },
     /// A consumer's fetch had no answer within `request.timeout.ms`: send it again.
     ConsumerFetchTimeout { partition: TopicPartition, fetch_id: u64 },
+    /// The broker's transaction coordinator asked to be called back.
+    Txn(TxnTimer),
+    /// Send the markers of coordinator token `token` again to the partitions yet to confirm.
+    MarkerRetry { token: u64 },
+    /// Ask the controller for producer ids again, if still waiting for them.
+    ProducerIdRetry,
 }
 
 /// One thing a node wants done.

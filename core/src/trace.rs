@@ -21,6 +21,8 @@
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
 //!   `consume`: the consumer read committed records;
+//! - `txn`: a broker's transaction coordinator gave a producer id, bumped an epoch, fenced a
+//!   zombie, began, prepared or completed a transaction;
 //! - `drop`: a message was lost: its receiver was down, the network split, or it lost it.
 
 use alloc::string::String;
@@ -36,6 +38,11 @@ use crate::raft::RaftEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
+    /// What a broker's transaction coordinator did.
+    Transaction {
+        broker: BrokerId,
+        event: crate::transaction::TxnEvent,
+    },
     Killed {
         node: NodeId,
     },
@@ -242,6 +249,7 @@ impl fmt::Display for TraceEvent {
             Killed { node } => write!(f, "kill {node}"),
             Restarted { node } => write!(f, "restart {node}"),
             Quorum { controller, event } => write!(f, "controller {controller} {event}"),
+            Transaction { broker, event } => write!(f, "txn broker {broker}: {event}"),
             Registered { broker } => write!(f, "registered broker {broker}"),
             Fenced { broker, reason: FenceReason::SessionExpired } => {
                 write!(f, "fenced broker {broker}: no heartbeat within the session timeout")

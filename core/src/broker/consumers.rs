@@ -5,7 +5,8 @@
 //! poll does, and is answered as soon as that bound passes its offset.
 
 use super::*;
-use crate::message::{AbortedTransaction, ConsumerFetchData};
+use crate::message::ConsumerFetchData;
+use crate::partition_log::AbortedTransaction;
 
 /// `fetch.max.wait.ms` (Kafka's consumer default: 500).
 const CONSUMER_FETCH_MAX_WAIT_MS: u64 = 500;
@@ -118,11 +119,11 @@ impl Broker {
 fn readable_end(log: &PartitionLog, isolation: IsolationLevel) -> Offset {
     match isolation {
         IsolationLevel::ReadUncommitted => log.high_watermark(),
-        IsolationLevel::ReadCommitted => log.high_watermark(),
+        IsolationLevel::ReadCommitted => log.last_stable_offset(),
     }
 }
 
 /// The aborted transactions a `read_committed` reader of `[from, to)` must skip.
-fn aborted_transactions(_log: &PartitionLog, _from: Offset, _to: Offset) -> Vec<AbortedTransaction> {
-    Vec::new()
+fn aborted_transactions(log: &PartitionLog, from: Offset, to: Offset) -> Vec<AbortedTransaction> {
+    log.aborted_transactions(from, to)
 }

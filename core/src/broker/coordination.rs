@@ -23,16 +23,17 @@ use crate::record_batch::{encode, BatchHeader, Record};
 
 use super::*;
 
-/// The topic holding consumer groups' committed offsets and metadata.
-pub const CONSUMER_OFFSETS: &str = "__consumer_offsets";
-/// The topic holding transactional ids' state.
-pub const TRANSACTION_STATE: &str = "__transaction_state";
+pub use crate::transaction::placement::{
+    CONSUMER_OFFSETS_TOPIC as CONSUMER_OFFSETS, TRANSACTION_STATE_TOPIC as TRANSACTION_STATE,
+};
 
 /// Which coordinator asked for an append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AppendOwner {
     Group,
     Transaction,
+    /// A transaction marker written for a WriteTxnMarkers request.
+    Marker,
 }
 
 /// A coordinator's append waiting for the high watermark to pass `last_offset`.
@@ -45,15 +46,6 @@ pub(super) struct CoordinatorAppend {
 
 /// A record a coordinator writes: key, and value (`None` is a tombstone).
 pub(super) type CoordinatorRecord = (Bytes, Option<Bytes>);
-
-/// Kafka's `Utils.abs(key.hashCode()) % partitions`: Java's `String.hashCode` over the key's
-/// UTF-16 code units, with `Utils.abs` mapping `i32::MIN` to 0. Kafka places both groups and
-/// transactional ids this way.
-pub fn coordinator_partition(key: &str, partitions: i32) -> i32 {
-    let hash = key.encode_utf16().fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)));
-    let positive = if hash == i32::MIN { 0 } else { hash.abs() };
-    positive % partitions.max(1)
-}
 
 impl Broker {
     /// The internal topic behind a kind of coordinator, with its partition count and
@@ -78,7 +70,7 @@ impl Broker {
     pub(super) fn coordinator_partition_of(&self, key: &str, key_type: CoordinatorType) -> Option<TopicPartition> {
         let (topic, _, _) = self.internal_topic(key_type);
         let count = self.image.partition_count(topic)?;
-        Some(TopicPartition::new(topic, coordinator_partition(key, count)))
+        Some(TopicPartition::new(topic, crate::transaction::partition_for(key, count)))
     }
 
     /// FindCoordinator: the leader of the key's partition, as this broker's metadata says.
@@ -157,12 +149,20 @@ impl Broker {
         Ok(())
     }
 
+    /// A coordinator takes up (or gives up) an internal partition with its leadership.
+    pub(super) fn coordinator_partition_led(&mut self, now_ms: u64, partition: &TopicPartition, leading: bool) {
+        self.transaction_partition_led(now_ms, partition, leading);
+    }
+
     /// Hands finished (or failed) coordinator appends back to their coordinators; called once
     /// a message or timer has been handled, so the coordinators see the time.
-    pub(super) fn finish_coordinator_appends(&mut self, _now_ms: u64) {
+    pub(super) fn finish_coordinator_appends(&mut self, now_ms: u64) {
         for (owner, token, result) in core::mem::take(&mut self.finished_appends) {
-            // The coordinators take these once they are part of the broker.
-            let _ = (owner, token, result);
+            match owner {
+                AppendOwner::Group => {}
+                AppendOwner::Transaction => self.transaction_append_done(now_ms, token, result),
+                AppendOwner::Marker => self.marker_append_done(now_ms, token, result),
+            }
         }
     }
 }
@@ -183,34 +183,4 @@ fn coordinator_batch(
         header.attributes = header.attributes.with_transactional(true);
     }
     encode(&header, &records)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Values of Java's `Math.abs("...".hashCode()) % 50`, worked by hand from
-    /// `s[0]*31^(n-1) + ... + s[n-1]`.
-    #[test]
-    fn coordinator_partition_matches_javas_string_hash() {
-        // "a".hashCode() = 97.
-        assert_eq!(coordinator_partition("a", 50), 97 % 50);
-        // "ab".hashCode() = 97 * 31 + 98 = 3105.
-        assert_eq!(coordinator_partition("ab", 50), 3105 % 50);
-        // "" hashes to 0.
-        assert_eq!(coordinator_partition("", 50), 0);
-        // "polygenelubricants".hashCode() is i32::MIN, which Utils.abs maps to 0.
-        assert_eq!(coordinator_partition("polygenelubricants", 50), 0);
-        // A hash that overflows to a negative number is made positive.
-        let hash = "aaaaaaaaaaaa".bytes().fold(0i32, |h, b| h.wrapping_mul(31).wrapping_add(i32::from(b)));
-        assert!(hash < 0, "the vector must exercise a negative hash");
-        assert_eq!(coordinator_partition("aaaaaaaaaaaa", 50), hash.abs() % 50);
-    }
-
-    #[test]
-    fn keys_beyond_the_basic_plane_hash_by_utf16_units() {
-        // U+1F600 is the surrogate pair D83D DE00 in UTF-16: 0xD83D * 31 + 0xDE00.
-        let expected = (0xD83D * 31 + 0xDE00) % 7;
-        assert_eq!(coordinator_partition("\u{1F600}", 7), expected);
-    }
 }

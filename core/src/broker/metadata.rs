@@ -104,6 +104,7 @@ impl Broker {
                 self.update_leader_isr(now_ms, &partition, state);
             } else {
                 self.become_leader(now_ms, state);
+                self.coordinator_partition_led(now_ms, &partition, true);
             }
         } else {
             let same_leader = matches!(
@@ -112,6 +113,9 @@ impl Broker {
             );
             if !same_leader {
                 self.become_follower(state);
+                if was_leader {
+                    self.coordinator_partition_led(now_ms, &partition, false);
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ mod follower;
 mod leader;
 mod metadata;
 mod storage;
+mod transactions;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -177,6 +178,15 @@ pub struct Broker {
     /// Coordinator appends that were committed or failed, to hand back once the current input
     /// has been handled.
     finished_appends: Vec<(coordination::AppendOwner, u64, Result<(), ErrorCode>)>,
+    /// The transaction coordinator for the `__transaction_state` partitions it leads (and the
+    /// producer ids of idempotent producers, which any broker hands out).
+    txn: crate::transaction::TransactionCoordinator,
+    /// Markers its coordinator asked for, by token, with the partitions yet to confirm.
+    marker_writes: BTreeMap<u64, transactions::MarkerWrite>,
+    /// WriteTxnMarkers requests it is writing as leader, until their markers are committed.
+    marker_requests: BTreeMap<u64, transactions::MarkerRequest>,
+    /// Its coordinator waits for a block of producer ids from the controller.
+    producer_ids_wanted: bool,
     /// Internal topics it has asked the controller to create, awaiting the answer.
     creating_topics: alloc::collections::BTreeSet<String>,
     /// It has asked the controller for a controlled shutdown.
@@ -193,6 +203,7 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
+        let txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&config));
         let image = MetadataImage::bootstrap(&config);
         Broker {
             id,
@@ -206,6 +217,10 @@ impl Broker {
             topic_configs: BTreeMap::new(),
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
+            txn,
+            marker_writes: BTreeMap::new(),
+            marker_requests: BTreeMap::new(),
+            producer_ids_wanted: false,
             known_controller: None,
             controller_probe: 0,
             shutting_down: false,
@@ -245,6 +260,13 @@ impl Broker {
         self.broker_epoch = None;
         self.shutting_down = false;
         self.incarnation += 1;
+        // Coordinators live in memory: a restart loads them again from the logs it leads.
+        self.txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&self.config));
+        self.marker_writes.clear();
+        self.marker_requests.clear();
+        self.producer_ids_wanted = false;
+        self.finished_appends.clear();
+        self.creating_topics.clear();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
@@ -359,12 +381,18 @@ impl Broker {
             Message::FindCoordinator { request_id, key, key_type } => {
                 self.handle_find_coordinator(from, request_id, key, key_type)
             }
-            Message::AllocateProducerIds { .. }
-            | Message::AllocateProducerIdsResponse { .. }
-            | Message::Group { .. }
-            | Message::Txn { .. }
-            | Message::WriteTxnMarkers { .. }
-            | Message::WriteTxnMarkersResponse { .. } => {}
+            Message::Txn { request_id, request } => self.handle_txn_request(now_ms, from, request_id, *request),
+            Message::WriteTxnMarkers { request_id, markers } => {
+                self.handle_write_txn_markers(now_ms, from, request_id, *markers)
+            }
+            Message::WriteTxnMarkersResponse { request_id, results } => {
+                self.handle_write_txn_markers_response(now_ms, request_id, *results)
+            }
+            Message::AllocateProducerIdsResponse { result } => self.handle_allocated_producer_ids(now_ms, result),
+            Message::AllocateProducerIds { .. } => {
+                debug_assert!(false, "broker {} got a message meant for the controller", self.id)
+            }
+            Message::Group { .. } => {}
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -436,6 +464,9 @@ impl Broker {
                     self.request_isr_change(&partition, self.id, isr);
                 }
             }
+            Timer::Txn(timer) => self.handle_txn_timer(now_ms, timer),
+            Timer::MarkerRetry { token } => self.handle_marker_retry(token),
+            Timer::ProducerIdRetry => self.handle_producer_id_retry(),
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }

@@ -332,7 +332,7 @@ impl TransactionCoordinator {
                 let fenced = TxnEvent::Fenced {
                     transactional_id: Arc::clone(id),
                     producer: request.producer(),
-                    request: request.name(),
+                    request: Arc::from(request.name()),
                 };
                 self.event(fenced);
             }

@@ -34,7 +34,7 @@ pub enum TxnEvent {
     Fenced {
         transactional_id: TransactionalId,
         producer: ProducerIdAndEpoch,
-        request: &'static str,
+        request: Arc<str>,
     },
     TransactionBegan {
         transactional_id: TransactionalId,
