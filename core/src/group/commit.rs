@@ -9,10 +9,10 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::classic_group::Group;
 use super::coordinator::{GroupCoordinator, PartitionStatus};
 use super::effects::{client_error_for_append, PendingAppend};
 use super::event::GroupEvent;
-use super::group::Group;
 use super::member::Waiter;
 use super::offsets::OffsetAndMetadata;
 use super::output::{AppendToken, GroupTimer};

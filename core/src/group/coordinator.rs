@@ -24,10 +24,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use super::classic_group::Group;
 use super::config::{GroupConfig, GroupConfigError};
 use super::effects::{client_error_for_append, AfterStore, Cx, Effects, PendingAppend};
 use super::event::{GroupEvent, RebalanceReason};
-use super::group::Group;
 use super::join::JoinArgs;
 use super::member::Waiter;
 use super::offsets::OffsetAndMetadata;

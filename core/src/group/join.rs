@@ -8,9 +8,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use super::classic_group::Group;
 use super::effects::{AfterStore, Cx};
 use super::event::{GroupEvent, RebalanceReason};
-use super::group::Group;
 use super::member::{Member, Waiter};
 use super::output::GroupTimer;
 use super::protocol::{GroupResponse, GroupState, InstanceId, MemberId, Protocol};

@@ -73,7 +73,6 @@ impl Member {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     fn member(protocols: &[&str]) -> Member {
         Member {
@@ -98,7 +97,7 @@ mod tests {
         assert_eq!(member.vote(&["roundrobin", "range"]).map(|n| n.as_ref()), Some("range"));
         assert_eq!(member.vote(&["cooperative"]), None);
         assert_eq!(member.session_deadline_ms(), 15);
-        assert!(member.matches(&vec![
+        assert!(member.matches(&[
             Protocol { name: "sticky".into(), metadata: Bytes::new() },
             Protocol { name: "range".into(), metadata: Bytes::new() },
             Protocol { name: "roundrobin".into(), metadata: Bytes::new() },

@@ -10,10 +10,9 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use super::classic_group::{Group, JoinPhase};
 use super::effects::{AfterStore, Cx, PendingAppend};
 use super::event::{GroupEvent, RebalanceReason, RemovalReason};
-use super::group::{Group, JoinPhase};
-use super::member::Waiter;
 use super::output::GroupTimer;
 use super::protocol::{GroupResponse, GroupState, MemberId};
 use super::records::RecordKey;

@@ -5,7 +5,7 @@
 //! - [`protocol`]: the requests and responses;
 //! - [`coordinator`]: the [`GroupCoordinator`] a broker runs for the offsets partitions it
 //!   leads: routing, loading and unloading partitions, appends, timers;
-//! - [`group`] and [`member`]: one group's state and its members; the rules that move a group
+//! - [`classic_group`] and [`member`]: one group's state and its members; the rules that move a group
 //!   through a rebalance are in `membership.rs`, `join.rs` (JoinGroup) and `sync.rs` (SyncGroup,
 //!   Heartbeat, LeaveGroup); commits and offset expiry are in `commit.rs`;
 //! - [`offsets`]: one group's committed and pending offsets;
@@ -14,12 +14,12 @@
 //! - [`config`]: the settings, with Kafka's names and defaults;
 //! - [`output`] and [`event`]: what the coordinator asks of its broker, and the trace.
 
+pub mod classic_group;
 mod commit;
 pub mod config;
 pub mod coordinator;
 mod effects;
 pub mod event;
-pub mod group;
 mod join;
 pub mod member;
 mod membership;
@@ -31,10 +31,10 @@ pub mod records;
 mod sync;
 mod wire;
 
+pub use classic_group::Group;
 pub use config::{GroupConfig, GroupConfigError};
 pub use coordinator::{GroupCoordinator, PartitionStatus};
 pub use event::{GroupEvent, RebalanceReason, RemovalReason};
-pub use group::Group;
 pub use member::Member;
 pub use offsets::OffsetAndMetadata;
 pub use output::{AppendToken, GroupOutput, GroupTimer};

@@ -5,9 +5,9 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use super::classic_group::Group;
 use super::effects::{AfterStore, Cx};
 use super::event::{RebalanceReason, RemovalReason};
-use super::group::Group;
 use super::member::Waiter;
 use super::protocol::{GroupResponse, GroupState, InstanceId, LeavingMember, MemberId};
 use crate::error_code::ErrorCode;
