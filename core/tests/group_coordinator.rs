@@ -461,3 +461,17 @@ fn the_same_inputs_give_the_same_outputs() {
     assert!(first.len() > 20);
     assert_eq!(first, scenario_trace());
 }
+
+#[test]
+fn commits_keep_a_member_alive_like_heartbeats() {
+    let mut h = Harness::new();
+    let (a, b) = h.stable_pair();
+    for offset in 0..4 {
+        h.advance(4_000);
+        h.heartbeat(&a, None, 1);
+        h.commit(&b, 1, 0, offset); // b only commits, never heartbeats
+    }
+    assert!(h.coordinator.group("g").unwrap().member(&b).is_some());
+    h.advance(SESSION_MS);
+    assert!(h.coordinator.group("g").unwrap().member(&b).is_none(), "silent at last, b times out");
+}

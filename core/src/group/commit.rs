@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use super::classic_group::Group;
 use super::coordinator::{GroupCoordinator, PartitionStatus};
-use super::effects::{client_error_for_append, PendingAppend};
+use super::effects::{client_error_for_append, Cx, PendingAppend};
 use super::event::GroupEvent;
 use super::member::Waiter;
 use super::offsets::OffsetAndMetadata;
@@ -27,7 +27,7 @@ impl Group {
     /// from a member only in its current generation, and not while the assignment is pending.
     fn check_commit(
         &mut self,
-        now_ms: u64,
+        cx: &mut Cx<'_>,
         generation_id: i32,
         member_id: &str,
         instance: Option<&InstanceId>,
@@ -39,11 +39,9 @@ impl Group {
         match self.state {
             GroupState::CompletingRebalance => Err(ErrorCode::RebalanceInProgress),
             GroupState::Stable | GroupState::PreparingRebalance => {
-                // A commit counts as being heard from; the session timer already armed covers
-                // the new deadline, since the check on firing uses `last_heard_ms`.
-                if let Some(member) = self.members.get_mut(member_id) {
-                    member.last_heard_ms = now_ms;
-                }
+                // A commit counts as being heard from (Kafka's completeAndScheduleNextHeartbeat).
+                let member_id = self.members.get_key_value(member_id).map(|(id, _)| id.clone()).expect("checked");
+                self.touch(cx, &member_id);
                 Ok(())
             }
             GroupState::Empty | GroupState::Dead => Err(ErrorCode::UnknownMemberId),
@@ -118,8 +116,9 @@ impl GroupCoordinator {
                 self.effects.respond(waiter, GroupResponse::OffsetFetch { error: None, offsets });
             }
             GroupRequest::OffsetCommit { generation_id, member_id, group_instance_id, offsets, .. } => {
-                let checked = match self.groups.get_mut(&group_id) {
-                    Some(group) => group.check_commit(now_ms, generation_id, &member_id, group_instance_id.as_ref()),
+                let (mut cx, groups) = self.parts(now_ms);
+                let checked = match groups.get_mut(&group_id) {
+                    Some(group) => group.check_commit(&mut cx, generation_id, &member_id, group_instance_id.as_ref()),
                     // Kafka keeps offsets for a group it does not manage (generation -1).
                     None if generation_id < 0 => Ok(()),
                     None => Err(ErrorCode::IllegalGeneration),

@@ -270,7 +270,7 @@ impl Group {
     pub(crate) fn on_session_timer(&mut self, cx: &mut Cx<'_>, member_id: &MemberId) {
         let Some(member) = self.members.get(member_id) else { return };
         if cx.now_ms < member.session_deadline_ms() {
-            return; // heard from since; a later timer covers it
+            return; // heard from since: every `touch` armed a later timer
         }
         if member.awaiting_join.is_some() || member.awaiting_sync.is_some() {
             // A held request keeps a member alive (Kafka's `shouldKeepAlive`); the join or sync
