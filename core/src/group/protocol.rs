@@ -274,3 +274,58 @@ impl GroupResponse {
         }
     }
 }
+
+impl GroupResponse {
+    /// A JoinGroup answer that carries only an error (Kafka's `JoinGroupResult(memberId, error)`).
+    pub fn join_error(member_id: MemberId, error: ErrorCode) -> GroupResponse {
+        GroupResponse::JoinGroup {
+            error: Some(error),
+            generation_id: -1,
+            protocol_type: None,
+            protocol_name: None,
+            leader: MemberId::from(""),
+            skip_assignment: false,
+            member_id,
+            members: Vec::new(),
+        }
+    }
+
+    /// A SyncGroup answer that carries only an error.
+    pub fn sync_error(error: ErrorCode) -> GroupResponse {
+        GroupResponse::SyncGroup {
+            error: Some(error),
+            protocol_type: None,
+            protocol_name: None,
+            assignment: Bytes::new(),
+        }
+    }
+}
+
+impl GroupRequest {
+    /// The answer to this request when the coordinator refuses all of it with `error`
+    /// (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, INVALID_GROUP_ID, ...): every partition
+    /// and member named gets the error too.
+    pub fn error_response(&self, error: ErrorCode) -> GroupResponse {
+        match self {
+            GroupRequest::JoinGroup { member_id, .. } => GroupResponse::join_error(member_id.clone(), error),
+            GroupRequest::SyncGroup { .. } => GroupResponse::sync_error(error),
+            GroupRequest::Heartbeat { .. } => GroupResponse::Heartbeat { error: Some(error) },
+            GroupRequest::LeaveGroup { .. } => GroupResponse::LeaveGroup { error: Some(error), members: Vec::new() },
+            GroupRequest::OffsetCommit { offsets, .. } => GroupResponse::OffsetCommit {
+                results: offsets.iter().map(|o| (o.partition.clone(), Some(error))).collect(),
+            },
+            GroupRequest::TxnOffsetCommit { offsets, .. } => GroupResponse::TxnOffsetCommit {
+                results: offsets.iter().map(|o| (o.partition.clone(), Some(error))).collect(),
+            },
+            GroupRequest::OffsetFetch { .. } => GroupResponse::OffsetFetch { error: Some(error), offsets: Vec::new() },
+            GroupRequest::DescribeGroup { .. } => GroupResponse::DescribeGroup {
+                error: Some(error),
+                state: GroupState::Dead,
+                protocol_type: Arc::from(""),
+                protocol_name: Arc::from(""),
+                members: Vec::new(),
+            },
+            GroupRequest::ListGroups => GroupResponse::ListGroups { error: Some(error), groups: Vec::new() },
+        }
+    }
+}
