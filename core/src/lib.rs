@@ -19,6 +19,8 @@
 //! - [`metadata`]: the metadata log's records, its replicas (Raft voters on controllers,
 //!   observers on brokers) and the image the committed records build;
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
+//! - [`placement`]: which internal partition (and so which coordinator) holds a group or
+//!   transactional id: Kafka's hash of the key;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
@@ -54,6 +56,7 @@ pub mod network;
 pub mod oracle;
 pub mod partition_log;
 pub mod partitioner;
+pub mod placement;
 pub mod raft;
 pub mod record_batch;
 pub mod rng;

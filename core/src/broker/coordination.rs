@@ -23,9 +23,7 @@ use crate::record_batch::{encode, BatchHeader, Record};
 
 use super::*;
 
-pub use crate::transaction::placement::{
-    CONSUMER_OFFSETS_TOPIC as CONSUMER_OFFSETS, TRANSACTION_STATE_TOPIC as TRANSACTION_STATE,
-};
+pub use crate::placement::{CONSUMER_OFFSETS_TOPIC as CONSUMER_OFFSETS, TRANSACTION_STATE_TOPIC as TRANSACTION_STATE};
 
 /// Which coordinator asked for an append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,13 +32,13 @@ use super::join::JoinArgs;
 use super::member::Waiter;
 use super::offsets::OffsetAndMetadata;
 use super::output::{AppendToken, GroupOutput, GroupTimer};
-use super::placement::partition_for;
 use super::protocol::{DescribedMember, GroupId, GroupRequest, GroupResponse, GroupState};
 use super::records::{GroupMetadataValue, OffsetCommitValue, RecordKey};
 use super::sync::SyncArgs;
 use crate::error_code::ErrorCode;
 use crate::ids::TopicPartition;
 use crate::message::NodeId;
+use crate::placement::partition_for;
 
 /// Whether an offsets partition this broker leads is ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,6 @@
 //!   Heartbeat, LeaveGroup); commits and offset expiry are in `commit.rs`;
 //! - [`offsets`]: one group's committed and pending offsets;
 //! - [`records`]: the `__consumer_offsets` record formats, byte for byte as Kafka writes them;
-//! - [`placement`]: which offsets partition a group lives in;
 //! - [`config`]: the settings, with Kafka's names and defaults;
 //! - [`output`] and [`event`]: what the coordinator asks of its broker, and the trace.
 
@@ -25,12 +24,13 @@ pub mod member;
 mod membership;
 pub mod offsets;
 pub mod output;
-pub mod placement;
+
 pub mod protocol;
 pub mod records;
 mod sync;
 mod wire;
 
+pub use crate::placement::partition_for;
 pub use classic_group::Group;
 pub use config::{GroupConfig, GroupConfigError};
 pub use coordinator::{GroupCoordinator, PartitionStatus};
@@ -38,5 +38,4 @@ pub use event::{GroupEvent, RebalanceReason, RemovalReason};
 pub use member::Member;
 pub use offsets::OffsetAndMetadata;
 pub use output::{AppendToken, GroupOutput, GroupTimer};
-pub use placement::partition_for;
 pub use records::RecordError;

@@ -46,10 +46,10 @@ impl TxnConfig {
             return Err(TxnConfigError::MaxTimeoutOutOfRange { max_timeout_ms: self.transaction_max_timeout_ms });
         }
         if self.transaction_state_log_num_partitions <= 0 {
-            return Err(TxnConfigError::NoPartitions { topic: super::placement::TRANSACTION_STATE_TOPIC });
+            return Err(TxnConfigError::NoPartitions { topic: crate::placement::TRANSACTION_STATE_TOPIC });
         }
         if self.offsets_topic_num_partitions <= 0 {
-            return Err(TxnConfigError::NoPartitions { topic: super::placement::CONSUMER_OFFSETS_TOPIC });
+            return Err(TxnConfigError::NoPartitions { topic: crate::placement::CONSUMER_OFFSETS_TOPIC });
         }
         if self.abort_timed_out_transaction_cleanup_interval_ms == 0 || self.retry_backoff_ms == 0 {
             return Err(TxnConfigError::ZeroInterval);

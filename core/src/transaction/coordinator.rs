@@ -34,12 +34,12 @@ use super::config::TxnConfig;
 use super::event::TxnEvent;
 use super::metadata::{FenceRollback, TransactionMetadata, TxnSnapshot};
 use super::output::{AppendToken, MarkerToken, TxnOutput, TxnTimer};
-use super::placement::partition_for;
 use super::producer_ids::ProducerIdManager;
 use super::protocol::{ProducerIdAndEpoch, TransactionState, TransactionalId, TxnRequest};
 use super::records::{TransactionLogKey, TransactionLogValue, TxnRecordError};
 use crate::error_code::ErrorCode;
 use crate::message::NodeId;
+use crate::placement::partition_for;
 
 /// Who to answer: the requester and its request's number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

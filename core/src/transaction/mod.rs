@@ -5,7 +5,6 @@
 //! The pieces, each one concept:
 //! - [`protocol`]: the requests and responses (InitProducerId, AddPartitionsToTxn,
 //!   AddOffsetsToTxn, EndTxn) and the markers;
-//! - [`placement`]: which partition of `__transaction_state` (or `__consumer_offsets`) holds a key;
 //! - [`config`]: the coordinator's settings, with Kafka's names and defaults;
 //! - [`records`]: the `__transaction_state` records, byte for byte as Kafka writes them;
 //! - [`producer_ids`]: producer ids handed out from blocks the controller grants;
@@ -21,18 +20,18 @@ pub mod coordinator;
 pub mod event;
 pub mod metadata;
 pub mod output;
-pub mod placement;
+
 pub mod producer_ids;
 pub mod protocol;
 pub mod records;
 mod requests;
 
+pub use crate::placement::{partition_for, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC};
 pub use completion::coordinator_error_for_append;
 pub use config::{TxnConfig, TxnConfigError};
 pub use coordinator::TransactionCoordinator;
 pub use event::TxnEvent;
 pub use metadata::{TransactionMetadata, TxnSnapshot};
 pub use output::{AppendToken, MarkerToken, TxnOutput, TxnTimer};
-pub use placement::{partition_for, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC};
 pub use producer_ids::ProducerIdManager;
 pub use records::{TransactionLogKey, TransactionLogValue, TransactionPartitions, TxnRecordError};

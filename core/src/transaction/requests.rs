@@ -9,10 +9,10 @@ use alloc::vec::Vec;
 use super::coordinator::{AfterAppend, Client, PendingAppend, TransactionCoordinator};
 use super::event::TxnEvent;
 use super::metadata::{is_epoch_exhausted, TransactionMetadata, TxnSnapshot, NO_PRODUCER_EPOCH};
-use super::placement::{partition_for, CONSUMER_OFFSETS_TOPIC};
 use super::protocol::{ProducerIdAndEpoch, TransactionState, TransactionalId, TxnRequest};
 use crate::error_code::ErrorCode;
 use crate::ids::TopicPartition;
+use crate::placement::{partition_for, CONSUMER_OFFSETS_TOPIC};
 
 /// What InitProducerId does to an existing transactional id.
 enum InitDecision {
