@@ -20,6 +20,7 @@
 //!   observers on brokers) and the image the committed records build;
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
+//! - [`producer`]: the producer client: partitioner, batching, retries, in-flight limits, idempotence;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
@@ -54,6 +55,7 @@ pub mod network;
 pub mod oracle;
 pub mod partition_log;
 pub mod partitioner;
+pub mod producer;
 pub mod raft;
 pub mod record_batch;
 pub mod rng;
