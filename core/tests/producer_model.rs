@@ -2,280 +2,18 @@
 //! answering (or failing, or losing the answer to) each request the producer sends, and moves
 //! the clock by firing the producer's timers in order.
 
-use std::collections::BTreeMap;
+mod producer_lab;
 
 use bytes::Bytes;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
-use kafkalab_core::message::{Acks, Message, NodeId};
+use kafkalab_core::message::Acks;
 use kafkalab_core::producer::{
-    ClusterView, ConfigError, PartitionerKind, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerOutput,
-    ProducerRecord, ProducerTimer, RecordId, SendError,
+    ConfigError, PartitionerKind, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerRecord, RecordId,
+    SendError,
 };
-use kafkalab_core::record_batch::RecordBatch;
-use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
-
-/// The metadata: topics with their partition counts, and each partition's leader.
-struct Cluster {
-    topics: BTreeMap<String, i32>,
-    leaders: BTreeMap<TopicPartition, BrokerId>,
-}
-
-impl ClusterView for Cluster {
-    fn partition_count(&self, topic: &str) -> Option<i32> {
-        self.topics.get(topic).copied()
-    }
-    fn leader(&self, partition: &TopicPartition) -> Option<BrokerId> {
-        self.leaders.get(partition).copied()
-    }
-    fn brokers(&self) -> Vec<BrokerId> {
-        vec![BrokerId(1), BrokerId(2)]
-    }
-}
-
-/// Topic `t` with `partitions` partitions, all led by broker 1.
-fn cluster(partitions: i32) -> Cluster {
-    let leaders = (0..partitions).map(|p| (TopicPartition::new("t", p), BrokerId(1))).collect();
-    Cluster { topics: BTreeMap::from([("t".to_string(), partitions)]), leaders }
-}
-
-/// What the scripted broker does with one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Answer {
-    /// Append as a broker would (checking sequences) and answer.
-    Write,
-    /// Answer with this error, writing nothing.
-    Error(ErrorCode),
-    /// Append, but the answer is lost on the way back.
-    WriteAndLoseAnswer,
-}
-
-/// One idempotent producer's state on the broker, per partition (Kafka's `ProducerStateEntry`).
-#[derive(Default)]
-struct ProducerState {
-    epoch: i16,
-    last_sequence: i32,
-    /// First and last sequence and base offset of the batches written, for duplicates.
-    batches: Vec<(i32, i32, i64)>,
-}
-
-/// The partition logs (one value per record) and producer states of the scripted broker.
-#[derive(Default)]
-struct Broker {
-    logs: BTreeMap<TopicPartition, Vec<String>>,
-    producers: BTreeMap<(TopicPartition, i64), ProducerState>,
-    epochs_handed_out: i16,
-}
-
-impl Broker {
-    /// Appends the batch as Kafka's leader does: a duplicate of a recent batch gets its
-    /// original offset, a gap in sequences OUT_OF_ORDER_SEQUENCE_NUMBER.
-    fn append(&mut self, partition: &TopicPartition, batch: &RecordBatch) -> Result<Offset, ErrorCode> {
-        let producer_id = batch.producer_id();
-        let (first, last) = (batch.base_sequence(), batch.last_sequence());
-        if producer_id >= 0 {
-            let state = self.producers.entry((partition.clone(), producer_id)).or_default();
-            if batch.producer_epoch() < state.epoch {
-                return Err(ErrorCode::InvalidProducerEpoch);
-            }
-            let new_epoch = batch.producer_epoch() > state.epoch || state.batches.is_empty();
-            if !new_epoch {
-                if let Some(&(_, _, offset)) = state.batches.iter().find(|b| (b.0, b.1) == (first, last)) {
-                    return Ok(Offset(offset));
-                }
-            }
-            let expected = if new_epoch { 0 } else { state.last_sequence + 1 };
-            if first != expected {
-                return Err(ErrorCode::OutOfOrderSequenceNumber);
-            }
-        }
-        let log = self.logs.entry(partition.clone()).or_default();
-        let base = log.len() as i64;
-        for record in batch.records().expect("uncompressed") {
-            log.push(String::from_utf8(record.value.unwrap().to_vec()).unwrap());
-        }
-        if producer_id >= 0 {
-            let state = self.producers.get_mut(&(partition.clone(), producer_id)).unwrap();
-            if batch.producer_epoch() > state.epoch {
-                *state = ProducerState { epoch: batch.producer_epoch(), ..ProducerState::default() };
-            }
-            state.last_sequence = last;
-            state.batches.push((first, last, base));
-        }
-        Ok(Offset(base))
-    }
-
-    fn log(&self, partition: i32) -> Vec<&str> {
-        self.logs.get(&TopicPartition::new("t", partition)).map_or(vec![], |log| log.iter().map(String::as_str).collect())
-    }
-}
-
-/// The producer, the cluster it sees, the scripted broker, the clock and what came out.
-struct Lab {
-    now_ms: u64,
-    producer: Producer,
-    cluster: Cluster,
-    broker: Broker,
-    /// Due time, order set, timer.
-    timers: Vec<(u64, u64, ProducerTimer)>,
-    timers_set: u64,
-    /// Produce requests sent and not yet answered by the test: request id -> (to, message).
-    requests: BTreeMap<u64, (BrokerId, Message)>,
-    delivered: Vec<(RecordId, TopicPartition, Option<Offset>)>,
-    failed: Vec<(RecordId, ProducerError)>,
-    events: Vec<ProducerEvent>,
-    /// Every output, in order, for the determinism check.
-    log: Vec<String>,
-    /// Answer InitProducerId at once (otherwise it waits among `requests`).
-    answer_init_producer_id: bool,
-}
-
-impl Lab {
-    fn new(config: ProducerConfig, cluster: Cluster) -> Lab {
-        Lab {
-            now_ms: 0,
-            producer: Producer::with_seed(config, 7),
-            cluster,
-            broker: Broker::default(),
-            timers: vec![],
-            timers_set: 0,
-            requests: BTreeMap::new(),
-            delivered: vec![],
-            failed: vec![],
-            events: vec![],
-            log: vec![],
-            answer_init_producer_id: true,
-        }
-    }
-
-    fn send(&mut self, partition: Option<i32>, key: Option<&str>, value: &str) -> RecordId {
-        let record = ProducerRecord {
-            topic: "t".into(),
-            partition,
-            key: key.map(|k| Bytes::copy_from_slice(k.as_bytes())),
-            value: Some(Bytes::copy_from_slice(value.as_bytes())),
-            timestamp_ms: Some(0),
-        };
-        let id = self.producer.send(self.now_ms, record, &self.cluster).expect("send accepted");
-        self.collect();
-        id
-    }
-
-    /// Takes the producer's outputs: timers to the queue, requests to the test, outcomes noted.
-    fn collect(&mut self) {
-        for output in self.producer.take_outputs() {
-            self.log.push(format!("{} {output:?}", self.now_ms));
-            match output {
-                ProducerOutput::SetTimer { after_ms, timer } => {
-                    self.timers_set += 1;
-                    self.timers.push((self.now_ms + after_ms, self.timers_set, timer));
-                }
-                ProducerOutput::Send { to: NodeId::Broker(broker), message } => match &message {
-                    Message::Produce { request_id, .. } => {
-                        self.requests.insert(*request_id, (broker, message));
-                    }
-                    Message::Txn { request_id, request } if self.answer_init_producer_id => {
-                        self.answer_init_producer_id(broker, *request_id, request);
-                    }
-                    Message::Txn { request_id, .. } => {
-                        self.requests.insert(*request_id, (broker, message));
-                    }
-                    other => panic!("unexpected request {other:?}"),
-                },
-                ProducerOutput::Send { to, .. } => panic!("sent to {to:?}"),
-                ProducerOutput::Delivered { record, partition, offset } => self.delivered.push((record, partition, offset)),
-                ProducerOutput::Failed { record, error, .. } => self.failed.push((record, error)),
-                ProducerOutput::Event(event) => self.events.push(event),
-            }
-        }
-    }
-
-    fn answer_init_producer_id(&mut self, broker: BrokerId, request_id: u64, request: &TxnRequest) {
-        let TxnRequest::InitProducerId { current, .. } = request else { panic!("{request:?}") };
-        let producer = if current.producer_id < 0 {
-            ProducerIdAndEpoch { producer_id: 1000, epoch: 0 }
-        } else {
-            self.broker.epochs_handed_out += 1;
-            ProducerIdAndEpoch { producer_id: current.producer_id, epoch: current.epoch + 1 }
-        };
-        let response = Box::new(TxnResponse::InitProducerId { result: Ok(producer) });
-        let message = Message::TxnResponse { request_id, response };
-        self.producer.handle_message(self.now_ms, NodeId::Broker(broker), message, &self.cluster);
-        self.collect();
-    }
-
-    /// Produce requests waiting for an answer, oldest first: (request id, broker, partition,
-    /// values, base sequence).
-    fn pending(&self) -> Vec<(u64, BrokerId, i32, Vec<String>, i32)> {
-        self.requests
-            .iter()
-            .filter_map(|(&id, (broker, message))| match message {
-                Message::Produce { partition, batch, .. } => {
-                    let values = batch
-                        .records()
-                        .unwrap()
-                        .map(|r| String::from_utf8(r.value.unwrap().to_vec()).unwrap())
-                        .collect();
-                    Some((id, *broker, partition.partition.0, values, batch.base_sequence()))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn pending_ids(&self) -> Vec<u64> {
-        self.pending().into_iter().map(|p| p.0).collect()
-    }
-
-    /// The broker handles request `request_id` as `answer` says.
-    fn answer(&mut self, request_id: u64, answer: Answer) {
-        let (broker, message) = self.requests.remove(&request_id).expect("a pending request");
-        let Message::Produce { partition, batch, .. } = message else { panic!("not a produce") };
-        let result = match answer {
-            Answer::Error(error) => Err(error),
-            Answer::Write | Answer::WriteAndLoseAnswer => self.broker.append(&partition, &batch),
-        };
-        if answer != Answer::WriteAndLoseAnswer {
-            let response = Message::ProduceResponse { request_id, partition, result };
-            self.producer.handle_message(self.now_ms, NodeId::Broker(broker), response, &self.cluster);
-            self.collect();
-        }
-    }
-
-    /// Writes every pending request, repeatedly, until none is left.
-    fn write_all(&mut self) {
-        while let Some(&id) = self.pending_ids().first() {
-            self.answer(id, Answer::Write);
-        }
-    }
-
-    /// Moves the clock `ms` forward, firing due timers in order.
-    fn advance(&mut self, ms: u64) {
-        let until = self.now_ms + ms;
-        loop {
-            self.timers.sort_by_key(|t| (t.0, t.1));
-            match self.timers.first() {
-                Some(&(due, _, _)) if due <= until => {
-                    let (due, _, timer) = self.timers.remove(0);
-                    self.now_ms = due;
-                    self.producer.handle_timer(self.now_ms, timer, &self.cluster);
-                    self.collect();
-                }
-                _ => break,
-            }
-        }
-        self.now_ms = until;
-    }
-
-    fn flush(&mut self) {
-        self.producer.flush(self.now_ms, &self.cluster);
-        self.collect();
-    }
-
-    fn delivered_partition(&self, record: RecordId) -> i32 {
-        self.delivered.iter().find(|d| d.0 == record).expect("delivered").1.partition.0
-    }
-}
+use kafkalab_core::transaction::protocol::ProducerIdAndEpoch;
+use producer_lab::{cluster, Answer, Lab};
 
 /// Idempotence off (as `enable.idempotence=false`), for the scenarios about plain producers.
 fn plain() -> ProducerConfig {
@@ -312,8 +50,12 @@ fn keyed_records_land_where_the_java_client_puts_them() {
 
 #[test]
 fn null_keys_stick_to_one_partition_until_batch_size_bytes_then_move() {
-    let config =
-        ProducerConfig { batch_size: TEN_RECORD_BATCH_SIZE, linger_ms: 60_000, delivery_timeout_ms: 200_000, ..plain() };
+    let config = ProducerConfig {
+        batch_size: TEN_RECORD_BATCH_SIZE,
+        linger_ms: 60_000,
+        delivery_timeout_ms: 200_000,
+        ..plain()
+    };
     let mut lab = Lab::new(config, cluster(6));
     let ids: Vec<RecordId> = (0..60).map(|_| lab.send(None, None, "0123456789")).collect();
     let switches = lab.events.iter().filter(|e| matches!(e, ProducerEvent::StickyPartitionChanged { .. })).count();
@@ -322,7 +64,10 @@ fn null_keys_stick_to_one_partition_until_batch_size_bytes_then_move() {
     lab.write_all();
     let partitions: Vec<i32> = ids.iter().map(|&id| lab.delivered_partition(id)).collect();
     for run in partitions.chunks(10) {
-        assert!(run.iter().all(|&p| p == run[0]), "ten records (batch.size bytes) per sticky partition: {partitions:?}");
+        assert!(
+            run.iter().all(|&p| p == run[0]),
+            "ten records (batch.size bytes) per sticky partition: {partitions:?}"
+        );
     }
     let mut used = partitions.clone();
     used.sort();
@@ -343,8 +88,12 @@ fn round_robin_option_spreads_records_keys_and_all() {
 
 #[test]
 fn records_batch_up_to_batch_size_and_a_full_batch_goes_at_once() {
-    let config =
-        ProducerConfig { batch_size: TEN_RECORD_BATCH_SIZE, linger_ms: 60_000, delivery_timeout_ms: 200_000, ..plain() };
+    let config = ProducerConfig {
+        batch_size: TEN_RECORD_BATCH_SIZE,
+        linger_ms: 60_000,
+        delivery_timeout_ms: 200_000,
+        ..plain()
+    };
     let mut lab = Lab::new(config, cluster(1));
     for i in 0..9 {
         lab.send(Some(0), None, &format!("value-{i:04}"));
@@ -404,7 +153,10 @@ fn retries_reorder_records_without_idempotence() {
     lab.advance(200);
     lab.write_all();
     assert_eq!(lab.broker.log(0), ["B", "A"], "the retried batch lands after the later one");
-    assert_eq!(lab.delivered.iter().map(|d| (d.0 .0, d.2)).collect::<Vec<_>>(), [(1, Some(Offset(0))), (0, Some(Offset(1)))]);
+    assert_eq!(
+        lab.delivered.iter().map(|d| (d.0 .0, d.2)).collect::<Vec<_>>(),
+        [(1, Some(Offset(0))), (0, Some(Offset(1)))]
+    );
 }
 
 #[test]
@@ -426,7 +178,10 @@ fn idempotence_keeps_order_under_the_same_failure() {
     lab.advance(1_000);
     lab.write_all();
     assert_eq!(lab.broker.log(0), ["A", "B"]);
-    assert_eq!(lab.delivered.iter().map(|d| (d.0 .0, d.2)).collect::<Vec<_>>(), [(0, Some(Offset(0))), (1, Some(Offset(1)))]);
+    assert_eq!(
+        lab.delivered.iter().map(|d| (d.0 .0, d.2)).collect::<Vec<_>>(),
+        [(0, Some(Offset(0))), (1, Some(Offset(1)))]
+    );
     assert_eq!(lab.producer.next_sequence(&TopicPartition::new("t", 0)), Some(2));
 }
 
@@ -435,7 +190,7 @@ fn a_lost_responses_retry_is_acknowledged_once_with_idempotence() {
     let config = ProducerConfig { linger_ms: 0, ..ProducerConfig::default() };
     let mut lab = Lab::new(config, cluster(1));
     let id = lab.send(Some(0), None, "A");
-    lab.answer(lab.pending_ids()[0], Answer::WriteAndLoseAnswer);
+    lab.answer(lab.pending_ids()[0], Answer::WriteButLoseResponse);
     lab.advance(30_000);
     assert!(lab.events.iter().any(|e| matches!(e, ProducerEvent::RequestTimedOut { .. })));
     lab.advance(1_000);
@@ -443,7 +198,11 @@ fn a_lost_responses_retry_is_acknowledged_once_with_idempotence() {
     assert_eq!((retry.len(), retry[0].4), (1, 0), "the retry keeps sequence 0");
     lab.answer(retry[0].0, Answer::Write);
     assert_eq!(lab.broker.log(0), ["A"], "written once");
-    assert_eq!(lab.delivered, [(id, TopicPartition::new("t", 0), Some(Offset(0)))], "acknowledged once, original offset");
+    assert_eq!(
+        lab.delivered,
+        [(id, TopicPartition::new("t", 0), Some(Offset(0)))],
+        "acknowledged once, original offset"
+    );
 }
 
 #[test]
@@ -451,7 +210,7 @@ fn a_lost_responses_retry_writes_the_record_twice_without_idempotence() {
     let config = ProducerConfig { linger_ms: 0, ..plain() };
     let mut lab = Lab::new(config, cluster(1));
     lab.send(Some(0), None, "A");
-    lab.answer(lab.pending_ids()[0], Answer::WriteAndLoseAnswer);
+    lab.answer(lab.pending_ids()[0], Answer::WriteButLoseResponse);
     lab.advance(31_000);
     lab.write_all();
     assert_eq!(lab.broker.log(0), ["A", "A"]);
