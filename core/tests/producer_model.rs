@@ -6,13 +6,14 @@ mod producer_lab;
 
 use bytes::Bytes;
 use kafkalab_core::error_code::ErrorCode;
+use kafkalab_core::group::protocol::{GroupRequest, GroupResponse, OffsetToCommit};
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
-use kafkalab_core::message::Acks;
+use kafkalab_core::message::{Acks, CoordinatorType, Message};
 use kafkalab_core::producer::{
-    ConfigError, PartitionerKind, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerRecord, RecordId,
-    SendError,
+    ConfigError, GroupMetadata, PartitionerKind, Producer, ProducerConfig, ProducerError, ProducerEvent,
+    ProducerRecord, RecordId, SendError, TransactionState,
 };
-use kafkalab_core::transaction::protocol::ProducerIdAndEpoch;
+use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
 use producer_lab::{cluster, Answer, Lab};
 
 /// Idempotence off (as `enable.idempotence=false`), for the scenarios about plain producers.
@@ -337,4 +338,154 @@ fn same_inputs_give_the_same_outputs() {
         lab.log
     };
     assert_eq!(run(), run());
+}
+
+/// A transactional producer whose coordinator (broker 2) gave it id 2000, epoch 0.
+fn transactional_lab() -> Lab {
+    let config = ProducerConfig { transactional_id: Some("tx".into()), linger_ms: 0, ..ProducerConfig::default() };
+    let mut lab = Lab::new(config, cluster(2));
+    lab.answer_init_producer_id = false;
+    lab.producer.init_transactions(0, &lab.cluster).unwrap();
+    lab.collect();
+    let [(find, broker, Message::FindCoordinator { key, key_type: CoordinatorType::Transaction, .. })] =
+        &lab.pending_coordinator()[..]
+    else {
+        panic!("FindCoordinator first: {:?}", lab.pending_coordinator())
+    };
+    assert_eq!((*broker, key.as_ref()), (BrokerId(1), "tx"));
+    lab.reply(*find, Message::FindCoordinatorResponse { request_id: *find, result: Ok(BrokerId(2)) });
+    let [(init, BrokerId(2), Message::Txn { request, .. })] = &lab.pending_coordinator()[..] else {
+        panic!("InitProducerId to the coordinator: {:?}", lab.pending_coordinator())
+    };
+    assert!(matches!(**request, TxnRequest::InitProducerId { transactional_id: Some(_), .. }), "{request:?}");
+    let producer = ProducerIdAndEpoch { producer_id: 2000, epoch: 0 };
+    let response = Box::new(TxnResponse::InitProducerId { result: Ok(producer) });
+    lab.reply(*init, Message::TxnResponse { request_id: *init, response });
+    assert_eq!(lab.producer.transaction_state(), Some(TransactionState::Ready));
+    lab
+}
+
+/// Answers the one coordinator request waiting, which must be `name`, with `response`.
+fn coordinator_answers(lab: &mut Lab, name: &str, response: TxnResponse) {
+    let pending = lab.pending_coordinator();
+    assert_eq!(pending.iter().map(|p| p.2.name()).collect::<Vec<_>>(), [name]);
+    let request_id = pending[0].0;
+    lab.reply(request_id, Message::TxnResponse { request_id, response: Box::new(response) });
+}
+
+#[test]
+fn a_transaction_adds_each_partition_before_its_batches_and_commits_after_all_are_written() {
+    let mut lab = transactional_lab();
+    let record = ProducerRecord { topic: "t".into(), partition: Some(0), key: None, value: None, timestamp_ms: None };
+    assert!(
+        matches!(lab.producer.send(0, record, &lab.cluster), Err(SendError::Transaction(_))),
+        "no send before begin"
+    );
+    lab.producer.begin_transaction().unwrap();
+    lab.send(Some(0), None, "A");
+    lab.send(Some(1), None, "B");
+    assert!(lab.pending().is_empty(), "no batch before its partition is in the transaction");
+    let added = |p: i32| vec![(TopicPartition::new("t", p), None)];
+    coordinator_answers(&mut lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results: added(0) });
+    assert_eq!(lab.pending().iter().map(|p| p.2).collect::<Vec<_>>(), [0], "t/0's batch goes once t/0 is added");
+    coordinator_answers(&mut lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results: added(1) });
+    assert!(lab
+        .requests
+        .values()
+        .all(|(_, m)| !matches!(m, Message::Produce { batch, .. } if !batch.is_transactional())));
+    lab.producer.commit_transaction(lab.now_ms, &lab.cluster).unwrap();
+    lab.collect();
+    assert!(lab.pending_coordinator().is_empty(), "EndTxn waits for the batches");
+    lab.write_all();
+    coordinator_answers(&mut lab, "EndTxn", TxnResponse::EndTxn { error: None });
+    assert_eq!(lab.transactions, [true]);
+    assert_eq!(lab.producer.transaction_state(), Some(TransactionState::Ready));
+}
+
+#[test]
+fn offsets_join_the_transaction_through_the_group_coordinator() {
+    let mut lab = transactional_lab();
+    lab.producer.begin_transaction().unwrap();
+    let offsets = vec![OffsetToCommit {
+        partition: TopicPartition::new("in", 0),
+        offset: Offset(42),
+        leader_epoch: -1,
+        metadata: "".into(),
+    }];
+    let group =
+        GroupMetadata { group_id: "g".into(), generation_id: 3, member_id: "m".into(), group_instance_id: None };
+    lab.producer.send_offsets_to_transaction(0, offsets, group, &lab.cluster).unwrap();
+    lab.collect();
+    coordinator_answers(&mut lab, "AddOffsetsToTxn", TxnResponse::AddOffsetsToTxn { error: None });
+    let [(find, _, Message::FindCoordinator { key_type: CoordinatorType::Group, .. })] = &lab.pending_coordinator()[..]
+    else {
+        panic!("{:?}", lab.pending_coordinator())
+    };
+    lab.reply(*find, Message::FindCoordinatorResponse { request_id: *find, result: Ok(BrokerId(3)) });
+    let [(commit, BrokerId(3), Message::Group { request, .. })] = &lab.pending_coordinator()[..] else {
+        panic!("{:?}", lab.pending_coordinator())
+    };
+    let GroupRequest::TxnOffsetCommit { producer_id: 2000, generation_id: 3, offsets, .. } = &**request else {
+        panic!("{request:?}")
+    };
+    assert_eq!(offsets[0].offset, Offset(42));
+    let response = Box::new(GroupResponse::TxnOffsetCommit { results: vec![(TopicPartition::new("in", 0), None)] });
+    lab.reply(*commit, Message::GroupResponse { request_id: *commit, response });
+    lab.producer.commit_transaction(lab.now_ms, &lab.cluster).unwrap();
+    lab.collect();
+    coordinator_answers(&mut lab, "EndTxn", TxnResponse::EndTxn { error: None });
+    assert_eq!(lab.transactions, [true]);
+}
+
+#[test]
+fn abort_fails_the_batches_not_yet_sent_and_ends_the_transaction_with_an_abort() {
+    let mut lab = transactional_lab();
+    lab.producer.begin_transaction().unwrap();
+    let id = lab.send(Some(0), None, "A");
+    lab.producer.abort_transaction(lab.now_ms, &lab.cluster).unwrap();
+    lab.collect();
+    assert_eq!(lab.failed, [(id, ProducerError::TransactionAborted)]);
+    let added = vec![(TopicPartition::new("t", 0), None)];
+    coordinator_answers(&mut lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results: added });
+    coordinator_answers(&mut lab, "EndTxn", TxnResponse::EndTxn { error: None });
+    assert_eq!(lab.transactions, [false]);
+    assert!(lab.broker.log(0).is_empty());
+}
+
+#[test]
+fn a_failed_batch_leaves_the_transaction_only_abortable() {
+    let mut lab = transactional_lab();
+    lab.producer.begin_transaction().unwrap();
+    lab.send(Some(0), None, "A");
+    let added = vec![(TopicPartition::new("t", 0), None)];
+    coordinator_answers(&mut lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results: added });
+    lab.answer(lab.pending_ids()[0], Answer::Error(ErrorCode::InvalidRecord));
+    assert!(matches!(lab.producer.transaction_state(), Some(TransactionState::AbortableError(_))));
+    assert!(lab.producer.commit_transaction(lab.now_ms, &lab.cluster).is_err());
+    lab.producer.abort_transaction(lab.now_ms, &lab.cluster).unwrap();
+    lab.collect();
+    coordinator_answers(&mut lab, "EndTxn", TxnResponse::EndTxn { error: None });
+    assert_eq!(lab.transactions, [false]);
+}
+
+#[test]
+fn producer_fenced_is_fatal_to_a_transactional_producer() {
+    let mut lab = transactional_lab();
+    lab.producer.begin_transaction().unwrap();
+    let fenced = ErrorCode::ProducerFenced;
+    coordinator_answers_nothing_then_fence(&mut lab, fenced);
+    assert_eq!(lab.producer.transaction_state(), Some(TransactionState::Fatal(ProducerError::Fenced(fenced))));
+    let record = ProducerRecord { topic: "t".into(), partition: Some(0), key: None, value: None, timestamp_ms: None };
+    assert_eq!(
+        lab.producer.send(lab.now_ms, record, &lab.cluster),
+        Err(SendError::Fatal(ProducerError::Fenced(fenced)))
+    );
+}
+
+/// A record's partition is added, then the coordinator fences the producer on commit.
+fn coordinator_answers_nothing_then_fence(lab: &mut Lab, error: ErrorCode) {
+    let id = lab.send(Some(0), None, "A");
+    let results = vec![(TopicPartition::new("t", 0), Some(error))];
+    coordinator_answers(lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results });
+    assert_eq!(lab.failed, [(id, ProducerError::Fenced(error))]);
 }

@@ -50,6 +50,8 @@ pub struct ProducerBatch {
     pub base_sequence: Option<i32>,
     /// Sent at least once: no longer takes records.
     pub closed: bool,
+    /// Part of a transaction: the batch says so in its attributes.
+    pub transactional: bool,
 }
 
 impl ProducerBatch {
@@ -66,6 +68,7 @@ impl ProducerBatch {
             producer: None,
             base_sequence: None,
             closed: false,
+            transactional: false,
         }
     }
 
@@ -116,6 +119,7 @@ impl ProducerBatch {
             header.producer_epoch = producer.epoch;
             header.base_sequence = sequence;
         }
+        header.attributes = header.attributes.with_transactional(self.transactional);
         match encode(&header, &records) {
             Ok(batch) => {
                 debug_assert_eq!(batch.size_bytes(), self.size_bytes, "the size kept matches the encoding");

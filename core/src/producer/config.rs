@@ -64,8 +64,7 @@ pub struct ProducerConfig {
     /// `partitioner.ignore.keys` (false): with the built-in partitioner, treat keyed records as
     /// if they had none (sticky).
     pub partitioner_ignore_keys: bool,
-    /// `transactional.id` (none). Transactions are not modelled yet; see the module docs of
-    /// [`crate::producer`]. Setting it requires idempotence, as in Kafka.
+    /// `transactional.id` (none): makes the producer transactional. Requires idempotence.
     pub transactional_id: Option<Arc<str>>,
     /// `transaction.timeout.ms` (60000), sent with InitProducerId.
     pub transaction_timeout_ms: u64,

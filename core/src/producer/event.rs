@@ -5,6 +5,7 @@ use alloc::string::String;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+use super::transaction::{TransactionError, TransactionState};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::message::{Message, NodeId};
@@ -57,6 +58,8 @@ pub enum ProducerError {
     /// `delivery.timeout.ms` passed before the batch was acknowledged (Kafka's
     /// `TimeoutException`, "Expiring N record(s)").
     DeliveryTimeout,
+    /// The transaction was aborted before the batch was sent (`TransactionAbortedException`).
+    TransactionAborted,
     /// Another producer with the same id has a newer epoch (PRODUCER_FENCED or
     /// INVALID_PRODUCER_EPOCH): fatal, the producer fails everything from now on.
     Fenced(ErrorCode),
@@ -67,6 +70,7 @@ impl fmt::Display for ProducerError {
         match self {
             ProducerError::Broker(code) => write!(f, "{code}"),
             ProducerError::DeliveryTimeout => write!(f, "delivery.timeout.ms expired"),
+            ProducerError::TransactionAborted => write!(f, "the transaction was aborted"),
             ProducerError::Fenced(code) => write!(f, "fenced: {code}"),
         }
     }
@@ -84,6 +88,8 @@ pub enum SendError {
     RecordTooLarge { size_bytes: usize, max_request_size: u32 },
     /// The producer hit a fatal error earlier (it was fenced) and accepts nothing more.
     Fatal(ProducerError),
+    /// A transactional producer outside a transaction (or in an abortable error).
+    Transaction(TransactionError),
 }
 
 impl fmt::Display for SendError {
@@ -99,6 +105,7 @@ impl fmt::Display for SendError {
                  ({max_request_size})"
             ),
             SendError::Fatal(error) => write!(f, "the producer is in a fatal state: {error}"),
+            SendError::Transaction(error) => write!(f, "{error}"),
         }
     }
 }
@@ -116,6 +123,8 @@ pub enum ProducerOutput {
     Delivered { record: RecordId, partition: TopicPartition, offset: Option<Offset> },
     /// The record will not be delivered.
     Failed { record: RecordId, partition: TopicPartition, error: ProducerError },
+    /// The transaction ended: EndTxn committed or aborted it.
+    TransactionCompleted { committed: bool },
     /// Something worth a line in the trace.
     Event(ProducerEvent),
 }
@@ -152,6 +161,11 @@ pub enum ProducerEvent {
     ProducerIdRequested { broker: BrokerId, current: ProducerIdAndEpoch },
     /// The idempotent producer got its producer id and epoch.
     ProducerIdAssigned { producer: ProducerIdAndEpoch },
+    /// The transactional producer moved to `state`.
+    TransactionState { state: TransactionState },
+    /// The transactional producer sent a coordinator request (FindCoordinator,
+    /// AddPartitionsToTxn, EndTxn, ...).
+    CoordinatorRequest { broker: BrokerId, request: String },
 }
 
 impl fmt::Display for ProducerEvent {
@@ -200,6 +214,10 @@ impl fmt::Display for ProducerEvent {
             }
             ProducerEvent::ProducerIdAssigned { producer } => {
                 write!(f, "producer: producer id {} epoch {}", producer.producer_id, producer.epoch)
+            }
+            ProducerEvent::TransactionState { state } => write!(f, "producer: transaction {state}"),
+            ProducerEvent::CoordinatorRequest { broker, request } => {
+                write!(f, "producer: {request} -> broker {broker}")
             }
         }
     }

@@ -19,9 +19,9 @@
 //!   id and epoch, and on the answer starts every partition's sequences again at 0 with the
 //!   new epoch, re-numbering the batches still waiting to be retried.
 //!
-//! A `TransactionManager` would sit beside this: it owns the same producer id (from the
-//! transaction coordinator, found by FindCoordinator), adds partitions to the transaction
-//! (AddPartitionsToTxn) before their first batch is drained, and ends it with EndTxn.
+//! A transactional producer gets its id from its transaction coordinator instead (see
+//! [`super::transaction`]); a sequence lost in a transaction makes it abortable, and the epoch
+//! is bumped after the abort.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 
@@ -101,6 +101,14 @@ impl Idempotence {
     pub fn producer(&self) -> Option<ProducerIdAndEpoch> {
         match self.state {
             ProducerIdState::Assigned(producer) => Some(producer),
+            _ => None,
+        }
+    }
+
+    /// The id and epoch the producer holds, even while a bump is due (EndTxn names it).
+    pub fn current(&self) -> Option<ProducerIdAndEpoch> {
+        match self.state {
+            ProducerIdState::Assigned(producer) | ProducerIdState::BumpNeeded(producer) => Some(producer),
             _ => None,
         }
     }

@@ -12,9 +12,12 @@
 //!
 //! Inputs are [`Producer::send`], [`Producer::flush`], [`Producer::handle_message`] and
 //! [`Producer::handle_timer`], each with the current time and a [`ClusterView`] of the
-//! metadata; outputs come out of [`Producer::take_outputs`]. The pieces: [`config`],
-//! [`partitioning`], [`batch`], [`accumulator`], the sender (in `sender`), [`idempotence`],
-//! [`retry`] and [`event`].
+//! metadata; outputs come out of [`Producer::take_outputs`]. A transactional producer also
+//! takes [`Producer::init_transactions`], [`Producer::begin_transaction`],
+//! [`Producer::send_offsets_to_transaction`], [`Producer::commit_transaction`] and
+//! [`Producer::abort_transaction`]. The pieces: [`config`], [`partitioning`], [`batch`],
+//! [`accumulator`], the sender (in `sender`), [`idempotence`], [`retry`], [`transaction`]
+//! (with its requests in `txn_sender`) and [`event`].
 //!
 //! Differences from Kafka's client, on purpose:
 //! - One Produce message carries one partition's batch. Kafka packs the ready batches of every
@@ -27,8 +30,9 @@
 //! - A request that times out fails alone; Kafka also closes the connection, failing the
 //!   broker's other in-flight requests with it.
 //! - MESSAGE_TOO_LARGE fails the batch; Kafka splits a multi-record batch and retries.
-//! - Transactions (`transactional.id`) are not modelled yet: `Producer::new` refuses a config
-//!   with one. [`idempotence`] says where a `TransactionManager` would fit.
+//! - A transactional producer (`transactional.id`, [`transaction`]) finds its coordinator,
+//!   adds partitions and offsets to the transaction and ends it, one coordinator request at a
+//!   time as Kafka does; two-phase commit (KIP-939) is left out.
 
 pub mod accumulator;
 pub mod batch;
@@ -38,6 +42,8 @@ pub mod idempotence;
 pub mod partitioning;
 pub mod retry;
 mod sender;
+pub mod transaction;
+mod txn_sender;
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -52,11 +58,13 @@ use crate::transaction::protocol::ProducerIdAndEpoch;
 pub use accumulator::QueuedBatch;
 pub use config::{ConfigError, PartitionerKind, ProducerConfig};
 pub use event::{BatchId, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer, RecordId, SendError};
+pub use transaction::{GroupMetadata, TransactionError, TransactionState};
 
 use accumulator::Accumulator;
 use batch::{lone_record_size, PendingRecord, ProducerBatch};
 use idempotence::Idempotence;
 use partitioning::Partitioner;
+use transaction::TransactionManager;
 
 /// The producer's view of the cluster's metadata. The simulator implements it over its
 /// committed metadata; the producer assumes it is current.
@@ -115,6 +123,8 @@ pub struct Producer {
     accumulator: Accumulator,
     /// `None` when idempotence is off.
     idempotence: Option<Idempotence>,
+    /// `None` without a `transactional.id`.
+    transaction: Option<TransactionManager>,
     in_flight: BTreeMap<u64, InFlight>,
     /// Batches numbered below this were created before the last flush: they go at once.
     flush_below: BatchId,
@@ -133,7 +143,7 @@ impl Producer {
     /// A producer with `config`, whose random choices come from seed 0.
     ///
     /// # Panics
-    /// If the config is invalid ([`ProducerConfig::validate`]) or sets a `transactional.id`.
+    /// If the config is invalid ([`ProducerConfig::validate`]).
     pub fn new(config: ProducerConfig) -> Self {
         Producer::with_seed(config, 0)
     }
@@ -143,11 +153,11 @@ impl Producer {
         if let Err(error) = config.validate() {
             panic!("invalid producer config: {error}");
         }
-        assert!(config.transactional_id.is_none(), "transactions are not modelled yet");
         Producer {
             partitioner: Partitioner::new(config.partitioner, config.partitioner_ignore_keys, config.batch_size),
             accumulator: Accumulator::new(config.batch_size),
             idempotence: config.idempotence().then(Idempotence::new),
+            transaction: config.transactional_id.clone().map(TransactionManager::new),
             in_flight: BTreeMap::new(),
             flush_below: BatchId(0),
             fatal: None,
@@ -169,6 +179,9 @@ impl Producer {
     ) -> Result<RecordId, SendError> {
         if let Some(error) = self.fatal {
             return Err(SendError::Fatal(error));
+        }
+        if let Some(manager) = &self.transaction {
+            manager.check_send().map_err(SendError::Transaction)?;
         }
         let topic = record.topic.clone();
         let Some(partition_count) = cluster.partition_count(&topic) else {
@@ -192,6 +205,9 @@ impl Producer {
             None => self.partitioner.choose(&topic, record.key.as_deref(), partition_count, &available, &mut self.rng),
         };
         let partition = TopicPartition::new(topic.clone(), choice.partition);
+        if let Some(manager) = &mut self.transaction {
+            manager.maybe_add_partition(&partition);
+        }
         let id = RecordId(self.next_record_id);
         self.next_record_id += 1;
         let timestamp_ms = record.timestamp_ms.unwrap_or(now_ms as i64);
@@ -221,14 +237,26 @@ impl Producer {
         self.run(now_ms, cluster);
     }
 
-    /// A message from a broker: a ProduceResponse or an InitProducerId answer.
+    /// A message from a broker: a ProduceResponse, or an answer to InitProducerId or another
+    /// coordinator request.
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message, cluster: &impl ClusterView) {
         match message {
             Message::ProduceResponse { request_id, partition, result } => {
                 self.produce_response(now_ms, request_id, partition, result);
             }
-            Message::TxnResponse { request_id, response } => {
+            Message::TxnResponse { request_id, response } if self.transaction.is_none() => {
                 self.init_producer_id_response(now_ms, from, request_id, *response);
+            }
+            message @ (Message::TxnResponse { .. }
+            | Message::FindCoordinatorResponse { .. }
+            | Message::GroupResponse { .. }) => {
+                let request_id = match &message {
+                    Message::TxnResponse { request_id, .. }
+                    | Message::FindCoordinatorResponse { request_id, .. }
+                    | Message::GroupResponse { request_id, .. } => *request_id,
+                    _ => unreachable!("matched above"),
+                };
+                self.txn_response(now_ms, request_id, message);
             }
             _ => debug_assert!(false, "the producer got a message it never asks for: {}", message.name()),
         }

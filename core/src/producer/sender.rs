@@ -4,7 +4,6 @@
 //! after a back-off, or failed.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use super::batch::ProducerBatch;
 use super::event::{ProducerError, ProducerEvent, ProducerOutput, ProducerTimer};
@@ -14,7 +13,7 @@ use super::{ClusterView, InFlight, Producer};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::message::{Acks, Message, NodeId};
-use crate::transaction::protocol::{TxnRequest, TxnResponse};
+use crate::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
 
 impl Producer {
     /// One pass of the sender loop (Kafka's `Sender.runOnce`).
@@ -24,6 +23,7 @@ impl Producer {
         }
         self.expire_batches(now_ms);
         self.maybe_request_producer_id(now_ms, cluster);
+        self.maybe_send_txn_request(now_ms, cluster);
         let mut waiting_for_metadata = false;
         for partition in self.accumulator.partitions() {
             waiting_for_metadata |= self.drain_partition(now_ms, &partition, cluster);
@@ -58,6 +58,9 @@ impl Producer {
                     return false;
                 }
             }
+            if self.transaction.as_ref().is_some_and(|manager| !manager.send_allowed(partition)) {
+                return false;
+            }
             let batch = self.accumulator.pop_head(partition).expect("the head was just seen");
             self.send_batch(now_ms, leader, batch);
         }
@@ -71,6 +74,7 @@ impl Producer {
 
     /// Numbers the batch on its first send (idempotent producer) and sends it to `leader`.
     fn send_batch(&mut self, now_ms: u64, leader: BrokerId, mut batch: ProducerBatch) {
+        batch.transactional = self.transaction.is_some();
         if let Some(idempotence) = &mut self.idempotence {
             if batch.base_sequence.is_none() {
                 batch.producer = idempotence.producer();
@@ -147,7 +151,10 @@ impl Producer {
     /// An attempt failed with `error`: retry if Kafka would (`Sender.canRetry`), else settle.
     fn failed_attempt(&mut self, now_ms: u64, mut batch: ProducerBatch, error: ErrorCode) {
         if is_fencing(error) {
-            self.go_fatal(batch, ProducerError::Fenced(error));
+            let error = ProducerError::Fenced(error);
+            self.event(ProducerEvent::BatchFailed { batch: batch.id, partition: batch.partition.clone(), error });
+            self.fail_records(&batch, error);
+            self.fence(error);
             return;
         }
         let idempotent_sequence = self.idempotence.as_ref().and(batch.base_sequence);
@@ -187,30 +194,32 @@ impl Producer {
         self.fail_batch(batch, error);
     }
 
-    /// The batch's records fail with `error`; an idempotent batch's sequence is lost.
+    /// The batch's records fail with `error`; an idempotent batch's sequence is lost, and a
+    /// transaction can then only be aborted.
     fn fail_batch(&mut self, batch: ProducerBatch, error: ProducerError) {
         if let (Some(idempotence), Some(sequence)) = (&mut self.idempotence, batch.base_sequence) {
             idempotence.lost(&batch.partition, sequence);
         }
+        self.transaction_failed(error);
         self.event(ProducerEvent::BatchFailed { batch: batch.id, partition: batch.partition.clone(), error });
         self.fail_records(&batch, error);
     }
 
-    fn fail_records(&mut self, batch: &ProducerBatch, error: ProducerError) {
-        for record in &batch.records {
-            self.outputs.push(ProducerOutput::Failed { record: record.id, partition: batch.partition.clone(), error });
+    /// A batch of the transaction failed: it can only be aborted now.
+    fn transaction_failed(&mut self, error: ProducerError) {
+        if let Some(manager) = &mut self.transaction {
+            let before = manager.state;
+            manager.abortable_error(error);
+            let state = manager.state;
+            if state != before {
+                self.event(ProducerEvent::TransactionState { state });
+            }
         }
     }
 
-    /// A fencing error: this batch and every waiting one fail, and so will every later send.
-    /// Batches still in flight settle when their answers come.
-    fn go_fatal(&mut self, batch: ProducerBatch, error: ProducerError) {
-        self.fatal = Some(error);
-        self.event(ProducerEvent::BatchFailed { batch: batch.id, partition: batch.partition.clone(), error });
-        self.fail_records(&batch, error);
-        for waiting in self.accumulator.take_all() {
-            self.event(ProducerEvent::BatchFailed { batch: waiting.id, partition: waiting.partition.clone(), error });
-            self.fail_records(&waiting, error);
+    pub(super) fn fail_records(&mut self, batch: &ProducerBatch, error: ProducerError) {
+        for record in &batch.records {
+            self.outputs.push(ProducerOutput::Failed { record: record.id, partition: batch.partition.clone(), error });
         }
     }
 
@@ -225,12 +234,16 @@ impl Producer {
                 idempotence.lost(&batch.partition, sequence);
             }
             self.fail_records(&batch, ProducerError::DeliveryTimeout);
+            self.transaction_failed(ProducerError::DeliveryTimeout);
         }
     }
 
     /// `request.timeout.ms` passed without an answer: the attempt failed with REQUEST_TIMED_OUT.
     pub(super) fn request_timed_out(&mut self, now_ms: u64, request_id: u64) {
-        let Some(sent) = self.in_flight.remove(&request_id) else { return };
+        let Some(sent) = self.in_flight.remove(&request_id) else {
+            self.txn_request_timed_out(now_ms, request_id);
+            return;
+        };
         self.event(ProducerEvent::RequestTimedOut { request_id, broker: sent.broker() });
         match sent {
             InFlight::Produce { batch, .. } => self.failed_attempt(now_ms, batch, ErrorCode::RequestTimedOut),
@@ -242,7 +255,8 @@ impl Producer {
     fn maybe_request_producer_id(&mut self, now_ms: u64, cluster: &impl ClusterView) {
         let nothing_in_flight = self.in_flight.is_empty();
         let Some(idempotence) = &self.idempotence else { return };
-        if !idempotence.wants_producer_id(nothing_in_flight) {
+        // A transactional producer gets its id from its transaction coordinator.
+        if self.transaction.is_some() || !idempotence.wants_producer_id(nothing_in_flight) {
             return;
         }
         let request_id = self.next_request_id();
@@ -288,34 +302,24 @@ impl Producer {
         }
         self.in_flight.remove(&request_id);
         match result {
-            Ok(producer) => {
-                let idempotence = self.idempotence.as_mut().expect("checked above");
-                idempotence.assigned(producer);
-                // Batches waiting to be retried keep their order under the new epoch, numbered
-                // again from 0 (Kafka's `startSequencesAtBeginning`).
-                for batch in self.accumulator.batches_mut() {
-                    if batch.base_sequence.is_some() {
-                        batch.producer = Some(producer);
-                        batch.base_sequence =
-                            Some(idempotence.assign_sequence(&batch.partition, batch.records.len() as i32));
-                    }
-                }
-                self.event(ProducerEvent::ProducerIdAssigned { producer });
-            }
-            Err(error) if is_fencing(error) => {
-                self.fatal = Some(ProducerError::Fenced(error));
-                let waiting: Vec<ProducerBatch> = self.accumulator.take_all();
-                for batch in waiting {
-                    self.event(ProducerEvent::BatchFailed {
-                        batch: batch.id,
-                        partition: batch.partition.clone(),
-                        error: ProducerError::Fenced(error),
-                    });
-                    self.fail_records(&batch, ProducerError::Fenced(error));
-                }
-            }
+            Ok(producer) => self.producer_id_assigned(producer),
+            Err(error) if is_fencing(error) => self.fence(ProducerError::Fenced(error)),
             Err(_) => self.producer_id_request_failed(request_id),
         }
+    }
+
+    /// A producer id and epoch arrived. Batches waiting to be retried keep their order under
+    /// the new epoch, numbered again from 0 (Kafka's `startSequencesAtBeginning`).
+    pub(super) fn producer_id_assigned(&mut self, producer: ProducerIdAndEpoch) {
+        let Some(idempotence) = self.idempotence.as_mut() else { return };
+        idempotence.assigned(producer);
+        for batch in self.accumulator.batches_mut() {
+            if batch.base_sequence.is_some() {
+                batch.producer = Some(producer);
+                batch.base_sequence = Some(idempotence.assign_sequence(&batch.partition, batch.records.len() as i32));
+            }
+        }
+        self.event(ProducerEvent::ProducerIdAssigned { producer });
     }
 
     fn producer_id_request_failed(&mut self, request_id: u64) {

@@ -126,6 +126,8 @@ pub struct Lab {
     pub requests: BTreeMap<u64, (BrokerId, Message)>,
     pub delivered: Vec<(RecordId, TopicPartition, Option<Offset>)>,
     pub failed: Vec<(RecordId, ProducerError)>,
+    /// Transactions completed: committed (`true`) or aborted.
+    pub transactions: Vec<bool>,
     pub events: Vec<ProducerEvent>,
     /// Every output, in order, for the determinism check.
     pub log: Vec<String>,
@@ -145,6 +147,7 @@ impl Lab {
             requests: BTreeMap::new(),
             delivered: vec![],
             failed: vec![],
+            transactions: vec![],
             events: vec![],
             log: vec![],
             answer_init_producer_id: true,
@@ -180,7 +183,9 @@ impl Lab {
                     Message::Txn { request_id, request } if self.answer_init_producer_id => {
                         self.answer_init_producer_id(broker, *request_id, request);
                     }
-                    Message::Txn { request_id, .. } => {
+                    Message::Txn { request_id, .. }
+                    | Message::FindCoordinator { request_id, .. }
+                    | Message::Group { request_id, .. } => {
                         self.requests.insert(*request_id, (broker, message));
                     }
                     other => panic!("unexpected request {other:?}"),
@@ -191,6 +196,7 @@ impl Lab {
                 }
                 ProducerOutput::Failed { record, error, .. } => self.failed.push((record, error)),
                 ProducerOutput::Event(event) => self.events.push(event),
+                ProducerOutput::TransactionCompleted { committed } => self.transactions.push(committed),
             }
         }
     }
@@ -226,6 +232,22 @@ impl Lab {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Coordinator requests waiting for an answer, oldest first.
+    pub fn pending_coordinator(&self) -> Vec<(u64, BrokerId, Message)> {
+        self.requests
+            .iter()
+            .filter(|(_, (_, message))| !matches!(message, Message::Produce { .. }))
+            .map(|(&id, (broker, message))| (id, *broker, message.clone()))
+            .collect()
+    }
+
+    /// Answers coordinator request `request_id` with `response`.
+    pub fn reply(&mut self, request_id: u64, response: Message) {
+        let (broker, _) = self.requests.remove(&request_id).expect("a pending request");
+        self.producer.handle_message(self.now_ms, NodeId::Broker(broker), response, &self.cluster);
+        self.collect();
     }
 
     pub fn pending_ids(&self) -> Vec<u64> {
