@@ -489,3 +489,27 @@ fn coordinator_answers_nothing_then_fence(lab: &mut Lab, error: ErrorCode) {
     coordinator_answers(lab, "AddPartitionsToTxn", TxnResponse::AddPartitionsToTxn { results });
     assert_eq!(lab.failed, [(id, ProducerError::Fenced(error))]);
 }
+
+#[test]
+fn an_idempotent_producer_asks_the_next_broker_for_an_id_after_an_error() {
+    let mut lab = Lab::new(ProducerConfig { linger_ms: 0, ..ProducerConfig::default() }, cluster(1));
+    lab.answer_init_producer_id = false;
+    lab.send(Some(0), None, "A");
+    let [(first, BrokerId(1), _)] = &lab.pending_coordinator()[..] else { panic!("{:?}", lab.pending_coordinator()) };
+    let response = Box::new(TxnResponse::InitProducerId { result: Err(ErrorCode::CoordinatorLoadInProgress) });
+    lab.reply(*first, Message::TxnResponse { request_id: *first, response });
+    assert!(lab.pending_coordinator().is_empty() && lab.pending().is_empty(), "backs off retry.backoff.ms");
+    lab.advance(100);
+    let [(second, BrokerId(2), Message::Txn { request, .. })] = &lab.pending_coordinator()[..] else {
+        panic!("{:?}", lab.pending_coordinator())
+    };
+    let TxnRequest::InitProducerId { transactional_id: None, transaction_timeout_ms: 60_000, current } = **request
+    else {
+        panic!("{request:?}")
+    };
+    assert_eq!(current, ProducerIdAndEpoch::NONE);
+    let producer = ProducerIdAndEpoch { producer_id: 5, epoch: 0 };
+    let response = Box::new(TxnResponse::InitProducerId { result: Ok(producer) });
+    lab.reply(*second, Message::TxnResponse { request_id: *second, response });
+    assert_eq!(lab.pending().iter().map(|p| p.4).collect::<Vec<_>>(), [0], "the batch goes once the id is known");
+}
