@@ -22,6 +22,7 @@
 //! - [`placement`]: which internal partition (and so which coordinator) holds a group or
 //!   transactional id: Kafka's hash of the key;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
+//! - [`producer`]: the producer client: partitioner, batching, retries, in-flight limits, idempotence;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
@@ -57,6 +58,7 @@ pub mod oracle;
 pub mod partition_log;
 pub mod partitioner;
 pub mod placement;
+pub mod producer;
 pub mod raft;
 pub mod record_batch;
 pub mod rng;
