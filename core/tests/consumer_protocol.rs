@@ -49,7 +49,8 @@ fn subscription_strategy() -> impl Strategy<Value = Subscription> {
 }
 
 fn assignment_strategy() -> impl Strategy<Value = Assignment> {
-    (sorted_partitions_strategy(), bytes_strategy()).prop_map(|(partitions, user_data)| Assignment { partitions, user_data })
+    (sorted_partitions_strategy(), bytes_strategy())
+        .prop_map(|(partitions, user_data)| Assignment { partitions, user_data })
 }
 
 /// What survives encoding at `version`: the fields it lacks fall back to their defaults.
@@ -122,7 +123,8 @@ fn with_version_header(version: i16, encode: impl FnOnce(&mut BytesMut)) -> Byte
 
 #[test]
 fn a_version_0_subscription_has_kafkas_exact_bytes() {
-    let subscription = Subscription { user_data: Some(Bytes::from_static(b"\x07")), ..Subscription::new(["b".into(), "a".into()]) };
+    let subscription =
+        Subscription { user_data: Some(Bytes::from_static(b"\x07")), ..Subscription::new(["b".into(), "a".into()]) };
     let expected: &[u8] = &[
         0, 0, // version 0
         0, 0, 0, 2, // two topics, sorted:
@@ -208,19 +210,28 @@ fn a_negative_version_is_unsupported() {
 #[test]
 fn a_null_topics_array_is_refused_where_it_starts() {
     let bytes = [0, 1, 0xff, 0xff, 0xff, 0xff];
-    assert_eq!(decode_subscription(&bytes), Err(ProtocolError::NullField { field: ProtocolField::Topics, position: 2 }));
+    assert_eq!(
+        decode_subscription(&bytes),
+        Err(ProtocolError::NullField { field: ProtocolField::Topics, position: 2 })
+    );
 }
 
 #[test]
 fn a_topic_that_is_not_utf8_is_refused() {
     let bytes = [0, 0, 0, 0, 0, 1, 0, 2, 0xc3, 0x28, 0xff, 0xff, 0xff, 0xff];
-    assert_eq!(decode_subscription(&bytes), Err(ProtocolError::InvalidUtf8 { field: ProtocolField::Topic, position: 6 }));
+    assert_eq!(
+        decode_subscription(&bytes),
+        Err(ProtocolError::InvalidUtf8 { field: ProtocolField::Topic, position: 6 })
+    );
 }
 
 #[test]
 fn a_huge_declared_length_is_truncation_not_an_allocation() {
     let bytes = [0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1, b'a'];
-    assert_eq!(decode_assignment(&bytes), Err(ProtocolError::Truncated { field: ProtocolField::Partitions, position: 9 }));
+    assert_eq!(
+        decode_assignment(&bytes),
+        Err(ProtocolError::Truncated { field: ProtocolField::Partitions, position: 9 })
+    );
     assert!(matches!(decode_subscription(&bytes), Err(ProtocolError::Truncated { field: ProtocolField::Topic, .. })));
 }
 

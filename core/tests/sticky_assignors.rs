@@ -45,7 +45,11 @@ fn rendered(assignment: &GroupAssignment) -> Vec<String> {
 }
 
 /// The next generation's subscriptions: each member owns what it was just assigned.
-fn next_round(members: &[MemberSubscription], assignment: &GroupAssignment, generation: i32) -> Vec<MemberSubscription> {
+fn next_round(
+    members: &[MemberSubscription],
+    assignment: &GroupAssignment,
+    generation: i32,
+) -> Vec<MemberSubscription> {
     members
         .iter()
         .map(|member| {
@@ -126,7 +130,8 @@ fn cooperative_withholds_a_moving_partition_until_its_owner_revokes_it() {
     assert_eq!(first.withheld.into_iter().collect::<Vec<_>>(), [(TopicPartition::new("t", 6), "d".into())]);
 
     // a revoked t/6 and rejoined; now nobody owns it and d gets it.
-    let second = assign_with_details(AssignorName::CooperativeSticky, &next_round(&members, &first.assignment, 2), &partitions);
+    let second =
+        assign_with_details(AssignorName::CooperativeSticky, &next_round(&members, &first.assignment, 2), &partitions);
     assert_eq!(rendered(&second.assignment), ["a: t/0 t/3", "b: t/1 t/4", "c: t/2 t/5", "d: t/6"]);
     assert!(second.withheld.is_empty());
 }

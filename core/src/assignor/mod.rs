@@ -186,7 +186,10 @@ fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering
 
 /// The partitions of `topics`, sorted by topic then partition.
 fn all_partitions(topics: &BTreeMap<Arc<str>, i32>) -> Vec<TopicPartition> {
-    topics.iter().flat_map(|(topic, count)| (0..*count).map(|index| TopicPartition::new(topic.clone(), index))).collect()
+    topics
+        .iter()
+        .flat_map(|(topic, count)| (0..*count).map(|index| TopicPartition::new(topic.clone(), index)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -224,12 +227,8 @@ mod tests {
 
     #[test]
     fn member_info_order_puts_static_members_first_by_instance_id() {
-        let mut members = alloc::vec![
-            member("a", None),
-            member("b", Some("i2")),
-            member("c", None),
-            member("d", Some("i1")),
-        ];
+        let mut members =
+            alloc::vec![member("a", None), member("b", Some("i2")), member("c", None), member("d", Some("i1")),];
         members.sort_by(member_info_order);
         let order: Vec<_> = members.iter().map(|member| member.member_id.to_string()).collect();
         assert_eq!(order, ["d", "b", "a", "c"]);

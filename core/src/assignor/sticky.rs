@@ -67,7 +67,11 @@ pub(super) struct Claims {
 }
 
 /// Sticky-assigns the partitions of `topics` (each subscribed by some member) to `members`.
-pub fn assign(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i32>, source: OwnershipSource) -> StickyOutcome {
+pub fn assign(
+    members: &[MemberSubscription],
+    topics: &BTreeMap<Arc<str>, i32>,
+    source: OwnershipSource,
+) -> StickyOutcome {
     if members.is_empty() {
         return StickyOutcome::default();
     }
@@ -140,7 +144,8 @@ fn resolve_claims(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i3
 
 /// Whether every member subscribes to the same set of topics.
 fn all_subscriptions_equal(members: &[MemberSubscription]) -> bool {
-    let topic_set = |member: &MemberSubscription| -> BTreeSet<Arc<str>> { member.subscription.topics.iter().cloned().collect() };
+    let topic_set =
+        |member: &MemberSubscription| -> BTreeSet<Arc<str>> { member.subscription.topics.iter().cloned().collect() };
     let first = topic_set(&members[0]);
     members[1..].iter().all(|member| topic_set(member) == first)
 }
