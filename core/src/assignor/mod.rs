@@ -3,7 +3,7 @@
 //! assignments through JoinGroup and SyncGroup.
 //!
 //! In Kafka's classic group protocol the coordinator does not assign anything: it picks one
-//! member as leader, hands it every member's [`Subscription`](consumer_protocol::Subscription),
+//! member as leader, hands it every member's [`Subscription`],
 //! and relays the [`Assignment`](consumer_protocol::Assignment)s the leader computes. The
 //! leader runs the assignor the group agreed on, one of Kafka's four built-in ones:
 //!
@@ -174,7 +174,7 @@ fn empty_assignment(members: &[MemberSubscription]) -> GroupAssignment {
 /// first, by `group.instance.id`, then dynamic members by member id. Static membership makes
 /// the order, and so the assignment, survive a restart that changes member ids. Ties (two
 /// members with one instance id, which the coordinator forbids) fall back to the member id.
-fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering {
+pub fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering {
     match (&a.group_instance_id, &b.group_instance_id) {
         (Some(a_instance), Some(b_instance)) => a_instance.cmp(b_instance),
         (Some(_), None) => Ordering::Less,

@@ -13,7 +13,7 @@
 //! `minQuota = P / M` or `maxQuota = ceil(P / M)` partitions, exactly `P % M` of them with
 //! `maxQuota`. First each member keeps its owned partitions up to its quota (sorted by partition
 //! then topic, lowest first), then the rest are dealt round-robin to the members below quota in
-//! member id order. Otherwise a general algorithm runs ([`sticky_general`](super::sticky_general)).
+//! member id order. Otherwise a general algorithm runs (`sticky_general`).
 //!
 //! Which members keep `maxQuota` partitions, when more own that many than may keep it, depends
 //! on the order Kafka visits them: the iteration order of a Java `HashMap` keyed by member id.
@@ -315,7 +315,7 @@ impl Constrained {
 /// (`HashMap.hash`), masked by the table size; the table starts at 16 buckets and doubles when
 /// more than three quarters full. Keys sharing a bucket are ordered by key, where Java keeps
 /// insertion order.
-pub(super) fn java_hash_map_order<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> Vec<Arc<str>> {
+pub fn java_hash_map_order<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> Vec<Arc<str>> {
     let mut keys: Vec<Arc<str>> = keys.cloned().collect();
     let mut capacity: u32 = 16;
     while keys.len() > (capacity as usize) * 3 / 4 {
