@@ -7,6 +7,9 @@
 //! extra partition of each, which is range's known imbalance (two members, two topics of three
 //! partitions: 4 and 2). In exchange, the members get the same partition numbers of every
 //! topic, which co-partitioned joins rely on. The rack-aware variant (KIP-881) is left out.
+//!
+//! Each member's list runs topic by topic in name order; Kafka's runs in the iteration order of
+//! a `HashMap` of topics, so the lists can be ordered differently, with the same partitions.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
