@@ -137,17 +137,18 @@ pub fn assign_with_details(
 ) -> AssignmentOutcome {
     let member_ids: BTreeSet<&Arc<str>> = members.iter().map(|member| &member.member_id).collect();
     assert_eq!(member_ids.len(), members.len(), "two members share a member id");
-    let topics = subscribed_topics(members, partitions_per_topic);
+    // Each assignor drops the topics nobody subscribes to (`subscribed_topics`) itself.
+    let topics = partitions_per_topic;
     let outcome = match assignor {
-        AssignorName::Range => AssignmentOutcome { assignment: range::assign(members, &topics), ..Default::default() },
+        AssignorName::Range => AssignmentOutcome { assignment: range::assign(members, topics), ..Default::default() },
         AssignorName::RoundRobin => {
-            AssignmentOutcome { assignment: round_robin::assign(members, &topics), ..Default::default() }
+            AssignmentOutcome { assignment: round_robin::assign(members, topics), ..Default::default() }
         }
         AssignorName::Sticky => AssignmentOutcome {
-            assignment: sticky::assign(members, &topics, sticky::OwnershipSource::Eager).assignment,
+            assignment: sticky::assign(members, topics, sticky::OwnershipSource::Eager).assignment,
             ..Default::default()
         },
-        AssignorName::CooperativeSticky => cooperative::assign(members, &topics),
+        AssignorName::CooperativeSticky => cooperative::assign(members, topics),
     };
     debug_assert!(outcome.assignment.len() == members.len());
     outcome

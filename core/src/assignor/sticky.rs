@@ -33,7 +33,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{all_partitions, sticky_general, GroupAssignment, MemberSubscription};
+use super::{all_partitions, sticky_general, subscribed_topics, GroupAssignment, MemberSubscription};
 use crate::ids::TopicPartition;
 
 /// Kafka's "no generation" (`DEFAULT_GENERATION`).
@@ -66,7 +66,7 @@ pub(super) struct Claims {
     pub multiply_claimed: BTreeSet<TopicPartition>,
 }
 
-/// Sticky-assigns the partitions of `topics` (each subscribed by some member) to `members`.
+/// Sticky-assigns the partitions of `topics` that members subscribe to.
 pub fn assign(
     members: &[MemberSubscription],
     topics: &BTreeMap<Arc<str>, i32>,
@@ -75,6 +75,7 @@ pub fn assign(
     if members.is_empty() {
         return StickyOutcome::default();
     }
+    let topics = &subscribed_topics(members, topics);
     let claims = resolve_claims(members, topics, source);
     if all_subscriptions_equal(members) {
         Constrained::new(topics, claims).build()
