@@ -21,6 +21,7 @@
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
 //! - [`placement`]: which internal partition (and so which coordinator) holds a group or
 //!   transactional id: Kafka's hash of the key;
+//! - [`assignor`]: the consumer protocol codec and Kafka's partition assignors, run by group leaders;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`producer`]: the producer client: partitioner, batching, retries, in-flight limits, idempotence;
 //! - [`message`]: what nodes say to each other;
@@ -40,6 +41,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod assignor;
 pub mod broker;
 pub mod command;
 pub mod config;
