@@ -19,6 +19,7 @@
 //! - [`metadata`]: the metadata log's records, its replicas (Raft voters on controllers,
 //!   observers on brokers) and the image the committed records build;
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
+//! - [`assignor`]: the consumer protocol codec and Kafka's partition assignors, run by group leaders;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`message`]: what nodes say to each other;
 //! - [`network`]: the fault model: latency, loss and splits;
@@ -37,6 +38,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod assignor;
 pub mod broker;
 pub mod command;
 pub mod config;
