@@ -19,6 +19,7 @@
 //! - [`metadata`]: the metadata log's records, its replicas (Raft voters on controllers,
 //!   observers on brokers) and the image the committed records build;
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
+//! - [`consumer`]: the consumer client: a group member with its application's poll loop;
 //! - [`assignor`]: the consumer protocol codec and Kafka's partition assignors, run by group leaders;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`message`]: what nodes say to each other;
@@ -42,6 +43,7 @@ pub mod assignor;
 pub mod broker;
 pub mod command;
 pub mod config;
+pub mod consumer;
 pub mod controller;
 pub mod election;
 pub mod error_code;
