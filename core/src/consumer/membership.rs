@@ -462,10 +462,8 @@ impl Consumer {
         self.membership.heartbeat_in_flight = false;
         match error {
             None => {}
-            Some(ErrorCode::RebalanceInProgress) => {
-                if self.membership.state == MemberState::Stable {
-                    self.request_rejoin("the group is rebalancing");
-                }
+            Some(ErrorCode::RebalanceInProgress) if self.membership.state == MemberState::Stable => {
+                self.request_rejoin("the group is rebalancing");
             }
             Some(ErrorCode::IllegalGeneration) => self.reset_generation(false, "the generation is not the group's"),
             Some(ErrorCode::UnknownMemberId) => self.reset_generation(true, "the coordinator does not know the member"),

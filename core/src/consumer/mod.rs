@@ -210,10 +210,11 @@ impl Consumer {
         self.now_ms = now_ms;
         let _ = from; // answers are matched by request id, not by sender
         match message {
-            Message::FindCoordinatorResponse { request_id, result } => {
-                if self.take_pending(request_id, |p| matches!(p, Pending::FindCoordinator)).is_some() {
-                    self.on_find_coordinator_response(result);
-                }
+            Message::FindCoordinatorResponse { request_id, result }
+                if self.pending.get(&request_id) == Some(&Pending::FindCoordinator) =>
+            {
+                self.pending.remove(&request_id);
+                self.on_find_coordinator_response(result);
             }
             Message::GroupResponse { request_id, response } => self.on_group_response(request_id, *response, cluster),
             Message::ConsumerFetchResponse { fetch_id, partition, log_start_offset, result } => {
@@ -388,15 +389,6 @@ impl Consumer {
         self.send(coordinator, Message::Group { request_id, request: alloc::boxed::Box::new(request) });
         self.set_timer(timeout_ms, ConsumerTimer::RequestTimeout { request_id });
         true
-    }
-
-    /// Removes and returns the pending request `request_id` if it is of the expected kind.
-    fn take_pending(&mut self, request_id: u64, expected: impl Fn(&Pending) -> bool) -> Option<Pending> {
-        if self.pending.get(&request_id).is_some_and(expected) {
-            self.pending.remove(&request_id)
-        } else {
-            None
-        }
     }
 
     fn on_group_response(&mut self, request_id: u64, response: GroupResponse, cluster: &dyn ClusterView) {
