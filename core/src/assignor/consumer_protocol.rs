@@ -120,7 +120,9 @@ impl fmt::Display for ProtocolError {
             ProtocolError::Truncated { field, position } => {
                 write!(f, "input ends inside field {} at byte {position}", field.name())
             }
-            ProtocolError::UnsupportedVersion { version } => write!(f, "unsupported consumer protocol version {version}"),
+            ProtocolError::UnsupportedVersion { version } => {
+                write!(f, "unsupported consumer protocol version {version}")
+            }
             ProtocolError::NullField { field, position } => {
                 write!(f, "non-nullable field {} was serialized as null at byte {position}", field.name())
             }

@@ -20,7 +20,7 @@ use alloc::sync::Arc;
 use super::sticky::{self, OwnershipSource};
 use super::{AssignmentOutcome, MemberSubscription};
 
-/// The cooperative-sticky assignment of the partitions of `topics` to `members`: the sticky
+/// The cooperative-sticky assignment of the partitions of `topics` members subscribe to: the sticky
 /// one without the partitions that change owner, which come back in `withheld`.
 pub fn assign(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i32>) -> AssignmentOutcome {
     let sticky::StickyOutcome { mut assignment, transferring_ownership } =

@@ -3,7 +3,7 @@
 //! assignments through JoinGroup and SyncGroup.
 //!
 //! In Kafka's classic group protocol the coordinator does not assign anything: it picks one
-//! member as leader, hands it every member's [`Subscription`](consumer_protocol::Subscription),
+//! member as leader, hands it every member's [`Subscription`],
 //! and relays the [`Assignment`](consumer_protocol::Assignment)s the leader computes. The
 //! leader runs the assignor the group agreed on, one of Kafka's four built-in ones:
 //!
@@ -137,17 +137,18 @@ pub fn assign_with_details(
 ) -> AssignmentOutcome {
     let member_ids: BTreeSet<&Arc<str>> = members.iter().map(|member| &member.member_id).collect();
     assert_eq!(member_ids.len(), members.len(), "two members share a member id");
-    let topics = subscribed_topics(members, partitions_per_topic);
+    // Each assignor drops the topics nobody subscribes to (`subscribed_topics`) itself.
+    let topics = partitions_per_topic;
     let outcome = match assignor {
-        AssignorName::Range => AssignmentOutcome { assignment: range::assign(members, &topics), ..Default::default() },
+        AssignorName::Range => AssignmentOutcome { assignment: range::assign(members, topics), ..Default::default() },
         AssignorName::RoundRobin => {
-            AssignmentOutcome { assignment: round_robin::assign(members, &topics), ..Default::default() }
+            AssignmentOutcome { assignment: round_robin::assign(members, topics), ..Default::default() }
         }
         AssignorName::Sticky => AssignmentOutcome {
-            assignment: sticky::assign(members, &topics, sticky::OwnershipSource::Eager).assignment,
+            assignment: sticky::assign(members, topics, sticky::OwnershipSource::Eager).assignment,
             ..Default::default()
         },
-        AssignorName::CooperativeSticky => cooperative::assign(members, &topics),
+        AssignorName::CooperativeSticky => cooperative::assign(members, topics),
     };
     debug_assert!(outcome.assignment.len() == members.len());
     outcome
@@ -174,7 +175,7 @@ fn empty_assignment(members: &[MemberSubscription]) -> GroupAssignment {
 /// first, by `group.instance.id`, then dynamic members by member id. Static membership makes
 /// the order, and so the assignment, survive a restart that changes member ids. Ties (two
 /// members with one instance id, which the coordinator forbids) fall back to the member id.
-fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering {
+pub fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering {
     match (&a.group_instance_id, &b.group_instance_id) {
         (Some(a_instance), Some(b_instance)) => a_instance.cmp(b_instance),
         (Some(_), None) => Ordering::Less,
@@ -186,7 +187,10 @@ fn member_info_order(a: &MemberSubscription, b: &MemberSubscription) -> Ordering
 
 /// The partitions of `topics`, sorted by topic then partition.
 fn all_partitions(topics: &BTreeMap<Arc<str>, i32>) -> Vec<TopicPartition> {
-    topics.iter().flat_map(|(topic, count)| (0..*count).map(|index| TopicPartition::new(topic.clone(), index))).collect()
+    topics
+        .iter()
+        .flat_map(|(topic, count)| (0..*count).map(|index| TopicPartition::new(topic.clone(), index)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -224,12 +228,8 @@ mod tests {
 
     #[test]
     fn member_info_order_puts_static_members_first_by_instance_id() {
-        let mut members = alloc::vec![
-            member("a", None),
-            member("b", Some("i2")),
-            member("c", None),
-            member("d", Some("i1")),
-        ];
+        let mut members =
+            alloc::vec![member("a", None), member("b", Some("i2")), member("c", None), member("d", Some("i1")),];
         members.sort_by(member_info_order);
         let order: Vec<_> = members.iter().map(|member| member.member_id.to_string()).collect();
         assert_eq!(order, ["d", "b", "a", "c"]);

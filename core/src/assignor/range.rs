@@ -7,18 +7,21 @@
 //! extra partition of each, which is range's known imbalance (two members, two topics of three
 //! partitions: 4 and 2). In exchange, the members get the same partition numbers of every
 //! topic, which co-partitioned joins rely on. The rack-aware variant (KIP-881) is left out.
+//!
+//! Each member's list runs topic by topic in name order; Kafka's runs in the iteration order of
+//! a `HashMap` of topics, so the lists can be ordered differently, with the same partitions.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{empty_assignment, member_info_order, GroupAssignment, MemberSubscription};
+use super::{empty_assignment, member_info_order, subscribed_topics, GroupAssignment, MemberSubscription};
 use crate::ids::TopicPartition;
 
-/// Range-assigns the partitions of `topics` (each subscribed by some member) to `members`.
+/// Range-assigns the partitions of `topics` that members subscribe to.
 pub fn assign(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i32>) -> GroupAssignment {
     let mut assignment = empty_assignment(members);
-    for (topic, &partition_count) in topics {
+    for (topic, &partition_count) in &subscribed_topics(members, topics) {
         let mut consumers: Vec<&MemberSubscription> =
             members.iter().filter(|member| member.subscribes_to(topic)).collect();
         if consumers.is_empty() {

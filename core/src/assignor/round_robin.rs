@@ -11,10 +11,13 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{all_partitions, empty_assignment, member_info_order, GroupAssignment, MemberSubscription};
+use super::{
+    all_partitions, empty_assignment, member_info_order, subscribed_topics, GroupAssignment, MemberSubscription,
+};
 
-/// Deals the partitions of `topics` (each subscribed by some member) to `members` in turn.
+/// Deals the partitions of `topics` that members subscribe to, to the members in turn.
 pub fn assign(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i32>) -> GroupAssignment {
+    let topics = &subscribed_topics(members, topics);
     let mut assignment = empty_assignment(members);
     let mut dealer: Vec<&MemberSubscription> = members.iter().collect();
     dealer.sort_by(|a, b| member_info_order(a, b));

@@ -13,11 +13,15 @@
 //! `minQuota = P / M` or `maxQuota = ceil(P / M)` partitions, exactly `P % M` of them with
 //! `maxQuota`. First each member keeps its owned partitions up to its quota (sorted by partition
 //! then topic, lowest first), then the rest are dealt round-robin to the members below quota in
-//! member id order. Otherwise a general algorithm runs ([`sticky_general`](super::sticky_general)).
+//! member id order. Otherwise a general algorithm runs (`sticky_general`).
 //!
-//! Differences from Kafka, both about order where Kafka's depends on a `HashMap`:
-//! - the constrained step visits members in member id order where Kafka iterates a `HashMap`,
-//!   which matters only when more members own `maxQuota` partitions than may keep them;
+//! Which members keep `maxQuota` partitions, when more own that many than may keep it, depends
+//! on the order Kafka visits them: the iteration order of a Java `HashMap` keyed by member id.
+//! [`java_hash_map_order`] reproduces it, so the choice is Kafka's.
+//!
+//! Differences from Kafka, both about order:
+//! - members whose ids fall in one `HashMap` bucket are visited in member id order, where Java
+//!   visits them in the order they were inserted (the order of the JoinGroup member list);
 //! - a partition claimed by two members of one generation is dropped for both whatever the
 //!   order; Kafka's result can depend on the order when a third, newer claim exists.
 //!
@@ -29,7 +33,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{all_partitions, sticky_general, GroupAssignment, MemberSubscription};
+use super::{all_partitions, sticky_general, subscribed_topics, GroupAssignment, MemberSubscription};
 use crate::ids::TopicPartition;
 
 /// Kafka's "no generation" (`DEFAULT_GENERATION`).
@@ -62,11 +66,16 @@ pub(super) struct Claims {
     pub multiply_claimed: BTreeSet<TopicPartition>,
 }
 
-/// Sticky-assigns the partitions of `topics` (each subscribed by some member) to `members`.
-pub fn assign(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i32>, source: OwnershipSource) -> StickyOutcome {
+/// Sticky-assigns the partitions of `topics` that members subscribe to.
+pub fn assign(
+    members: &[MemberSubscription],
+    topics: &BTreeMap<Arc<str>, i32>,
+    source: OwnershipSource,
+) -> StickyOutcome {
     if members.is_empty() {
         return StickyOutcome::default();
     }
+    let topics = &subscribed_topics(members, topics);
     let claims = resolve_claims(members, topics, source);
     if all_subscriptions_equal(members) {
         Constrained::new(topics, claims).build()
@@ -136,7 +145,8 @@ fn resolve_claims(members: &[MemberSubscription], topics: &BTreeMap<Arc<str>, i3
 
 /// Whether every member subscribes to the same set of topics.
 fn all_subscriptions_equal(members: &[MemberSubscription]) -> bool {
-    let topic_set = |member: &MemberSubscription| -> BTreeSet<Arc<str>> { member.subscription.topics.iter().cloned().collect() };
+    let topic_set =
+        |member: &MemberSubscription| -> BTreeSet<Arc<str>> { member.subscription.topics.iter().cloned().collect() };
     let first = topic_set(&members[0]);
     members[1..].iter().all(|member| topic_set(member) == first)
 }
@@ -216,8 +226,9 @@ impl Constrained {
     /// Step 1: each member keeps its owned partitions, lowest partition numbers first, up to
     /// `min_quota`, or `max_quota` while members with `max_quota` are still expected.
     fn assign_owned_partitions(&mut self) {
-        let owned = core::mem::take(&mut self.claims.owned);
-        for (member, mut partitions) in owned {
+        let mut owned = core::mem::take(&mut self.claims.owned);
+        for member in java_hash_map_order(owned.keys()) {
+            let mut partitions = owned.remove(&member).expect("an ordered member has claims");
             partitions.retain(|partition| !self.claims.multiply_claimed.contains(partition));
             partitions.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
             let kept = if partitions.len() < self.min_quota {
@@ -297,5 +308,57 @@ impl Constrained {
         if self.min_quota != self.max_quota {
             assert_eq!(at_max, self.expected_over_min, "members with maxQuota partitions");
         }
+    }
+}
+
+/// The order a Java `HashMap<String, _>` holding `keys` iterates them: by bucket, the bucket
+/// being `String.hashCode` (over UTF-16 code units) with its high half folded into the low half
+/// (`HashMap.hash`), masked by the table size; the table starts at 16 buckets and doubles when
+/// more than three quarters full. Keys sharing a bucket are ordered by key, where Java keeps
+/// insertion order.
+pub fn java_hash_map_order<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> Vec<Arc<str>> {
+    let mut keys: Vec<Arc<str>> = keys.cloned().collect();
+    let mut capacity: u32 = 16;
+    while keys.len() > (capacity as usize) * 3 / 4 {
+        capacity *= 2;
+    }
+    let bucket = |key: &str| {
+        let hash = key.encode_utf16().fold(0u32, |hash, unit| hash.wrapping_mul(31).wrapping_add(u32::from(unit)));
+        (hash ^ (hash >> 16)) & (capacity - 1)
+    };
+    keys.sort_by(|a, b| bucket(a).cmp(&bucket(b)).then_with(|| a.cmp(b)));
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::{String, ToString};
+
+    fn order(keys: &[&str]) -> Vec<String> {
+        let keys: Vec<Arc<str>> = keys.iter().map(|key| Arc::from(*key)).collect();
+        java_hash_map_order(keys.iter()).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn java_hash_map_order_matches_javas_iteration_of_consumer_ids() {
+        // "consumer1".hashCode() is 0xe6e7fafb; folded and masked to 16 buckets it lands in 12,
+        // and each next digit one bucket lower, so Java iterates these backwards.
+        assert_eq!(order(&["consumer1", "consumer2", "consumer3"]), ["consumer3", "consumer2", "consumer1"]);
+        // "a" (97) and "q" (113) share bucket 1 of 16; "b" is in bucket 2.
+        assert_eq!(order(&["b", "q", "a"]), ["a", "q", "b"]);
+    }
+
+    #[test]
+    fn java_hash_map_order_grows_the_table_past_three_quarters_full() {
+        // With 13 keys the table has 32 buckets: "q" (113 = 0b111_0001) moves to bucket 17,
+        // after "b" (bucket 2), where 16 buckets kept it beside "a".
+        let mut keys = alloc::vec!["b", "q", "a"];
+        let fillers: Vec<String> = (0..10).map(|index| alloc::format!("~{index}")).collect();
+        keys.extend(fillers.iter().map(String::as_str));
+        let ordered = order(&keys);
+        let position = |key: &str| ordered.iter().position(|candidate| candidate == key).unwrap();
+        assert!(position("a") < position("b") && position("b") < position("q"));
+        assert_eq!(order(&["b", "q", "a"]), ["a", "q", "b"]);
     }
 }

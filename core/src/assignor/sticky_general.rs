@@ -14,8 +14,9 @@
 //!
 //! Kafka's step 3 searches differently (it prefers handing a partition back to its owner of an
 //! older generation, and undoes a reassignment that does not lower its balance score), so the
-//! partitions chosen to move can differ from Kafka's; the result is balanced in Kafka's sense
-//! and keeps every owned partition that balance does not require moving. Each move lowers the
+//! partitions chosen to move, and with them the result, can differ from Kafka's; both are
+//! balanced in Kafka's sense, and owned partitions move only when a member has two more than
+//! some member that could take them. Each move lowers the
 //! sum of squared counts, so the loop ends.
 
 use alloc::collections::BTreeMap;
