@@ -21,6 +21,7 @@
 //! - [`group`]: the group coordinator: membership, rebalances and committed offsets;
 //! - [`placement`]: which internal partition (and so which coordinator) holds a group or
 //!   transactional id: Kafka's hash of the key;
+//! - [`consumer`]: the consumer client: a group member with its application's poll loop;
 //! - [`assignor`]: the consumer protocol codec and Kafka's partition assignors, run by group leaders;
 //! - [`transaction`]: the transaction coordinator: producer ids, two-phase commit, markers;
 //! - [`producer`]: the producer client: partitioner, batching, retries, in-flight limits, idempotence;
@@ -45,6 +46,7 @@ pub mod assignor;
 pub mod broker;
 pub mod command;
 pub mod config;
+pub mod consumer;
 pub mod controller;
 pub mod election;
 pub mod error_code;
