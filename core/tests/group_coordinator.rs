@@ -380,10 +380,10 @@ fn requests_for_groups_of_other_partitions_get_not_coordinator_and_loading_gets_
     let mut coordinator = GroupCoordinator::new(config).unwrap();
     coordinator.begin_loading(12); // "my-group" lives in partition 12 of 50
     let describe = |group: &str| GroupRequest::DescribeGroup { group_id: group.into() };
-    coordinator.handle_request(0, NodeId::Client, 1, describe("my-group"));
-    coordinator.handle_request(0, NodeId::Client, 2, describe("a")); // partition 47
+    coordinator.handle_request(0, NodeId::Client(kafkalab_core::ids::ClientId(1)), 1, describe("my-group"));
+    coordinator.handle_request(0, NodeId::Client(kafkalab_core::ids::ClientId(1)), 2, describe("a")); // partition 47
     coordinator.load_partition(0, 12, Vec::new());
-    coordinator.handle_request(0, NodeId::Client, 3, describe("my-group"));
+    coordinator.handle_request(0, NodeId::Client(kafkalab_core::ids::ClientId(1)), 3, describe("my-group"));
     let errors: Vec<(u64, Option<ErrorCode>)> = coordinator
         .take_outputs()
         .into_iter()

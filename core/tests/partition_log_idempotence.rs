@@ -370,7 +370,11 @@ fn lone_leader() -> Broker {
 /// Produces `batch` to orders/0 and returns the answers and whether an append was traced.
 fn produce(leader: &mut Broker, now_ms: u64, request_id: u64, batch: RecordBatch, acks: Acks) -> (Vec<Message>, bool) {
     let partition = TopicPartition::new("orders", 0);
-    leader.handle_message(now_ms, NodeId::Client, Message::Produce { request_id, partition, batch, acks });
+    leader.handle_message(
+        now_ms,
+        NodeId::Client(kafkalab_core::ids::ClientId::CONSOLE),
+        Message::Produce { request_id, partition, batch, acks },
+    );
     let outputs = leader.take_outputs();
     let traced = outputs.iter().any(|output| matches!(output, Output::Trace(TraceEvent::Appended { .. })));
     let answers = outputs

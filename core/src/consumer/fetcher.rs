@@ -24,7 +24,7 @@ use crate::record_batch::NO_PARTITION_LEADER_EPOCH;
 
 use super::config::AutoOffsetReset;
 use super::records::{consumable_records, ConsumedRecord};
-use super::{ClusterView, Consumer, ConsumerEvent, ConsumerTimer};
+use super::{ClientMetadata, Consumer, ConsumerEvent, ConsumerTimer};
 
 /// One assigned partition's fetch state.
 #[derive(Debug, Default)]
@@ -165,7 +165,7 @@ impl Fetcher {
 impl Consumer {
     /// Sends a fetch for every partition that has a position (or a probe), no fetch in flight,
     /// no back-off and no buffered records.
-    pub(super) fn send_fetches(&mut self, cluster: &dyn ClusterView) {
+    pub(super) fn send_fetches(&mut self, cluster: &dyn ClientMetadata) {
         let wanted: Vec<(TopicPartition, Offset)> = self
             .fetcher
             .partitions

@@ -29,7 +29,7 @@ use crate::group::protocol::{GroupRequest, JoinedMember, LeavingMember, MemberId
 use crate::ids::{BrokerId, TopicPartition};
 use crate::message::{CoordinatorType, Message};
 
-use super::{Backoff, ClusterView, Consumer, ConsumerEvent, ConsumerTimer, Lifecycle, Pending};
+use super::{Backoff, ClientMetadata, Consumer, ConsumerEvent, ConsumerTimer, Lifecycle, Pending};
 
 /// The consumer protocol's type in JoinGroup and SyncGroup.
 const PROTOCOL_TYPE: &str = "consumer";
@@ -127,7 +127,7 @@ fn is_coordinator_error(error: ErrorCode) -> bool {
 }
 
 impl Consumer {
-    pub(super) fn maybe_find_coordinator(&mut self, cluster: &dyn ClusterView) {
+    pub(super) fn maybe_find_coordinator(&mut self, cluster: &dyn ClientMetadata) {
         let finding = self.pending.values().any(|pending| *pending == Pending::FindCoordinator);
         if self.membership.coordinator.is_some() || self.membership.find_backoff || finding {
             return;
@@ -310,7 +310,12 @@ impl Consumer {
         }
     }
 
-    pub(super) fn on_join_response(&mut self, error: Option<ErrorCode>, answer: JoinAnswer, cluster: &dyn ClusterView) {
+    pub(super) fn on_join_response(
+        &mut self,
+        error: Option<ErrorCode>,
+        answer: JoinAnswer,
+        cluster: &dyn ClientMetadata,
+    ) {
         if self.membership.state != MemberState::Joining {
             return;
         }
@@ -327,7 +332,7 @@ impl Consumer {
         }
     }
 
-    fn on_joined(&mut self, answer: JoinAnswer, cluster: &dyn ClusterView) {
+    fn on_joined(&mut self, answer: JoinAnswer, cluster: &dyn ClientMetadata) {
         let first_choice = self.config.partition_assignment_strategy[0].name();
         let protocol = answer.protocol_name.unwrap_or_else(|| Arc::from(first_choice));
         self.membership.member_id = answer.member_id.clone();
@@ -364,7 +369,7 @@ impl Consumer {
         &self,
         protocol: &str,
         members: &[JoinedMember],
-        cluster: &dyn ClusterView,
+        cluster: &dyn ClientMetadata,
     ) -> Vec<(MemberId, Bytes)> {
         let assignor = AssignorName::parse(protocol).unwrap_or(self.config.partition_assignment_strategy[0]);
         let subscriptions: Vec<MemberSubscription> = members

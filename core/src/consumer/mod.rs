@@ -55,15 +55,7 @@ use commits::{CommitKind, Commits};
 use fetcher::Fetcher;
 use membership::Membership;
 
-/// What the consumer needs to know of the cluster's metadata.
-pub trait ClusterView {
-    /// How many partitions `topic` has, if it exists.
-    fn partition_count(&self, topic: &str) -> Option<i32>;
-    /// The partition's leader, if it has one.
-    fn leader(&self, partition: &TopicPartition) -> Option<BrokerId>;
-    /// The live brokers, any of which answers FindCoordinator.
-    fn brokers(&self) -> Vec<BrokerId>;
-}
+pub use crate::metadata::ClientMetadata;
 
 /// A timer the consumer asked for; it comes back through [`Consumer::handle_timer`]. Each
 /// carries what makes a stale one recognisable, so early or superseded timers are harmless.
@@ -191,7 +183,7 @@ impl Consumer {
     }
 
     /// Starts the application's poll loop: it polls, which finds the coordinator and joins.
-    pub fn start(&mut self, now_ms: u64, cluster: &impl ClusterView) {
+    pub fn start(&mut self, now_ms: u64, cluster: &impl ClientMetadata) {
         if self.lifecycle != Lifecycle::Created {
             return;
         }
@@ -203,7 +195,7 @@ impl Consumer {
     }
 
     /// A message from the network.
-    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message, cluster: &impl ClusterView) {
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message, cluster: &impl ClientMetadata) {
         if !self.is_live() {
             return;
         }
@@ -226,7 +218,7 @@ impl Consumer {
     }
 
     /// A timer the consumer set has fired.
-    pub fn handle_timer(&mut self, now_ms: u64, timer: ConsumerTimer, cluster: &impl ClusterView) {
+    pub fn handle_timer(&mut self, now_ms: u64, timer: ConsumerTimer, cluster: &impl ClientMetadata) {
         if !self.is_live() {
             return;
         }
@@ -342,7 +334,7 @@ impl Consumer {
 
     /// Moves everything forward that can move: the coordinator lookup, a waiting commitSync,
     /// the poll in progress, the offset lookups and the fetches.
-    fn drive(&mut self, cluster: &dyn ClusterView) {
+    fn drive(&mut self, cluster: &dyn ClientMetadata) {
         if !self.is_live() {
             return;
         }
@@ -391,7 +383,7 @@ impl Consumer {
         true
     }
 
-    fn on_group_response(&mut self, request_id: u64, response: GroupResponse, cluster: &dyn ClusterView) {
+    fn on_group_response(&mut self, request_id: u64, response: GroupResponse, cluster: &dyn ClientMetadata) {
         let Some(pending) = self.pending.remove(&request_id) else { return };
         match (pending, response) {
             (

@@ -154,3 +154,29 @@ impl MetadataImage {
         self.topics.get(topic).copied()
     }
 }
+
+/// What a client knows of the cluster: the metadata a producer or consumer would have from its
+/// last Metadata request. The simulator hands clients the committed metadata, as if they had
+/// just refreshed it.
+pub trait ClientMetadata {
+    /// How many partitions `topic` has, if it exists.
+    fn partition_count(&self, topic: &str) -> Option<i32>;
+    /// The partition's leader, if it has one.
+    fn leader(&self, partition: &TopicPartition) -> Option<BrokerId>;
+    /// The live brokers, any of which answers FindCoordinator and InitProducerId.
+    fn brokers(&self) -> alloc::vec::Vec<BrokerId>;
+}
+
+impl ClientMetadata for MetadataImage {
+    fn partition_count(&self, topic: &str) -> Option<i32> {
+        MetadataImage::partition_count(self, topic)
+    }
+
+    fn leader(&self, partition: &TopicPartition) -> Option<BrokerId> {
+        self.partitions.get(partition).and_then(|state| state.leader)
+    }
+
+    fn brokers(&self) -> alloc::vec::Vec<BrokerId> {
+        self.brokers.iter().filter(|(_, registration)| !registration.fenced).map(|(id, _)| *id).collect()
+    }
+}

@@ -7,6 +7,6 @@ mod image;
 pub mod log;
 mod record;
 
-pub use image::{BrokerRegistration, DynamicConfig, MetadataImage};
+pub use image::{BrokerRegistration, ClientMetadata, DynamicConfig, MetadataImage};
 pub use log::{LogOutput, MetadataBatch, MetadataLog};
 pub use record::{ConfigName, ElectionKind, MetadataRecord};

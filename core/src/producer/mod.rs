@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Inputs are [`Producer::send`], [`Producer::flush`], [`Producer::handle_message`] and
-//! [`Producer::handle_timer`], each with the current time and a [`ClusterView`] of the
+//! [`Producer::handle_timer`], each with the current time and a [`ClientMetadata`] of the
 //! metadata; outputs come out of [`Producer::take_outputs`]. A transactional producer also
 //! takes [`Producer::init_transactions`], [`Producer::begin_transaction`],
 //! [`Producer::send_offsets_to_transaction`], [`Producer::commit_transaction`] and
@@ -23,7 +23,7 @@
 //! - One Produce message carries one partition's batch. Kafka packs the ready batches of every
 //!   partition a broker leads into one request; the in-flight limit is per broker here as in
 //!   Kafka, so it counts partitions' batches rather than multi-partition requests.
-//! - Metadata is not requested: the [`ClusterView`] is assumed fresh. After an error that
+//! - Metadata is not requested: the [`ClientMetadata`] is assumed fresh. After an error that
 //!   would make Kafka refresh it (NOT_LEADER_OR_FOLLOWER, ...) the batch still waits its
 //!   back-off, as Kafka's does while the refresh happens (KIP-951's skip of the back-off when
 //!   the response names a new leader is left out).
@@ -66,16 +66,7 @@ use idempotence::Idempotence;
 use partitioning::Partitioner;
 use transaction::TransactionManager;
 
-/// The producer's view of the cluster's metadata. The simulator implements it over its
-/// committed metadata; the producer assumes it is current.
-pub trait ClusterView {
-    /// How many partitions `topic` has, if it exists.
-    fn partition_count(&self, topic: &str) -> Option<i32>;
-    /// The partition's leader, if it has one.
-    fn leader(&self, partition: &TopicPartition) -> Option<BrokerId>;
-    /// The live brokers, to ask for a producer id.
-    fn brokers(&self) -> Vec<BrokerId>;
-}
+pub use crate::metadata::ClientMetadata;
 
 /// A record to send (Kafka's `ProducerRecord`, with serialized key and value).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,7 +166,7 @@ impl Producer {
         &mut self,
         now_ms: u64,
         record: ProducerRecord,
-        cluster: &impl ClusterView,
+        cluster: &impl ClientMetadata,
     ) -> Result<RecordId, SendError> {
         if let Some(error) = self.fatal {
             return Err(SendError::Fatal(error));
@@ -232,14 +223,14 @@ impl Producer {
 
     /// Makes every batch waiting now ready at once, as `KafkaProducer.flush` does (which then
     /// blocks until they complete; here their outcomes come out as they happen).
-    pub fn flush(&mut self, now_ms: u64, cluster: &impl ClusterView) {
+    pub fn flush(&mut self, now_ms: u64, cluster: &impl ClientMetadata) {
         self.flush_below = self.accumulator.next_batch_id();
         self.run(now_ms, cluster);
     }
 
     /// A message from a broker: a ProduceResponse, or an answer to InitProducerId or another
     /// coordinator request.
-    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message, cluster: &impl ClusterView) {
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message, cluster: &impl ClientMetadata) {
         match message {
             Message::ProduceResponse { request_id, partition, result } => {
                 self.produce_response(now_ms, request_id, partition, result);
@@ -264,7 +255,7 @@ impl Producer {
     }
 
     /// A timer the producer set has come due.
-    pub fn handle_timer(&mut self, now_ms: u64, timer: ProducerTimer, cluster: &impl ClusterView) {
+    pub fn handle_timer(&mut self, now_ms: u64, timer: ProducerTimer, cluster: &impl ClientMetadata) {
         match timer {
             ProducerTimer::RequestTimeout { request_id } => self.request_timed_out(now_ms, request_id),
             ProducerTimer::Retry => {
@@ -366,6 +357,6 @@ impl Producer {
 }
 
 /// The partitions of `topic` that have a leader, ascending (Kafka's `availablePartitionsForTopic`).
-fn available_partitions(topic: &Arc<str>, partition_count: i32, cluster: &impl ClusterView) -> Vec<i32> {
+fn available_partitions(topic: &Arc<str>, partition_count: i32, cluster: &impl ClientMetadata) -> Vec<i32> {
     (0..partition_count).filter(|&index| cluster.leader(&TopicPartition::new(topic.clone(), index)).is_some()).collect()
 }

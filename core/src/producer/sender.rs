@@ -9,7 +9,7 @@ use super::batch::ProducerBatch;
 use super::event::{ProducerError, ProducerEvent, ProducerOutput, ProducerTimer};
 use super::idempotence::increment_sequence;
 use super::retry::{backoff_ms, is_fencing, is_retriable};
-use super::{ClusterView, InFlight, Producer};
+use super::{ClientMetadata, InFlight, Producer};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::message::{Acks, Message, NodeId};
@@ -17,7 +17,7 @@ use crate::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
 
 impl Producer {
     /// One pass of the sender loop (Kafka's `Sender.runOnce`).
-    pub(super) fn run(&mut self, now_ms: u64, cluster: &impl ClusterView) {
+    pub(super) fn run(&mut self, now_ms: u64, cluster: &impl ClientMetadata) {
         if self.fatal.is_some() {
             return;
         }
@@ -36,7 +36,7 @@ impl Producer {
 
     /// Sends the partition's sendable batches, in queue order, while nothing stops them.
     /// Returns true when a sendable batch waits for the partition to get a leader.
-    fn drain_partition(&mut self, now_ms: u64, partition: &TopicPartition, cluster: &impl ClusterView) -> bool {
+    fn drain_partition(&mut self, now_ms: u64, partition: &TopicPartition, cluster: &impl ClientMetadata) -> bool {
         loop {
             let Some(head) = self.accumulator.head(partition) else { return false };
             let flushing = head.id < self.flush_below;
@@ -252,7 +252,7 @@ impl Producer {
     }
 
     /// Asks a broker for a producer id, or for an epoch bump once nothing is in flight.
-    fn maybe_request_producer_id(&mut self, now_ms: u64, cluster: &impl ClusterView) {
+    fn maybe_request_producer_id(&mut self, now_ms: u64, cluster: &impl ClientMetadata) {
         let nothing_in_flight = self.in_flight.is_empty();
         let Some(idempotence) = &self.idempotence else { return };
         // A transactional producer gets its id from its transaction coordinator.

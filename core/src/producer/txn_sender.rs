@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use super::event::{ProducerError, ProducerEvent, ProducerOutput, ProducerTimer};
 use super::retry::{is_fencing, is_retriable};
 use super::transaction::{GroupMetadata, TransactionError, TransactionState, TxnStep};
-use super::{ClusterView, InFlight, Producer};
+use super::{ClientMetadata, InFlight, Producer};
 use crate::error_code::ErrorCode;
 use crate::group::protocol::{GroupRequest, GroupResponse, OffsetToCommit};
 use crate::ids::{BrokerId, TopicPartition};
@@ -19,7 +19,7 @@ use crate::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
 impl Producer {
     /// Finds the transaction coordinator and gets a producer id for the `transactional.id`,
     /// fencing any older producer with it (`initTransactions`).
-    pub fn init_transactions(&mut self, now_ms: u64, cluster: &impl ClusterView) -> Result<(), TransactionError> {
+    pub fn init_transactions(&mut self, now_ms: u64, cluster: &impl ClientMetadata) -> Result<(), TransactionError> {
         self.transition("initTransactions", &[TransactionState::Uninitialized], TransactionState::Initializing)?;
         let manager = self.transaction.as_mut().expect("checked by transition");
         let key = manager.transactional_id.clone();
@@ -41,7 +41,7 @@ impl Producer {
         now_ms: u64,
         offsets: Vec<OffsetToCommit>,
         group: GroupMetadata,
-        cluster: &impl ClusterView,
+        cluster: &impl ClientMetadata,
     ) -> Result<(), TransactionError> {
         let state = TransactionState::InTransaction;
         self.transition("sendOffsetsToTransaction", &[state], state)?;
@@ -52,7 +52,7 @@ impl Producer {
 
     /// Flushes and, once every batch is acknowledged, ends the transaction with a commit
     /// (`commitTransaction`). The outcome comes as [`ProducerOutput::TransactionCompleted`].
-    pub fn commit_transaction(&mut self, now_ms: u64, cluster: &impl ClusterView) -> Result<(), TransactionError> {
+    pub fn commit_transaction(&mut self, now_ms: u64, cluster: &impl ClientMetadata) -> Result<(), TransactionError> {
         self.transition("commitTransaction", &[TransactionState::InTransaction], TransactionState::Committing)?;
         self.transaction.as_mut().expect("checked").enqueue(TxnStep::EndTxn { committed: true });
         self.flush(now_ms, cluster);
@@ -61,7 +61,7 @@ impl Producer {
 
     /// Fails the batches not yet sent and ends the transaction with an abort
     /// (`abortTransaction`); allowed after an abortable error.
-    pub fn abort_transaction(&mut self, now_ms: u64, cluster: &impl ClusterView) -> Result<(), TransactionError> {
+    pub fn abort_transaction(&mut self, now_ms: u64, cluster: &impl ClientMetadata) -> Result<(), TransactionError> {
         let from = match self.transaction_state() {
             Some(state @ TransactionState::AbortableError(_)) => state,
             _ => TransactionState::InTransaction,
@@ -105,7 +105,7 @@ impl Producer {
     }
 
     /// Sends the next coordinator request, if one may go (part of the sender's pass).
-    pub(super) fn maybe_send_txn_request(&mut self, now_ms: u64, cluster: &impl ClusterView) {
+    pub(super) fn maybe_send_txn_request(&mut self, now_ms: u64, cluster: &impl ClientMetadata) {
         let batches_pending = !self.accumulator.is_empty()
             || self.in_flight.values().any(|sent| matches!(sent, InFlight::Produce { .. }));
         // A step whose coordinator is unknown puts a FindCoordinator before it: at most twice.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use kafkalab_core::assignor::consumer_protocol::decode_assignment;
 use kafkalab_core::consumer::{
-    ApplicationConfig, AutoOffsetReset, ClusterView, Consumer, ConsumerConfig, ConsumerEvent, ConsumerOutput,
+    ApplicationConfig, AutoOffsetReset, ClientMetadata, Consumer, ConsumerConfig, ConsumerEvent, ConsumerOutput,
     ConsumerTimer,
 };
 use kafkalab_core::error_code::ErrorCode;
@@ -35,7 +35,7 @@ pub struct Cluster {
     pub partitions: i32,
 }
 
-impl ClusterView for Cluster {
+impl ClientMetadata for Cluster {
     fn partition_count(&self, topic: &str) -> Option<i32> {
         (topic == TOPIC).then_some(self.partitions)
     }

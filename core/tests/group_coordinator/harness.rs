@@ -106,7 +106,7 @@ impl Harness {
     pub fn send(&mut self, request: GroupRequest) -> u64 {
         self.next_request += 1;
         let id = self.next_request;
-        self.coordinator.handle_request(self.now_ms, NodeId::Client, id, request);
+        self.coordinator.handle_request(self.now_ms, NodeId::Client(kafkalab_core::ids::ClientId(1)), id, request);
         self.drain();
         id
     }

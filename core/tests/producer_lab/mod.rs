@@ -1,4 +1,4 @@
-//! The scripted cluster the producer scenarios run against: a [`ClusterView`] of one topic,
+//! The scripted cluster the producer scenarios run against: a [`ClientMetadata`] of one topic,
 //! a broker that appends batches and checks idempotent producers' sequences as Kafka's leader
 //! does, and a [`Lab`] that carries the producer's requests to the test, which answers each
 //! (or fails it, or loses the answer), and fires the producer's timers in order.
@@ -10,8 +10,8 @@ use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::message::{Message, NodeId};
 use kafkalab_core::producer::{
-    ClusterView, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerOutput, ProducerRecord, ProducerTimer,
-    RecordId,
+    ClientMetadata, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerOutput, ProducerRecord,
+    ProducerTimer, RecordId,
 };
 use kafkalab_core::record_batch::RecordBatch;
 use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
@@ -22,7 +22,7 @@ pub struct Cluster {
     pub leaders: BTreeMap<TopicPartition, BrokerId>,
 }
 
-impl ClusterView for Cluster {
+impl ClientMetadata for Cluster {
     fn partition_count(&self, topic: &str) -> Option<i32> {
         self.topics.get(topic).copied()
     }

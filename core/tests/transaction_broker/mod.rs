@@ -15,7 +15,7 @@ use kafkalab_core::transaction::{
 use kafkalab_core::TopicPartition;
 use std::sync::Arc;
 
-pub const CLIENT: NodeId = NodeId::Client;
+pub const CLIENT: NodeId = NodeId::Client(kafkalab_core::ids::ClientId(1));
 pub const TXN: &str = "my-txn";
 pub const TIMEOUT_MS: u64 = 60_000;
 
