@@ -86,6 +86,9 @@ pub struct ClusterConfig {
     /// `transaction.state.log.replication.factor` (Kafka: 3), lowered to the broker count when
     /// fewer.
     pub transaction_state_log_replication_factor: i32,
+    /// `group.initial.rebalance.delay.ms` (Kafka: 3000): how long a new group waits for more
+    /// members before its first rebalance.
+    pub group_initial_rebalance_delay_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -121,6 +124,7 @@ impl Default for ClusterConfig {
             offsets_topic_replication_factor: 3,
             transaction_state_log_num_partitions: 5,
             transaction_state_log_replication_factor: 3,
+            group_initial_rebalance_delay_ms: 3_000,
         }
     }
 }

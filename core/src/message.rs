@@ -374,6 +374,8 @@ pub enum Timer {
     ConsumerFetchTimeout { partition: TopicPartition, fetch_id: u64 },
     /// The broker's transaction coordinator asked to be called back.
     Txn(TxnTimer),
+    /// The broker's group coordinator asked to be called back.
+    Group(crate::group::GroupTimer),
     /// Send the markers of coordinator token `token` again to the partitions yet to confirm.
     MarkerRetry { token: u64 },
     /// Ask the controller for producer ids again, if still waiting for them.

@@ -21,6 +21,8 @@
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
 //!   `consume`: the consumer read committed records;
+//! - `group`: a broker's group coordinator admitted or removed a member, began a rebalance,
+//!   completed a generation, stored offsets;
 //! - `txn`: a broker's transaction coordinator gave a producer id, bumped an epoch, fenced a
 //!   zombie, began, prepared or completed a transaction;
 //! - `drop`: a message was lost: its receiver was down, the network split, or it lost it.
@@ -38,6 +40,11 @@ use crate::raft::RaftEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
+    /// What a broker's group coordinator did.
+    Group {
+        broker: BrokerId,
+        event: crate::group::GroupEvent,
+    },
     /// What a broker's transaction coordinator did.
     Transaction {
         broker: BrokerId,
@@ -250,6 +257,7 @@ impl fmt::Display for TraceEvent {
             Restarted { node } => write!(f, "restart {node}"),
             Quorum { controller, event } => write!(f, "controller {controller} {event}"),
             Transaction { broker, event } => write!(f, "txn broker {broker}: {event}"),
+            Group { broker, event } => write!(f, "group broker {broker}: {event}"),
             Registered { broker } => write!(f, "registered broker {broker}"),
             Fenced { broker, reason: FenceReason::SessionExpired } => {
                 write!(f, "fenced broker {broker}: no heartbeat within the session timeout")

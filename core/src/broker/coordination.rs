@@ -150,6 +150,7 @@ impl Broker {
     /// A coordinator takes up (or gives up) an internal partition with its leadership.
     pub(super) fn coordinator_partition_led(&mut self, now_ms: u64, partition: &TopicPartition, leading: bool) {
         self.transaction_partition_led(now_ms, partition, leading);
+        self.group_partition_led(now_ms, partition, leading);
     }
 
     /// Hands finished (or failed) coordinator appends back to their coordinators; called once
@@ -157,7 +158,7 @@ impl Broker {
     pub(super) fn finish_coordinator_appends(&mut self, now_ms: u64) {
         for (owner, token, result) in core::mem::take(&mut self.finished_appends) {
             match owner {
-                AppendOwner::Group => {}
+                AppendOwner::Group => self.group_append_done(now_ms, token, result),
                 AppendOwner::Transaction => self.transaction_append_done(now_ms, token, result),
                 AppendOwner::Marker => self.marker_append_done(now_ms, token, result),
             }

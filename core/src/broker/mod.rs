@@ -21,6 +21,7 @@
 mod consumers;
 pub mod coordination;
 mod follower;
+mod groups;
 mod leader;
 mod metadata;
 mod storage;
@@ -181,6 +182,8 @@ pub struct Broker {
     /// The transaction coordinator for the `__transaction_state` partitions it leads (and the
     /// producer ids of idempotent producers, which any broker hands out).
     txn: crate::transaction::TransactionCoordinator,
+    /// The group coordinator for the `__consumer_offsets` partitions it leads.
+    groups: crate::group::GroupCoordinator,
     /// Markers its coordinator asked for, by token, with the partitions yet to confirm.
     marker_writes: BTreeMap<u64, transactions::MarkerWrite>,
     /// WriteTxnMarkers requests it is writing as leader, until their markers are committed.
@@ -204,6 +207,7 @@ pub struct Broker {
 impl Broker {
     pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
         let txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&config));
+        let groups = groups::new_group_coordinator(&config);
         let image = MetadataImage::bootstrap(&config);
         Broker {
             id,
@@ -218,6 +222,7 @@ impl Broker {
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
             txn,
+            groups,
             marker_writes: BTreeMap::new(),
             marker_requests: BTreeMap::new(),
             producer_ids_wanted: false,
@@ -262,6 +267,7 @@ impl Broker {
         self.incarnation += 1;
         // Coordinators live in memory: a restart loads them again from the logs it leads.
         self.txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&self.config));
+        self.groups = groups::new_group_coordinator(&self.config);
         self.marker_writes.clear();
         self.marker_requests.clear();
         self.producer_ids_wanted = false;
@@ -392,7 +398,7 @@ impl Broker {
             Message::AllocateProducerIds { .. } => {
                 debug_assert!(false, "broker {} got a message meant for the controller", self.id)
             }
-            Message::Group { .. } => {}
+            Message::Group { request_id, request } => self.handle_group_request(now_ms, from, request_id, *request),
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -465,6 +471,7 @@ impl Broker {
                 }
             }
             Timer::Txn(timer) => self.handle_txn_timer(now_ms, timer),
+            Timer::Group(timer) => self.handle_group_timer(now_ms, timer),
             Timer::MarkerRetry { token } => self.handle_marker_retry(token),
             Timer::ProducerIdRetry => self.handle_producer_id_retry(),
             Timer::SessionExpiration

@@ -261,11 +261,6 @@ impl Broker {
         self.send(request.from, Message::WriteTxnMarkersResponse { request_id: request.request_id, results });
     }
 
-    /// A transaction's marker in an offsets partition is committed: its offsets take effect or
-    /// vanish. The group coordinator takes this once it is part of the broker.
-    fn settle_offsets_transaction(&mut self, _now_ms: u64, _partition_index: i32, _producer_id: i64, _committed: bool) {
-    }
-
     /// Takes up or gives up coordinating a `__transaction_state` partition with its leadership.
     pub(super) fn transaction_partition_led(&mut self, now_ms: u64, partition: &TopicPartition, leading: bool) {
         if partition.topic.as_ref() != TRANSACTION_STATE {

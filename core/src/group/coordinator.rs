@@ -48,7 +48,7 @@ pub enum PartitionStatus {
 }
 
 /// The coordinator of the groups whose `__consumer_offsets` partitions this broker leads.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct GroupCoordinator {
     pub(crate) config: GroupConfig,
     pub(crate) partitions: BTreeMap<i32, PartitionStatus>,

@@ -68,7 +68,7 @@ impl PendingAppend {
 }
 
 /// The output queue, the appends in flight and the counters ids are made from.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Effects {
     pub(crate) outputs: Vec<GroupOutput>,
     pub(crate) appends: BTreeMap<AppendToken, PendingAppend>,
