@@ -374,6 +374,10 @@ pub enum Timer {
     ConsumerFetchTimeout { partition: TopicPartition, fetch_id: u64 },
     /// The broker's transaction coordinator asked to be called back.
     Txn(TxnTimer),
+    /// A named producer asked to be called back.
+    Producer(crate::producer::ProducerTimer),
+    /// A named consumer asked to be called back.
+    Consumer(crate::consumer::ConsumerTimer),
     /// The broker's group coordinator asked to be called back.
     Group(crate::group::GroupTimer),
     /// Send the markers of coordinator token `token` again to the partitions yet to confirm.

@@ -21,6 +21,8 @@
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
 //!   `consume`: the consumer read committed records;
+//! - `processed NAME`: a named consumer's application finished a record; `NAME: ...` a named
+//!   client's own account (joined a group, sent a batch, revoked partitions, ...);
 //! - `group`: a broker's group coordinator admitted or removed a member, began a rebalance,
 //!   completed a generation, stored offsets;
 //! - `txn`: a broker's transaction coordinator gave a producer id, bumped an epoch, fenced a
@@ -40,6 +42,34 @@ use crate::raft::RaftEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TraceEvent {
+    /// A named producer's record was acknowledged (at this offset, unless `acks=0`).
+    ClientDelivered {
+        client: crate::command::ClientName,
+        partition: TopicPartition,
+        offset: Option<Offset>,
+    },
+    /// A named producer's record could not be delivered.
+    ClientFailed {
+        client: crate::command::ClientName,
+        partition: TopicPartition,
+        error: String,
+    },
+    /// A transactional producer's transaction ended.
+    TransactionEnded {
+        client: crate::command::ClientName,
+        committed: bool,
+    },
+    /// A named client's own account of what it did (joined a group, sent a batch, ...).
+    Client {
+        client: crate::command::ClientName,
+        event: String,
+    },
+    /// A named consumer's application finished processing a record.
+    Processed {
+        client: crate::command::ClientName,
+        partition: TopicPartition,
+        offset: Offset,
+    },
     /// What a broker's group coordinator did.
     Group {
         broker: BrokerId,
@@ -258,6 +288,13 @@ impl fmt::Display for TraceEvent {
             Quorum { controller, event } => write!(f, "controller {controller} {event}"),
             Transaction { broker, event } => write!(f, "txn broker {broker}: {event}"),
             Group { broker, event } => write!(f, "group broker {broker}: {event}"),
+            ClientDelivered { client, partition, offset: Some(offset) } => write!(f, "ack {client} {partition}@{offset}"),
+            ClientDelivered { client, partition, offset: None } => write!(f, "ack {client} {partition}"),
+            ClientFailed { client, partition, error } => write!(f, "error {client} {partition}: {error}"),
+            TransactionEnded { client, committed: true } => write!(f, "txn {client} committed"),
+            TransactionEnded { client, committed: false } => write!(f, "txn {client} aborted"),
+            Client { client, event } => write!(f, "{client}: {event}"),
+            Processed { client, partition, offset } => write!(f, "processed {client} {partition}@{offset}"),
             Registered { broker } => write!(f, "registered broker {broker}"),
             Fenced { broker, reason: FenceReason::SessionExpired } => {
                 write!(f, "fenced broker {broker}: no heartbeat within the session timeout")

@@ -479,6 +479,8 @@ impl Broker {
             | Timer::AdminRetry { .. }
             | Timer::ConsumerRetry { .. }
             | Timer::ConsumerFetchTimeout { .. }
+            | Timer::Producer(_)
+            | Timer::Consumer(_)
             | Timer::LeaderImbalanceCheck => {
                 debug_assert!(false, "a timer of another node sent to a broker")
             }

@@ -93,7 +93,7 @@ enum LoopState {
 }
 
 /// The application's loop and its counters.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Application {
     config: ApplicationConfig,
     state: LoopState,

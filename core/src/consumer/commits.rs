@@ -43,7 +43,7 @@ pub(super) enum PrepareCommit {
 }
 
 /// The consumer's knowledge of committed offsets and its commits under way.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Commits {
     /// The offsets this consumer learned are committed, from OffsetFetch or its own commits.
     pub(super) committed: BTreeMap<TopicPartition, Offset>,

@@ -27,7 +27,7 @@ use super::records::{consumable_records, ConsumedRecord};
 use super::{ClientMetadata, Consumer, ConsumerEvent, ConsumerTimer};
 
 /// One assigned partition's fetch state.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct PartitionFetch {
     /// The next offset a poll returns; `None` until known.
     position: Option<Offset>,
@@ -46,7 +46,7 @@ struct PartitionFetch {
 }
 
 /// The assigned partitions' positions and fetched records.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Fetcher {
     partitions: BTreeMap<TopicPartition, PartitionFetch>,
     /// Partitions with buffered records, in the order their fetches completed: polls drain

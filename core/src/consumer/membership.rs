@@ -49,7 +49,7 @@ pub enum MemberState {
 }
 
 /// The member's side of the group.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Membership {
     pub(super) coordinator: Option<BrokerId>,
     find_backoff: bool,

@@ -139,7 +139,7 @@ enum Lifecycle {
 }
 
 /// A consumer group member and the application polling it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Consumer {
     config: ConsumerConfig,
     topics: Vec<Arc<str>>,

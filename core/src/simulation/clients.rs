@@ -1,14 +1,337 @@
 //! Named clients: the producers and consumers a run starts with `producer` and `consumer`
-//! commands, each a node of its own on the simulated network, which can be stopped, crashed
-//! and restarted.
+//! commands. Each is a node of its own on the simulated network (its own [`ClientId`]), runs the
+//! client model ([`Producer`], [`Consumer`]) against the committed metadata, and can be
+//! stopped cleanly, crashed and restarted; a restart is a new process with the same settings.
+//!
+//! What clients tell their application is recorded here: every acknowledged write (for the
+//! oracle, as the console producer's are) and every record a consumer's application processed,
+//! in order, so duplicates and losses can be counted record by record.
 
-use crate::command::Command;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use bytes::Bytes;
 
-use super::{CommandError, Simulation};
+use crate::command::{ClientName, Command, Setting};
+use crate::consumer::{Consumer, ConsumerOutput};
+use crate::ids::{ClientId, Offset, TopicPartition};
+use crate::message::{Message, NodeId, Timer};
+use crate::metadata::MetadataImage;
+use crate::oracle::AcknowledgedWrite;
+use crate::producer::{Producer, ProducerOutput, ProducerRecord, RecordId};
+use crate::trace::TraceEvent;
+
+use super::client_settings::{consumer_config, producer_config};
+use super::{CommandError, ControllerNode, Event, Simulation};
+
+/// A producer or a consumer, as the run drives it.
+#[derive(Clone, Debug)]
+pub enum ClientKind {
+    Producer(Producer),
+    Consumer(Consumer),
+}
+
+/// One named client.
+#[derive(Clone, Debug)]
+pub struct ClientNode {
+    pub name: ClientName,
+    pub id: ClientId,
+    /// Its process runs (a crash stops it; a clean stop leaves it running until it has left).
+    pub alive: bool,
+    /// Bumped at each crash and restart, so timers of an earlier life are not delivered.
+    incarnation: u32,
+    settings: Vec<Setting>,
+    pub kind: ClientKind,
+    /// A producer's records sent and not yet acknowledged or failed: their key and value.
+    unsettled: alloc::collections::BTreeMap<RecordId, (Option<Bytes>, Option<Bytes>)>,
+}
+
+/// A record a consumer's application finished processing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessedRecord {
+    pub client: ClientName,
+    pub group: String,
+    pub partition: TopicPartition,
+    pub offset: Offset,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub at_ms: u64,
+}
+
+/// The committed metadata, borrowed from the controllers alone so a client can be borrowed
+/// mutably beside it.
+fn committed_image(controllers: &[ControllerNode]) -> &MetadataImage {
+    controllers
+        .iter()
+        .max_by_key(|node| (node.controller.applied_offset(), core::cmp::Reverse(node.controller.id())))
+        .expect("a cluster has controllers")
+        .controller
+        .image()
+}
 
 impl Simulation {
+    /// The named clients, in the order they were started.
+    pub fn clients(&self) -> &[ClientNode] {
+        &self.clients
+    }
+
+    pub fn client(&self, name: &str) -> Option<&ClientNode> {
+        self.clients.iter().find(|c| c.name.0 == name)
+    }
+
+    /// Every record a consumer's application processed, in the order it did.
+    pub fn processed(&self) -> &[ProcessedRecord] {
+        &self.processed
+    }
+
+    fn client_index(&self, name: &ClientName) -> Result<usize, CommandError> {
+        self.clients.iter().position(|c| &c.name == name).ok_or_else(|| CommandError::UnknownClient(name.clone()))
+    }
+
     pub(super) fn apply_client_command(&mut self, command: &Command) -> Result<(), CommandError> {
-        let _ = command;
-        Err(CommandError::ClientsUnavailable)
+        match command {
+            Command::Producer { name, settings } | Command::Consumer { name, settings } => {
+                if self.clients.iter().any(|c| &c.name == name) {
+                    return Err(CommandError::ClientExists(name.clone()));
+                }
+                let id = ClientId(self.clients.len() as u32 + 1);
+                let kind = self.new_client_kind(name, matches!(command, Command::Producer { .. }), settings)?;
+                self.clients.push(ClientNode {
+                    name: name.clone(),
+                    id,
+                    alive: true,
+                    incarnation: 0,
+                    settings: settings.clone(),
+                    kind,
+                    unsettled: Default::default(),
+                });
+                self.start_client(self.clients.len() - 1)
+            }
+            Command::Produce { topic, partition, key, value, producer: Some(name), .. } => {
+                let index = self.client_index(name)?;
+                let record = ProducerRecord {
+                    topic: topic.as_str().into(),
+                    partition: *partition,
+                    key: key.as_ref().map(|k| Bytes::from(k.clone().into_bytes())),
+                    value: value.as_ref().map(|v| Bytes::from(v.clone().into_bytes())),
+                    timestamp_ms: None,
+                };
+                let now_ms = self.now_ms;
+                let node = &mut self.clients[index];
+                let ClientKind::Producer(producer) = &mut node.kind else {
+                    return Err(CommandError::NotAProducer(name.clone()));
+                };
+                if !node.alive {
+                    return Err(CommandError::ClientDown(name.clone()));
+                }
+                let (k, v) = (record.key.clone(), record.value.clone());
+                let sent = producer.send(now_ms, record, committed_image(&self.controllers));
+                let id = sent.map_err(|e| CommandError::Client(name.clone(), e.to_string()))?;
+                node.unsettled.insert(id, (k, v));
+                self.collect_client_outputs(index);
+                Ok(())
+            }
+            Command::Begin { producer } | Command::Commit { producer } | Command::Abort { producer } => {
+                let index = self.client_index(producer)?;
+                let now_ms = self.now_ms;
+                let node = &mut self.clients[index];
+                let ClientKind::Producer(client) = &mut node.kind else {
+                    return Err(CommandError::NotAProducer(producer.clone()));
+                };
+                let image = committed_image(&self.controllers);
+                let result = match command {
+                    Command::Begin { .. } => client.begin_transaction(),
+                    Command::Commit { .. } => client.commit_transaction(now_ms, image),
+                    _ => client.abort_transaction(now_ms, image),
+                };
+                result.map_err(|e| CommandError::Client(producer.clone(), e.to_string()))?;
+                self.collect_client_outputs(index);
+                Ok(())
+            }
+            Command::Stop { client } => {
+                let index = self.client_index(client)?;
+                let now_ms = self.now_ms;
+                let node = &mut self.clients[index];
+                if !node.alive {
+                    return Err(CommandError::ClientDown(client.clone()));
+                }
+                match &mut node.kind {
+                    ClientKind::Consumer(consumer) => consumer.close(now_ms),
+                    ClientKind::Producer(producer) => producer.flush(now_ms, committed_image(&self.controllers)),
+                }
+                self.collect_client_outputs(index);
+                Ok(())
+            }
+            Command::KillClient { client } => {
+                let index = self.client_index(client)?;
+                if !self.clients[index].alive {
+                    return Err(CommandError::ClientDown(client.clone()));
+                }
+                self.crash_client(index);
+                Ok(())
+            }
+            Command::RestartClient { client } => {
+                let index = self.client_index(client)?;
+                let node = &self.clients[index];
+                let producer = matches!(node.kind, ClientKind::Producer(_));
+                let (name, settings) = (node.name.clone(), node.settings.clone());
+                let kind = self.new_client_kind(&name, producer, &settings)?;
+                let node = &mut self.clients[index];
+                node.kind = kind;
+                node.alive = true;
+                node.incarnation += 1;
+                node.unsettled.clear();
+                let id = node.id;
+                self.record(TraceEvent::Restarted { node: NodeId::Client(id) });
+                self.start_client(index)
+            }
+            _ => unreachable!("only client commands come here"),
+        }
+    }
+
+    fn new_client_kind(&mut self, name: &ClientName, producer: bool, settings: &[Setting]) -> Result<ClientKind, CommandError> {
+        let invalid = |reason: String| CommandError::Client(name.clone(), reason);
+        if producer {
+            let config = producer_config(settings).map_err(invalid)?;
+            Ok(ClientKind::Producer(Producer::with_seed(config, self.rng.next_u64())))
+        } else {
+            let (config, app, topics) = consumer_config(settings).map_err(invalid)?;
+            for topic in &topics {
+                if self.metadata().partition_count(topic).is_none() {
+                    return Err(CommandError::UnknownTopic(topic.to_string()));
+                }
+            }
+            Ok(ClientKind::Consumer(Consumer::new(config, app, topics)))
+        }
+    }
+
+    fn start_client(&mut self, index: usize) -> Result<(), CommandError> {
+        let now_ms = self.now_ms;
+        let image = committed_image(&self.controllers);
+        let node = &mut self.clients[index];
+        match &mut node.kind {
+            ClientKind::Consumer(consumer) => consumer.start(now_ms, image),
+            ClientKind::Producer(producer) if producer.config().transactional_id.is_some() => {
+                // A transactional application calls initTransactions first.
+                let name = node.name.clone();
+                producer.init_transactions(now_ms, image).map_err(|e| CommandError::Client(name, e.to_string()))?;
+            }
+            ClientKind::Producer(_) => {}
+        }
+        self.collect_client_outputs(index);
+        Ok(())
+    }
+
+    /// The client's process dies: it sends nothing more, and its timers never fire.
+    fn crash_client(&mut self, index: usize) {
+        let node = &mut self.clients[index];
+        node.alive = false;
+        node.incarnation += 1;
+        let id = node.id;
+        self.record(TraceEvent::Killed { node: NodeId::Client(id) });
+    }
+
+    pub(super) fn is_client_alive(&self, id: ClientId) -> bool {
+        id == ClientId::CONSOLE || self.clients.get(id.0 as usize - 1).is_some_and(|c| c.alive)
+    }
+
+    pub(super) fn named_client_receive(&mut self, id: ClientId, from: NodeId, message: Message) {
+        let now_ms = self.now_ms;
+        let index = id.0 as usize - 1;
+        let image = committed_image(&self.controllers);
+        match &mut self.clients[index].kind {
+            ClientKind::Producer(producer) => producer.handle_message(now_ms, from, message, image),
+            ClientKind::Consumer(consumer) => consumer.handle_message(now_ms, from, message, image),
+        }
+        self.collect_client_outputs(index);
+    }
+
+    pub(super) fn named_client_timer(&mut self, id: ClientId, incarnation: u32, timer: Timer) {
+        let now_ms = self.now_ms;
+        let index = id.0 as usize - 1;
+        let Some(node) = self.clients.get(index) else { return };
+        if !node.alive || node.incarnation != incarnation {
+            return;
+        }
+        let image = committed_image(&self.controllers);
+        match (&mut self.clients[index].kind, timer) {
+            (ClientKind::Producer(producer), Timer::Producer(timer)) => producer.handle_timer(now_ms, timer, image),
+            (ClientKind::Consumer(consumer), Timer::Consumer(timer)) => consumer.handle_timer(now_ms, timer, image),
+            _ => debug_assert!(false, "a timer for another kind of client"),
+        }
+        self.collect_client_outputs(index);
+    }
+
+    /// Carries out what a client asked and records what it told its application.
+    fn collect_client_outputs(&mut self, index: usize) {
+        let node = NodeId::Client(self.clients[index].id);
+        let incarnation = self.clients[index].incarnation;
+        let name = self.clients[index].name.clone();
+        match &mut self.clients[index].kind {
+            ClientKind::Producer(producer) => {
+                let acks = producer.config().acks;
+                for output in producer.take_outputs() {
+                    match output {
+                        ProducerOutput::Send { to, message } => self.schedule_send(node, to, message),
+                        ProducerOutput::SetTimer { after_ms, timer } => {
+                            let timer = Timer::Producer(timer);
+                            self.schedule(self.now_ms + after_ms, Event::Timer { node, incarnation, timer })
+                        }
+                        ProducerOutput::Delivered { record, partition, offset } => {
+                            let (key, value) = self.clients[index].unsettled.remove(&record).unwrap_or_default();
+                            if let Some(offset) = offset {
+                                self.acknowledged.push(AcknowledgedWrite {
+                                    request_id: record.0,
+                                    partition: partition.clone(),
+                                    offset,
+                                    key: key.map(|k| k.to_vec()),
+                                    value: value.map(|v| v.to_vec()),
+                                    acks,
+                                    at_ms: self.now_ms,
+                                });
+                            }
+                            self.record(TraceEvent::ClientDelivered { client: name.clone(), partition, offset });
+                        }
+                        ProducerOutput::Failed { record, partition, error } => {
+                            self.clients[index].unsettled.remove(&record);
+                            let error = error.to_string();
+                            self.record(TraceEvent::ClientFailed { client: name.clone(), partition, error });
+                        }
+                        ProducerOutput::TransactionCompleted { committed } => {
+                            self.record(TraceEvent::TransactionEnded { client: name.clone(), committed })
+                        }
+                        ProducerOutput::Event(event) => {
+                            self.record(TraceEvent::Client { client: name.clone(), event: event.to_string() })
+                        }
+                    }
+                }
+            }
+            ClientKind::Consumer(consumer) => {
+                let group = consumer.config().group_id.to_string();
+                for output in consumer.take_outputs() {
+                    match output {
+                        ConsumerOutput::Send { to, message } => self.schedule_send(node, to, message),
+                        ConsumerOutput::SetTimer { after_ms, timer } => {
+                            let timer = Timer::Consumer(timer);
+                            self.schedule(self.now_ms + after_ms, Event::Timer { node, incarnation, timer })
+                        }
+                        ConsumerOutput::Processed { partition, offset, key, value } => {
+                            let client = name.clone();
+                            self.record(TraceEvent::Processed { client, partition: partition.clone(), offset });
+                            let at_ms = self.now_ms;
+                            let group = group.clone();
+                            let client = name.clone();
+                            self.processed.push(ProcessedRecord { client, group, partition, offset, key, value, at_ms });
+                        }
+                        ConsumerOutput::Crashed => {
+                            self.crash_client(index);
+                            return;
+                        }
+                        ConsumerOutput::Event(event) => {
+                            self.record(TraceEvent::Client { client: name.clone(), event: event.to_string() })
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
 
 mod client;
+mod client_settings;
 mod clients;
 mod consumer;
 mod hosts;
@@ -32,10 +33,10 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::broker::Broker;
-use crate::command::{Command, NodeName};
+use crate::command::{ClientName, Command, NodeName};
 use crate::config::{ClusterConfig, ConfigError};
 use crate::controller::Controller;
-use crate::ids::{BrokerId, ControllerId, Offset, TopicPartition};
+use crate::ids::{BrokerId, ClientId, ControllerId, Offset, TopicPartition};
 use crate::invariants::{self, Invariants};
 use crate::message::{AdminRequest, Message, NodeId, Output, Timer};
 use crate::metadata::MetadataImage;
@@ -45,6 +46,7 @@ use crate::rng::Rng;
 use crate::trace::{DropReason, TraceEvent, TraceLine};
 
 pub use client::InFlight;
+pub use clients::{ClientKind, ClientNode, ProcessedRecord};
 
 /// A command that cannot be carried out in the run's current state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +60,12 @@ pub enum CommandError {
     /// A split names one node in two groups (in the combined layout broker `n` and controller
     /// `n` are one node).
     InTwoGroups(NodeName),
-    ClientsUnavailable,
+    UnknownClient(ClientName),
+    ClientExists(ClientName),
+    NotAProducer(ClientName),
+    ClientDown(ClientName),
+    /// The client refused: its own reason, as Kafka's client would give it.
+    Client(ClientName, String),
 }
 
 impl fmt::Display for CommandError {
@@ -72,7 +79,11 @@ impl fmt::Display for CommandError {
             CommandError::AlreadyAlive(NodeName::Controller(c)) => write!(f, "controller c{c} is already running"),
             CommandError::UnknownTopic(t) => write!(f, "there is no topic {t:?}"),
             CommandError::UnknownPartition(p) => write!(f, "there is no partition {p}"),
-            CommandError::ClientsUnavailable => write!(f, "named clients are not available yet"),
+            CommandError::UnknownClient(name) => write!(f, "there is no client {name}"),
+            CommandError::ClientExists(name) => write!(f, "there is already a client named {name}"),
+            CommandError::NotAProducer(name) => write!(f, "{name} is a consumer, not a producer"),
+            CommandError::ClientDown(name) => write!(f, "{name} is not running; restart {name} first"),
+            CommandError::Client(name, reason) => write!(f, "{name}: {reason}"),
             CommandError::InTwoGroups(node) => write!(
                 f,
                 "{node} would be in two groups (in the combined layout, broker n and controller cn are one node)"
@@ -134,6 +145,10 @@ pub struct Simulation {
     admin_in_flight: BTreeMap<u64, AdminInFlight>,
     /// The console consumer's position in each partition it reads.
     consumers: BTreeMap<TopicPartition, ConsumerPosition>,
+    /// The named producers and consumers; client `n` is at index `n - 1`.
+    clients: Vec<ClientNode>,
+    /// Every record a named consumer's application processed, in order.
+    processed: Vec<ProcessedRecord>,
 }
 
 impl Simulation {
@@ -166,6 +181,8 @@ impl Simulation {
             acknowledged: Vec::new(),
             admin_in_flight: BTreeMap::new(),
             consumers: BTreeMap::new(),
+            clients: Vec::new(),
+            processed: Vec::new(),
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -413,7 +430,7 @@ impl Simulation {
         let alive = match to {
             NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
             NodeId::Controller(id) => self.controller_index(id).map(|i| self.controllers[i].alive),
-            NodeId::Client(_) => Some(true),
+            NodeId::Client(id) => Some(self.is_client_alive(id)),
         };
         match alive {
             None => return,
@@ -439,7 +456,8 @@ impl Simulation {
                 self.brokers[index].broker.handle_message(self.now_ms, from, message);
                 self.collect_broker_outputs(index);
             }
-            NodeId::Client(_) => self.client_receive(message),
+            NodeId::Client(ClientId::CONSOLE) => self.client_receive(message),
+            NodeId::Client(id) => self.named_client_receive(id, from, message),
         }
     }
 
@@ -463,7 +481,8 @@ impl Simulation {
                 self.brokers[index].broker.handle_timer(self.now_ms, timer);
                 self.collect_broker_outputs(index);
             }
-            NodeId::Client(_) => self.client_timer(timer),
+            NodeId::Client(ClientId::CONSOLE) => self.client_timer(timer),
+            NodeId::Client(id) => self.named_client_timer(id, incarnation, timer),
         }
     }
 
