@@ -224,6 +224,11 @@ impl Simulation {
         self.node_index(id).map(|i| &self.brokers[i].broker)
     }
 
+    /// Every broker, alive or not, in id order.
+    pub fn brokers(&self) -> impl Iterator<Item = &Broker> {
+        self.brokers.iter().map(|node| &node.broker)
+    }
+
     pub fn is_alive(&self, id: BrokerId) -> bool {
         self.node_index(id).is_some_and(|i| self.brokers[i].alive)
     }
