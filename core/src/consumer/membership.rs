@@ -65,6 +65,10 @@ pub(super) struct Membership {
     join_prepared: bool,
     pub(super) heartbeat_in_flight: bool,
     heartbeat_token: u64,
+    /// As the group leader: the partition counts of the group's topics when it assigned them
+    /// (Kafka's `assignmentSnapshot`); when the metadata shows others, it rejoins so the group
+    /// assigns the new partitions.
+    assignment_snapshot: Option<BTreeMap<Arc<str>, i32>>,
 }
 
 impl Default for Membership {
@@ -80,6 +84,7 @@ impl Default for Membership {
             rejoin_reason: Arc::from("initial join"),
             join_backoff: false,
             join_prepared: false,
+            assignment_snapshot: None,
             heartbeat_in_flight: false,
             heartbeat_token: 0,
         }
@@ -344,8 +349,11 @@ impl Consumer {
             leader,
             protocol: protocol.clone(),
         });
+        self.membership.assignment_snapshot = None;
         let assignments = if leader && !answer.skip_assignment {
-            self.leader_assignments(&protocol, &answer.members, cluster)
+            let (assignments, snapshot) = self.leader_assignments(&protocol, &answer.members, cluster);
+            self.membership.assignment_snapshot = Some(snapshot);
+            assignments
         } else {
             Vec::new()
         };
@@ -370,7 +378,7 @@ impl Consumer {
         protocol: &str,
         members: &[JoinedMember],
         cluster: &dyn ClientMetadata,
-    ) -> Vec<(MemberId, Bytes)> {
+    ) -> (Vec<(MemberId, Bytes)>, BTreeMap<Arc<str>, i32>) {
         let assignor = AssignorName::parse(protocol).unwrap_or(self.config.partition_assignment_strategy[0]);
         let subscriptions: Vec<MemberSubscription> = members
             .iter()
@@ -388,14 +396,27 @@ impl Consumer {
             .filter_map(|topic| cluster.partition_count(&topic).map(|count| (topic, count)))
             .collect();
         let mut assignment = assign(assignor, &subscriptions, &partition_counts);
-        members
+        let assignments = members
             .iter()
             .map(|member| {
                 let partitions = assignment.remove(&member.member_id).unwrap_or_default();
                 let bytes = encode_assignment(&Assignment { partitions, user_data: None }, HIGHEST_VERSION);
                 (member.member_id.clone(), bytes)
             })
-            .collect()
+            .collect();
+        (assignments, partition_counts)
+    }
+
+    /// The group leader rejoins when a topic of the group has gained partitions since it
+    /// assigned them (Kafka's `ConsumerCoordinator.rejoinNeededOrPending`); the coordinator
+    /// starts a rebalance for a rejoining leader.
+    pub(super) fn check_assignment_metadata(&mut self, cluster: &dyn ClientMetadata) {
+        let Some(snapshot) = &self.membership.assignment_snapshot else { return };
+        let changed = snapshot.iter().any(|(topic, count)| cluster.partition_count(topic) != Some(*count));
+        if changed && self.membership.state == MemberState::Stable {
+            self.membership.assignment_snapshot = None;
+            self.request_rejoin("cached metadata has changed");
+        }
     }
 
     pub(super) fn on_sync_response(&mut self, error: Option<ErrorCode>, assignment: Bytes) {

@@ -223,6 +223,7 @@ impl Consumer {
             return;
         }
         self.now_ms = now_ms;
+        self.check_assignment_metadata(cluster);
         match timer {
             ConsumerTimer::Heartbeat { token } => self.on_heartbeat_timer(token),
             ConsumerTimer::RequestTimeout { request_id } => {

@@ -188,7 +188,12 @@ impl Simulation {
         }
     }
 
-    fn new_client_kind(&mut self, name: &ClientName, producer: bool, settings: &[Setting]) -> Result<ClientKind, CommandError> {
+    fn new_client_kind(
+        &mut self,
+        name: &ClientName,
+        producer: bool,
+        settings: &[Setting],
+    ) -> Result<ClientKind, CommandError> {
         let invalid = |reason: String| CommandError::Client(name.clone(), reason);
         if producer {
             let config = producer_config(settings).map_err(invalid)?;
@@ -320,7 +325,15 @@ impl Simulation {
                             let at_ms = self.now_ms;
                             let group = group.clone();
                             let client = name.clone();
-                            self.processed.push(ProcessedRecord { client, group, partition, offset, key, value, at_ms });
+                            self.processed.push(ProcessedRecord {
+                                client,
+                                group,
+                                partition,
+                                offset,
+                                key,
+                                value,
+                                at_ms,
+                            });
                         }
                         ConsumerOutput::Crashed => {
                             self.crash_client(index);
