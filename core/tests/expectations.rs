@@ -83,7 +83,7 @@ fn bad_expectations_say_what_and_where() {
         ("isr orders/0 == 1", 17, "as a list"),
         ("isr orders/0 > [1]", 14, "only == and !="),
         ("broker 1 == sleeping", 13, "not a broker state"),
-        ("leader orders/0 on 2 == 1", 17, "only goes with hw or leo"),
+        ("leader orders/0 on 2 == 1", 17, "only goes with hw, leo or lso"),
         ("hw orders/0", 12, "expected a comparison"),
     ];
     for (line, column, message) in cases {

@@ -24,14 +24,12 @@ use core::fmt;
 
 use crate::command::{error, parse_partition, tokenize, ParseError, Token};
 use crate::error_code::ErrorCode;
-use crate::expectation::{parse_broker, Comparison, Expectation};
+use crate::expectation::{parse_broker, Comparison, Expectation, WORDS as EXPECTATION_WORDS};
 use crate::ids::{BrokerId, TopicPartition};
 use crate::partition_log::PartitionLog;
 use crate::simulation::Simulation;
 use crate::trace::TraceEvent;
 
-/// The words that start an [`Expectation`].
-const EXPECTATION_WORDS: [&str; 7] = ["leader", "epoch", "isr", "hw", "leo", "broker", "controller"];
 /// The words that start an [`Observation`].
 const OBSERVATION_WORDS: [&str; 6] = ["acked", "lost", "errors", "log-start", "records", "value"];
 

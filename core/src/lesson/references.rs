@@ -1,10 +1,13 @@
-//! Every topic, partition and broker a lesson names must exist at that point of the lesson: a
-//! typo such as `ordrs/0` or `kill 4` in a three-broker cluster is found when the lesson is
-//! read, with its line, rather than as a puzzling failure in the lab.
+//! Every topic, partition, broker and named client a lesson names must exist at that point of
+//! the lesson: a typo such as `ordrs/0`, `kill 4` in a three-broker cluster or `processed alcie`
+//! is found when the lesson is read, with its line, rather than as a puzzling failure in the lab.
+//! Consumer groups are the exception: consumers create them as the lesson runs, so any group id
+//! goes.
 //!
-//! Topics are known from the cluster block and from `create-topic` and `alter-topic` lines
-//! earlier in the lesson (a task's solution counts before its checks, and a prediction's proof
-//! is read at the end of its step, when the runner checks it).
+//! Topics are known from the cluster block and from `create-topic` and `alter-topic` lines, named
+//! clients from `producer` and `consumer` lines, earlier in the lesson (a task's solution counts
+//! before its checks, and a prediction's proof is read at the end of its step, when the runner
+//! checks it).
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -151,6 +154,26 @@ impl Known {
         }
     }
 
+    fn consumer(&self, line: usize, context: &str, name: &ClientName) -> Result<(), LineError> {
+        match self.client(line, context, name)? {
+            KnownClient::Consumer => Ok(()),
+            KnownClient::Producer { .. } => {
+                Err(LineError::new(line, format!("{context}: {name} is a producer, not a consumer")))
+            }
+        }
+    }
+
+    /// A producer with a `transactional.id`, whose transaction an expectation can read.
+    fn transactional(&self, line: usize, context: &str, name: &ClientName) -> Result<(), LineError> {
+        match self.client(line, context, name)? {
+            KnownClient::Producer { transactional: true } => Ok(()),
+            _ => Err(LineError::new(
+                line,
+                format!("{context}: {name} is not a producer with a transactional.id, so it has no transaction"),
+            )),
+        }
+    }
+
     fn command(&mut self, command: &Located<Command>, context: &str) -> Result<(), LineError> {
         let line = command.line;
         match &command.value {
@@ -229,14 +252,27 @@ impl Known {
             Check::State(expectation) => {
                 match &expectation.subject {
                     Subject::Broker(broker) => self.broker(line, context, *broker)?,
-                    Subject::ActiveController => {}
-                    Subject::Leader(p) | Subject::Epoch(p) | Subject::Isr(p) => self.partition(line, context, p)?,
-                    Subject::HighWatermark(p, on) | Subject::LogEndOffset(p, on) => {
+                    // Groups come into being when consumers join them, so any group id goes.
+                    Subject::ActiveController
+                    | Subject::Group(_)
+                    | Subject::Generation(_)
+                    | Subject::Members(_)
+                    | Subject::Duplicates(_) => {}
+                    Subject::Leader(p)
+                    | Subject::Epoch(p)
+                    | Subject::Isr(p)
+                    | Subject::Owner(p, _)
+                    | Subject::Committed(_, p)
+                    | Subject::Lag(_, p) => self.partition(line, context, p)?,
+                    Subject::HighWatermark(p, on) | Subject::LogEndOffset(p, on) | Subject::LastStableOffset(p, on) => {
                         self.partition(line, context, p)?;
                         if let Some(broker) = on {
                             self.broker(line, context, *broker)?;
                         }
                     }
+                    Subject::Processed(client) => self.consumer(line, context, client)?,
+                    Subject::Client(client) => self.client(line, context, client).map(|_| ())?,
+                    Subject::Transaction(client) => self.transactional(line, context, client)?,
                 }
                 match (&expectation.subject, &expectation.value) {
                     (Subject::Leader(_), Value::Number(n))
@@ -247,6 +283,7 @@ impl Known {
                     (Subject::ActiveController, Value::Number(n)) => {
                         self.controller(line, context, ControllerId(i32::try_from(*n).unwrap_or(i32::MAX)))
                     }
+                    (Subject::Owner(..), Value::Client(client)) => self.consumer(line, context, client),
                     (_, Value::Brokers(brokers)) => {
                         brokers.iter().try_for_each(|broker| self.broker(line, context, *broker))
                     }

@@ -17,8 +17,8 @@ use crate::placement::{partition_for, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_
 use crate::raft::{LogEntry, Payload};
 use crate::transaction::protocol::TransactionState;
 use crate::view::{
-    BrokerStatus, BrokerView, ClientKindView, ClientView, ClusterView, CommittedOffsetView, ControllerView,
-    GroupView, MemberView, MetadataEntryView, PartitionView, ReplicaView,
+    BrokerStatus, BrokerView, ClientKindView, ClientView, ClusterView, CommittedOffsetView, ControllerView, GroupView,
+    MemberView, MetadataEntryView, PartitionView, ReplicaView,
 };
 
 use super::{ClientKind, ClientNode, ControllerNode, Simulation};
