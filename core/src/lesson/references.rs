@@ -293,3 +293,80 @@ impl Known {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::{String, ToString};
+
+    use crate::lesson::parse;
+
+    /// A one-step lesson whose task starts `consumer` (unless empty) and checks `check`.
+    fn lesson(consumer: &str, check: &str) -> String {
+        [
+            "# Groups",
+            "",
+            "```cluster",
+            "brokers 3",
+            "topic orders partitions=3 replication-factor=3",
+            "```",
+            "",
+            "## Step: Consume",
+            "",
+            "```kafkalab",
+            "producer tx transactional.id=t1",
+            consumer,
+            "```",
+            "",
+            "```task",
+            "goal: Watch.",
+            &alloc::format!("check: {check}"),
+            "hint: wait a moment",
+            "solution: advance 1s",
+            "```",
+        ]
+        .join("\n")
+    }
+
+    fn error(consumer: &str, check: &str) -> Option<String> {
+        parse("lessons/groups.md", &lesson(consumer, check)).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn any_group_id_goes_because_consumers_create_groups() {
+        assert_eq!(error("", "group billing == Stable"), None);
+        assert_eq!(error("", "duplicates night-shift == 0"), None);
+        assert_eq!(error("", "committed billing orders/1 == 4"), None);
+    }
+
+    #[test]
+    fn a_client_an_expectation_names_must_have_been_started_earlier() {
+        let consumer = "consumer alice group=billing topics=orders";
+        assert_eq!(error(consumer, "processed alice == 3"), None);
+        assert_eq!(error(consumer, "owner orders/0 billing == alice"), None);
+        assert_eq!(error(consumer, "client alice == dead"), None);
+        assert_eq!(error("", "transaction tx == Ongoing"), None);
+        let missing = error("", "processed alice == 3").expect("alice was never started");
+        assert!(missing.starts_with("lessons/groups.md:17: in a task's check: there is no client alice"), "{missing}");
+        let missing = error("", "owner orders/0 billing == alice").expect("alice was never started");
+        assert!(missing.starts_with("lessons/groups.md:17:") && missing.contains("no client alice"), "{missing}");
+        assert!(error("", "client bob == alive").is_some_and(|e| e.contains("no client bob")));
+    }
+
+    #[test]
+    fn client_expectations_name_the_right_kind_of_client() {
+        let consumer = "consumer alice group=billing topics=orders";
+        let producer = error(consumer, "processed tx == 1").expect("tx is a producer");
+        assert!(producer.ends_with("tx is a producer, not a consumer"), "{producer}");
+        let consumer_error = error(consumer, "transaction alice == Ongoing").expect("alice is a consumer");
+        assert!(consumer_error.contains("not a producer with a transactional.id"), "{consumer_error}");
+    }
+
+    #[test]
+    fn partitions_in_group_expectations_must_exist() {
+        let wrong = error("", "lag billing orders/3 == 0").expect("orders has three partitions");
+        assert!(wrong.contains("there is no partition orders/3"), "{wrong}");
+        let wrong = error("", "lso ordrs/0 == 0").expect("no topic ordrs");
+        assert!(wrong.contains("unknown topic \"ordrs\""), "{wrong}");
+        assert!(error("", "lso orders/0 on 4 == 0").is_some_and(|e| e.contains("no broker 4")));
+    }
+}
