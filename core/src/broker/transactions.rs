@@ -207,11 +207,10 @@ impl Broker {
                             marker.committed,
                             marker.coordinator_epoch,
                         )
-                        .map(|offset| {
+                        .inspect(|&offset| {
                             let append =
                                 CoordinatorAppend { owner: AppendOwner::Marker, token: key, last_offset: offset };
                             leadership.coordinator_appends.push(append);
-                            offset
                         })
                         .map_err(|e| e.error_code()),
                 };

@@ -49,6 +49,9 @@ pub enum MemberState {
 }
 
 /// The member's side of the group.
+/// How many partitions each topic has.
+type PartitionCounts = BTreeMap<Arc<str>, i32>;
+
 #[derive(Clone, Debug)]
 pub(super) struct Membership {
     pub(super) coordinator: Option<BrokerId>,
@@ -68,7 +71,7 @@ pub(super) struct Membership {
     /// As the group leader: the partition counts of the group's topics when it assigned them
     /// (Kafka's `assignmentSnapshot`); when the metadata shows others, it rejoins so the group
     /// assigns the new partitions.
-    assignment_snapshot: Option<BTreeMap<Arc<str>, i32>>,
+    assignment_snapshot: Option<PartitionCounts>,
 }
 
 impl Default for Membership {
@@ -378,7 +381,7 @@ impl Consumer {
         protocol: &str,
         members: &[JoinedMember],
         cluster: &dyn ClientMetadata,
-    ) -> (Vec<(MemberId, Bytes)>, BTreeMap<Arc<str>, i32>) {
+    ) -> (Vec<(MemberId, Bytes)>, PartitionCounts) {
         let assignor = AssignorName::parse(protocol).unwrap_or(self.config.partition_assignment_strategy[0]);
         let subscriptions: Vec<MemberSubscription> = members
             .iter()
