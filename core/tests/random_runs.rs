@@ -266,6 +266,7 @@ fn check_quorum_healed(simulation: &Simulation) -> Result<(), String> {
 fn random_faults_keep_the_invariants_and_the_cluster_heals() {
     // `SEEDS=5000 cargo test --release -p kafkalab-core --test random_runs` runs more.
     let seeds: u64 = std::env::var("SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let mut failures = Vec::new();
     for seed in 0..seeds {
         // An invariant violation panics inside the simulator; catch it to print the script.
         let outcome = std::panic::catch_unwind(|| check_healed(seed)).unwrap_or_else(|panic| {
@@ -273,14 +274,28 @@ fn random_faults_keep_the_invariants_and_the_cluster_heals() {
                 panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
             Err(message.unwrap_or_else(|| "panicked".to_string()))
         });
-        if let Err(problem) = outcome {
-            panic!(
+        match (outcome, known_finding(seed)) {
+            (Ok(()), Some(finding)) => failures.push(format!("seed {seed} passes now: remove it for {finding}")),
+            (Ok(()), None) | (Err(_), Some(_)) => {}
+            (Err(problem), None) => failures.push(format!(
                 "seed {seed}: {problem}\nreplay: cargo run -p kafkalab-core --example replay -- {seed} {} <<'EOF'\n{}\nEOF",
                 layout_name(seed),
                 script_for(seed).join("\n")
-            );
+            )),
         }
     }
+    assert!(failures.is_empty(), "{} seed(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Seeds that hit a bug reduced to an ignored test in `sweep_findings.rs` (named here), in a
+/// module outside this sweep's reach: they are expected to fail until it is fixed, and must
+/// pass after.
+fn known_finding(seed: u64) -> Option<&'static str> {
+    const KNOWN: &[(u64, &str)] = &[
+        (413, "a_member_id_from_a_crashed_coordinator_never_names_another_member"),
+        (924, "a_restarted_static_member_is_not_failed_by_the_answer_to_its_previous_process"),
+    ];
+    KNOWN.iter().find(|(known, _)| *known == seed).map(|(_, finding)| *finding)
 }
 
 /// Seed 4158 found a leader that lost both the metadata update and the AlterPartition answer
