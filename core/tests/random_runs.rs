@@ -6,13 +6,24 @@
 //! the faults stop and every node is back, the cluster must heal: one active controller that
 //! every other follows, the same committed metadata on every controller, every partition led,
 //! every replica in the ISR, every log the same length. A failure names the seed and its script.
+//!
+//! Each seed also runs clients (`sweep_clients`): consumers in one or two groups and plain or
+//! transactional producers, crashed, stopped and restarted among the broker faults. The
+//! simulator checks the group invariants after every event (one owner per partition in a
+//! generation, committed offsets never going back); at the end the `read_committed` oracle
+//! judges every record those consumers processed, and after the heal every group must be
+//! Stable with each partition owned by one live member, and caught up.
+
+mod sweep_clients;
 
 use kafkalab_core::config::ControllerLayout;
+use kafkalab_core::invariants::check_processed_records;
 use kafkalab_core::message::Acks;
 use kafkalab_core::raft::Role;
 use kafkalab_core::rng::Rng;
 use kafkalab_core::simulation::CommandError;
 use kafkalab_core::{ClusterConfig, Command, Simulation};
+use sweep_clients::ClientPlan;
 
 /// Odd seeds run dedicated controllers, even seeds combined ones.
 fn layout_for(seed: u64) -> ControllerLayout {
@@ -72,13 +83,28 @@ fn random_split(rng: &mut Rng, layout: ControllerLayout) -> String {
 }
 
 fn script_for(seed: u64) -> Vec<String> {
+    script_and_clients(seed).0
+}
+
+/// A seed's script, and the clients it runs. The clients draw from a generator of their own,
+/// so the broker faults a seed draws are the same with or without them.
+fn script_and_clients(seed: u64) -> (Vec<String>, ClientPlan) {
     let mut rng = Rng::new(seed);
+    let mut client_rng = Rng::new(seed ^ 0x5EED_C11E_4750_0000);
+    let mut clients = ClientPlan::draw(&mut client_rng);
     let layout = layout_for(seed);
     let names = nodes(layout);
     let mut alive = vec![true; names.len()];
-    // A console consumer reads along from the start.
-    let mut lines = vec!["consume orders".to_string()];
+    // A console consumer reads along from the start; the clients start once the topic exists.
+    let mut lines = vec!["consume orders".to_string(), "advance 3000ms".to_string()];
+    lines.extend(clients.start_lines());
+    // Time for the clients to have the internal topics created before the first fault: a
+    // creation request lost with its controller is never sent again (see sweep_findings.rs).
+    lines.push("advance 2000ms".to_string());
     for _ in 0..rng.between(5, 30) {
+        if client_rng.between(0, 2) == 0 {
+            lines.extend(clients.step(&mut client_rng));
+        }
         let index = rng.between(0, names.len() as u64 - 1) as usize;
         let name = &names[index];
         let is_broker = !name.starts_with('c');
@@ -121,15 +147,27 @@ fn script_for(seed: u64) -> Vec<String> {
         lines.push("advance 10s".to_string());
     }
     lines.extend(names.iter().map(|name| format!("restart {name}")));
+    // The consumers stop and the transactions end while the brokers converge (a crashed
+    // member's session, up to 45 s, runs out meanwhile); then every consumer starts again and
+    // the groups get a minute to settle and catch up.
+    lines.extend(clients.quiesce_lines());
     lines.push("advance 70s".to_string());
-    lines
+    lines.extend(clients.restart_lines());
+    lines.push("advance 60s".to_string());
+    (lines, clients)
 }
 
 fn check_healed(seed: u64) -> Result<(), String> {
-    check_script(seed, layout_for(seed), &script_for(seed))
+    let (script, clients) = script_and_clients(seed);
+    check_script(seed, layout_for(seed), &script, Some(&clients))
 }
 
-fn check_script(seed: u64, layout: ControllerLayout, script: &[String]) -> Result<(), String> {
+fn check_script(
+    seed: u64,
+    layout: ControllerLayout,
+    script: &[String],
+    clients: Option<&ClientPlan>,
+) -> Result<(), String> {
     let config = ClusterConfig { seed, controller_layout: layout, ..ClusterConfig::default() };
     let mut simulation = Simulation::new(config).unwrap();
     for line in script {
@@ -137,7 +175,16 @@ fn check_script(seed: u64, layout: ControllerLayout, script: &[String]) -> Resul
             // A random script may restart a running node or stop a stopped one (a controlled
             // shutdown finishes later than the script assumes, and stops a combined node's
             // controller too): refused, and nothing happens.
-            Ok(()) | Err(CommandError::AlreadyAlive(_) | CommandError::AlreadyDead(_)) => {}
+            // A client may refuse a line too (a `begin` while initTransactions is under way, a
+            // client the script thinks is down that crashed already): an application would
+            // get the exception and go on.
+            Ok(())
+            | Err(
+                CommandError::AlreadyAlive(_)
+                | CommandError::AlreadyDead(_)
+                | CommandError::ClientDown(_)
+                | CommandError::Client(..),
+            ) => {}
             Err(e) => return Err(format!("{line}: {e}")),
         }
     }
@@ -146,7 +193,11 @@ fn check_script(seed: u64, layout: ControllerLayout, script: &[String]) -> Resul
     if let Some(write) = lost.first() {
         return Err(format!("acknowledged acks=all write {}@{} was lost", write.partition, write.offset));
     }
+    check_processed_records(&simulation).map_err(|violation| format!("read_committed oracle: {violation}"))?;
     check_quorum_healed(&simulation)?;
+    if let Some(clients) = clients {
+        clients.check_settled(&simulation)?;
+    }
     // The consumer has read exactly what is committed: its position is each leader's HW.
     for (partition, consumer) in simulation.consumer_positions() {
         let view = simulation.view();
@@ -215,6 +266,7 @@ fn check_quorum_healed(simulation: &Simulation) -> Result<(), String> {
 fn random_faults_keep_the_invariants_and_the_cluster_heals() {
     // `SEEDS=5000 cargo test --release -p kafkalab-core --test random_runs` runs more.
     let seeds: u64 = std::env::var("SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let mut failures = Vec::new();
     for seed in 0..seeds {
         // An invariant violation panics inside the simulator; catch it to print the script.
         let outcome = std::panic::catch_unwind(|| check_healed(seed)).unwrap_or_else(|panic| {
@@ -222,14 +274,28 @@ fn random_faults_keep_the_invariants_and_the_cluster_heals() {
                 panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
             Err(message.unwrap_or_else(|| "panicked".to_string()))
         });
-        if let Err(problem) = outcome {
-            panic!(
+        match (outcome, known_finding(seed)) {
+            (Ok(()), Some(finding)) => failures.push(format!("seed {seed} passes now: remove it for {finding}")),
+            (Ok(()), None) | (Err(_), Some(_)) => {}
+            (Err(problem), None) => failures.push(format!(
                 "seed {seed}: {problem}\nreplay: cargo run -p kafkalab-core --example replay -- {seed} {} <<'EOF'\n{}\nEOF",
                 layout_name(seed),
                 script_for(seed).join("\n")
-            );
+            )),
         }
     }
+    assert!(failures.is_empty(), "{} seed(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Seeds that hit a bug reduced to an ignored test in `sweep_findings.rs` (named here), in a
+/// module outside this sweep's reach: they are expected to fail until it is fixed, and must
+/// pass after.
+fn known_finding(seed: u64) -> Option<&'static str> {
+    const KNOWN: &[(u64, &str)] = &[
+        (413, "a_member_id_from_a_crashed_coordinator_never_names_another_member"),
+        (924, "a_restarted_static_member_is_not_failed_by_the_answer_to_its_previous_process"),
+    ];
+    KNOWN.iter().find(|(known, _)| *known == seed).map(|(_, finding)| *finding)
 }
 
 /// Seed 4158 found a leader that lost both the metadata update and the AlterPartition answer
@@ -275,5 +341,5 @@ fn regression_a_lost_isr_expansion_answer_does_not_let_the_high_watermark_skip_a
         "advance 70s",
     ];
     // Its splits put every controller with broker 2, as the single controller was: dedicated.
-    check_script(4158, ControllerLayout::Dedicated, &script.map(String::from)).unwrap();
+    check_script(4158, ControllerLayout::Dedicated, &script.map(String::from), None).unwrap();
 }

@@ -1,16 +1,22 @@
 //! Rules every run must keep, checked by the simulator after every event, one rule per module,
 //! each citing where the rule comes from: the partitions' replication (log order, one leader
-//! per leader epoch, leader high watermarks, committed records) and the metadata quorum's Raft
-//! (election safety, state machine safety).
+//! per leader epoch, leader high watermarks, committed records), the metadata quorum's Raft
+//! (election safety, state machine safety) and consumer groups (one owner per partition in a
+//! generation, committed offsets that never go backwards). One rule is an oracle run at the end
+//! of a run instead: `read_committed` consumers process committed records only
+//! ([`check_processed_records`]).
 //!
 //! A violation is a bug in the model, never a legitimate outcome, so the simulator stops with
 //! the seed that reproduces it. Some rules need memory across events (the highest high
 //! watermark a leader reached, the records known committed); [`Invariants`] keeps it.
 
+mod committed_offsets;
 mod committed_records;
 mod election_safety;
+mod group_ownership;
 mod leader_high_watermark;
 mod log_order;
+mod read_committed;
 mod single_leader;
 mod state_machine_safety;
 
@@ -18,14 +24,19 @@ use alloc::string::String;
 use core::fmt;
 
 use crate::broker::{Broker, Replica};
+use crate::command::ClientName;
+use crate::consumer::Consumer;
 use crate::ids::{BrokerId, ControllerId, LeaderEpoch, Offset, TopicPartition};
 use crate::metadata::MetadataBatch;
 use crate::partition_log::LogError;
 use crate::raft::{Epoch, RaftNode, ReplicaId};
 
+pub use committed_offsets::CommittedOffsets;
 pub use committed_records::CommittedRecords;
 pub use election_safety::ElectionSafety;
+pub use group_ownership::{disjoint_per_generation, Ownership, OwnershipView};
 pub use leader_high_watermark::LeaderHighWatermarks;
+pub use read_committed::{check_processed_records, BatchFates, RecordFate};
 pub use state_machine_safety::StateMachineSafety;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +54,24 @@ pub enum Violation {
     /// A replica of the metadata log committed an entry other than the one committed at that
     /// offset before (Raft §5.4.3).
     CommittedMetadataDiverged { replica: ReplicaId, offset: Offset, agreed_epoch: Epoch, found_epoch: Epoch },
+    /// Two members of one group owned one partition in the same generation.
+    PartitionOwnedTwice {
+        group: String,
+        generation_id: i32,
+        partition: TopicPartition,
+        owners: (String, String),
+        view: OwnershipView,
+    },
+    /// A group's committed offset for a partition went backwards without a reset.
+    CommittedOffsetWentBack { group: String, partition: TopicPartition, broker: BrokerId, from: Offset, to: Offset },
+    /// A `read_committed` consumer processed a record of an aborted or open transaction (or
+    /// one the log does not hold as a record).
+    ReadCommittedProcessedUncommitted {
+        client: ClientName,
+        partition: TopicPartition,
+        offset: Offset,
+        fate: RecordFate,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -69,6 +98,32 @@ impl fmt::Display for Violation {
                 "state machine safety: replica {replica} committed an entry of epoch {found_epoch} at metadata \
                  offset {offset}, where one of epoch {agreed_epoch} was committed"
             ),
+            Violation::PartitionOwnedTwice { group, generation_id, partition, owners, view } => {
+                let seen = match view {
+                    OwnershipView::Members => String::from("as the consumers believe"),
+                    OwnershipView::Coordinator(broker) => alloc::format!("as coordinator {broker} stored it"),
+                };
+                write!(
+                    f,
+                    "group {group:?} generation {generation_id}: {partition} is owned by both {} and {} ({seen})",
+                    owners.0, owners.1
+                )
+            }
+            Violation::CommittedOffsetWentBack { group, partition, broker, from, to } => write!(
+                f,
+                "group {group:?}'s committed offset for {partition} went back from {from} to {to} on coordinator \
+                 {broker} (no reset was asked for)"
+            ),
+            Violation::ReadCommittedProcessedUncommitted { client, partition, offset, fate } => {
+                let what = match fate {
+                    RecordFate::Aborted => "a record of an aborted transaction",
+                    RecordFate::Open => "a record of a transaction still open",
+                    RecordFate::Control => "a transaction marker",
+                    RecordFate::Missing => "an offset the log does not hold",
+                    RecordFate::NotTransactional | RecordFate::Committed => "a committed record",
+                };
+                write!(f, "{client} reads with isolation.level=read_committed and processed {what}: {partition} offset {offset}")
+            }
         }
     }
 }
@@ -80,6 +135,7 @@ pub struct Invariants {
     committed: CommittedRecords,
     election_safety: ElectionSafety,
     metadata: StateMachineSafety,
+    committed_offsets: CommittedOffsets,
 }
 
 impl Invariants {
@@ -123,6 +179,23 @@ impl Invariants {
     /// Checks the committed prefix of a broker's replica of the metadata log.
     pub fn check_metadata_observer(&mut self, raft: &RaftNode<MetadataBatch>) -> Result<(), Violation> {
         self.metadata.check(raft)
+    }
+
+    /// Checks the groups `broker` coordinates: no partition stored for two members of a
+    /// `Stable` generation, no committed offset lower than one reported before.
+    pub fn check_groups(&mut self, broker: &Broker) -> Result<(), Violation> {
+        group_ownership::check_coordinator(broker)?;
+        self.committed_offsets.check(broker)
+    }
+
+    /// Checks, among the live `consumers` (with their names), the members of `group` that
+    /// believe they are `Stable`: no two of one generation own one partition.
+    pub fn check_group_members<'a>(
+        &mut self,
+        group: &str,
+        consumers: impl IntoIterator<Item = (&'a str, &'a Consumer)>,
+    ) -> Result<(), Violation> {
+        group_ownership::check_members(group, consumers)
     }
 
     /// The metadata log's committed entries, as agreed by every replica so far.
