@@ -291,10 +291,7 @@ fn random_faults_keep_the_invariants_and_the_cluster_heals() {
 /// module outside this sweep's reach: they are expected to fail until it is fixed, and must
 /// pass after.
 fn known_finding(seed: u64) -> Option<&'static str> {
-    const KNOWN: &[(u64, &str)] = &[
-        (413, "a_member_id_from_a_crashed_coordinator_never_names_another_member"),
-        (924, "a_restarted_static_member_is_not_failed_by_the_answer_to_its_previous_process"),
-    ];
+    const KNOWN: &[(u64, &str)] = &[];
     KNOWN.iter().find(|(known, _)| *known == seed).map(|(_, finding)| *finding)
 }
 

@@ -1,6 +1,6 @@
 //! What the random sweep (`random_runs`) found in the client, group and transaction code,
-//! each reduced to a short script and kept `#[ignore]`d until the module it names is fixed.
-//! Each test states the claim Kafka keeps; remove the `#[ignore]` with the fix.
+//! each reduced to a short script that states the claim Kafka keeps. Fixed findings stay as
+//! regression tests; one still `#[ignore]`d waits for the module it names.
 
 mod scenario;
 
@@ -63,11 +63,9 @@ fn a_consumer_whose_coordinator_is_down_finds_the_new_one_within_a_session_timeo
 /// producer restarted while its previous process's acks=all request to an isolated leader was
 /// pending; the new process's first request had the same id, so the old answer (offset 0,
 /// another record) acknowledged the new record, and the oracle found that acks=all write lost.
-/// Likely fix: a restarted client must not receive answers to its earlier incarnation's
-/// requests (`simulation/clients.rs` restart and `simulation/mod.rs` delivery: tag messages to a
-/// client with its incarnation, or keep request ids growing across restarts).
+/// Fixed: each start of a named client is a new process at a new client id, so answers to the
+/// old one's requests are dropped as sent to a process that is gone.
 #[test]
-#[ignore = "finding: a restarted client takes an answer meant for its previous process as its own"]
 fn a_restarted_static_member_is_not_failed_by_the_answer_to_its_previous_process() {
     let mut lab = lab();
     run(&mut lab, "consumer alice group=g1 topics=orders group.instance.id=alice");
@@ -92,10 +90,9 @@ fn a_restarted_static_member_is_not_failed_by_the_answer_to_its_previous_process
 /// COORDINATOR_NOT_AVAILABLE, and the group never formed, long after a new controller was
 /// elected. Kafka's `AutoTopicCreationManager` clears its in-flight topics when the forwarded
 /// CreateTopics fails or times out, and the forwarding channel resends to the new controller.
-/// Likely fix: `broker/coordination.rs` (`create_internal_topic` / `creating_topics`): give the
-/// request a timeout, or clear it when the controller changes.
+/// Fixed: a broker forgets the creations it asked for at each heartbeat, so one not done by then
+/// is asked again.
 #[test]
-#[ignore = "finding: an internal-topic creation lost with its controller is never asked again"]
 fn the_offsets_topic_is_created_even_when_the_controller_asked_first_has_crashed() {
     let config = ClusterConfig { controller_layout: ControllerLayout::Dedicated, ..ClusterConfig::default() };
     let mut lab = lab_with(config);
@@ -113,11 +110,9 @@ fn the_offsets_topic_is_created_even_when_the_controller_asked_first_has_crashed
 /// counter, handed the same `consumer-1` to another consumer, and when the first one came
 /// back with its old id it was taken for that member: it got the current generation and that
 /// member's assignment, and two processes owned the same partitions in one generation. Kafka's
-/// member ids are `client.id` plus a random UUID, unique across coordinators. Likely fix:
-/// `group/effects.rs` `new_member_id`, unique only per coordinator instance (include what
-/// distinguishes coordinators and their restarts, or a seeded random part).
+/// member ids are `client.id` plus a random UUID, unique across coordinators. Fixed: member ids
+/// name the broker and the start that made them (`consumer-b2.1-7`).
 #[test]
-#[ignore = "finding: member ids minted by two coordinators collide, giving one member's partitions to two consumers"]
 fn a_member_id_from_a_crashed_coordinator_never_names_another_member() {
     let mut lab = lab();
     run(&mut lab, "consumer alice group=g1 topics=orders max.poll.interval.ms=30000");

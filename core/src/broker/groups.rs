@@ -25,8 +25,11 @@ pub(super) fn group_config(config: &ClusterConfig) -> GroupConfig {
     }
 }
 
-pub(super) fn new_group_coordinator(config: &ClusterConfig) -> GroupCoordinator {
-    GroupCoordinator::new(group_config(config)).expect("the cluster config validates the group settings")
+/// The coordinator of broker `broker` in its `incarnation`-th start.
+pub(super) fn new_group_coordinator(config: &ClusterConfig, broker: BrokerId, incarnation: u64) -> GroupCoordinator {
+    GroupCoordinator::new(group_config(config))
+        .expect("the cluster config validates the group settings")
+        .with_member_id_scope(&alloc::format!("b{broker}.{incarnation}"))
 }
 
 impl Broker {

@@ -207,7 +207,7 @@ pub struct Broker {
 impl Broker {
     pub fn new(id: BrokerId, config: ClusterConfig) -> Self {
         let txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&config));
-        let groups = groups::new_group_coordinator(&config);
+        let groups = groups::new_group_coordinator(&config, id, 0);
         let image = MetadataImage::bootstrap(&config);
         Broker {
             id,
@@ -267,7 +267,7 @@ impl Broker {
         self.incarnation += 1;
         // Coordinators live in memory: a restart loads them again from the logs it leads.
         self.txn = crate::transaction::TransactionCoordinator::new(transactions::txn_config(&self.config));
-        self.groups = groups::new_group_coordinator(&self.config);
+        self.groups = groups::new_group_coordinator(&self.config, self.id, self.incarnation);
         self.marker_writes.clear();
         self.marker_requests.clear();
         self.producer_ids_wanted = false;
@@ -410,6 +410,9 @@ impl Broker {
                 self.drain_metadata_log(now_ms);
             }
             Timer::Heartbeat => {
+                // An internal topic asked for and not created by now is asked for again (the
+                // request or its answer may have been lost with a controller).
+                self.creating_topics.clear();
                 let message = match self.broker_epoch {
                     None => Message::BrokerRegistration { broker: self.id, incarnation: self.incarnation },
                     Some(broker_epoch) => {

@@ -68,6 +68,13 @@ impl GroupCoordinator {
         })
     }
 
+    /// A coordinator whose member ids carry `scope` (such as the broker and its start count),
+    /// as Kafka's carry a UUID: two coordinators never hand out the same id.
+    pub fn with_member_id_scope(mut self, scope: &str) -> Self {
+        self.effects.member_id_scope = alloc::string::String::from(scope);
+        self
+    }
+
     pub fn config(&self) -> &GroupConfig {
         &self.config
     }

@@ -75,6 +75,9 @@ pub(crate) struct Effects {
     next_token: u64,
     next_member_number: u64,
     next_rebalance: u64,
+    /// Names the coordinator's process in the ids it makes (Kafka puts a UUID there), so that
+    /// ids from coordinators on other brokers, or from this broker before a restart, never clash.
+    pub(crate) member_id_scope: alloc::string::String,
 }
 
 impl Effects {
@@ -105,12 +108,16 @@ impl Effects {
         token
     }
 
-    /// A fresh member id, `{prefix}-{n}`: unique among the ids this coordinator made, and
-    /// `taken` rules out ids a loaded group already holds.
+    /// A fresh member id, `{prefix}-{scope}-{n}` (`{prefix}-{n}` without a scope): unique
+    /// among the ids any coordinator made, and `taken` rules out ids a loaded group already holds.
     pub(crate) fn new_member_id(&mut self, prefix: &str, taken: impl Fn(&str) -> bool) -> MemberId {
         loop {
             self.next_member_number += 1;
-            let id = format!("{prefix}-{}", self.next_member_number);
+            let id = if self.member_id_scope.is_empty() {
+                format!("{prefix}-{}", self.next_member_number)
+            } else {
+                format!("{prefix}-{}-{}", self.member_id_scope, self.next_member_number)
+            };
             if !taken(&id) {
                 return Arc::from(id);
             }

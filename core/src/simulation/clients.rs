@@ -34,6 +34,7 @@ pub enum ClientKind {
 #[derive(Clone, Debug)]
 pub struct ClientNode {
     pub name: ClientName,
+    /// Its current process's address: each start gets a new one.
     pub id: ClientId,
     /// Its process runs (a crash stops it; a clean stop leaves it running until it has left).
     pub alive: bool,
@@ -93,7 +94,7 @@ impl Simulation {
                 if self.clients.iter().any(|c| &c.name == name) {
                     return Err(CommandError::ClientExists(name.clone()));
                 }
-                let id = ClientId(self.clients.len() as u32 + 1);
+                let id = self.new_client_id();
                 let kind = self.new_client_kind(name, matches!(command, Command::Producer { .. }), settings)?;
                 self.clients.push(ClientNode {
                     name: name.clone(),
@@ -176,11 +177,14 @@ impl Simulation {
                 let (name, settings) = (node.name.clone(), node.settings.clone());
                 let kind = self.new_client_kind(&name, producer, &settings)?;
                 let node = &mut self.clients[index];
+                // A new process: new connections, so answers meant for the old one never reach it.
+                let id = self.new_client_id();
+                let node = &mut self.clients[index];
                 node.kind = kind;
                 node.alive = true;
                 node.incarnation += 1;
                 node.unsettled.clear();
-                let id = node.id;
+                node.id = id;
                 self.record(TraceEvent::Restarted { node: NodeId::Client(id) });
                 self.start_client(index)
             }
@@ -235,13 +239,24 @@ impl Simulation {
         self.record(TraceEvent::Killed { node: NodeId::Client(id) });
     }
 
+    /// A client id no process has had: each start of a named client gets its own.
+    fn new_client_id(&self) -> ClientId {
+        ClientId(self.clients.iter().map(|c| c.id.0).max().unwrap_or(0) + 1)
+    }
+
+    fn client_at(&self, id: ClientId) -> Option<usize> {
+        self.clients.iter().position(|c| c.id == id)
+    }
+
+    /// Whether a process listens at `id`: the console always; a named client while it runs,
+    /// and only its current process.
     pub(super) fn is_client_alive(&self, id: ClientId) -> bool {
-        id == ClientId::CONSOLE || self.clients.get(id.0 as usize - 1).is_some_and(|c| c.alive)
+        id == ClientId::CONSOLE || self.client_at(id).is_some_and(|i| self.clients[i].alive)
     }
 
     pub(super) fn named_client_receive(&mut self, id: ClientId, from: NodeId, message: Message) {
         let now_ms = self.now_ms;
-        let index = id.0 as usize - 1;
+        let Some(index) = self.client_at(id) else { return };
         let image = committed_image(&self.controllers);
         match &mut self.clients[index].kind {
             ClientKind::Producer(producer) => producer.handle_message(now_ms, from, message, image),
@@ -252,8 +267,8 @@ impl Simulation {
 
     pub(super) fn named_client_timer(&mut self, id: ClientId, incarnation: u32, timer: Timer) {
         let now_ms = self.now_ms;
-        let index = id.0 as usize - 1;
-        let Some(node) = self.clients.get(index) else { return };
+        let Some(index) = self.client_at(id) else { return };
+        let node = &self.clients[index];
         if !node.alive || node.incarnation != incarnation {
             return;
         }

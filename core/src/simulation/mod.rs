@@ -145,7 +145,7 @@ pub struct Simulation {
     admin_in_flight: BTreeMap<u64, AdminInFlight>,
     /// The console consumer's position in each partition it reads.
     consumers: BTreeMap<TopicPartition, ConsumerPosition>,
-    /// The named producers and consumers; client `n` is at index `n - 1`.
+    /// The named producers and consumers, in the order they were first started.
     clients: Vec<ClientNode>,
     /// Every record a named consumer's application processed, in order.
     processed: Vec<ProcessedRecord>,
