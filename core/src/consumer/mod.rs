@@ -120,13 +120,20 @@ pub enum ConsumerOutput {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Pending {
     /// FindCoordinator, asked of `broker`.
-    FindCoordinator { broker: BrokerId },
+    FindCoordinator {
+        broker: BrokerId,
+    },
     Join,
     Sync,
     Heartbeat,
     Leave,
-    Commit { kind: CommitKind, offsets: Vec<OffsetToCommit> },
-    OffsetFetch { partitions: Vec<TopicPartition> },
+    Commit {
+        kind: CommitKind,
+        offsets: Vec<OffsetToCommit>,
+    },
+    OffsetFetch {
+        partitions: Vec<TopicPartition>,
+    },
 }
 
 /// Where the consumer is in its life.

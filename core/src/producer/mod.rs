@@ -60,7 +60,9 @@ use crate::transaction::protocol::ProducerIdAndEpoch;
 
 pub use accumulator::QueuedBatch;
 pub use config::{ConfigError, PartitionerKind, ProducerConfig};
-pub use event::{AttemptError, BatchId, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer, RecordId, SendError};
+pub use event::{
+    AttemptError, BatchId, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer, RecordId, SendError,
+};
 pub use transaction::{GroupMetadata, TransactionError, TransactionState};
 
 use accumulator::Accumulator;
