@@ -232,7 +232,7 @@ impl Consumer {
         result: Result<ConsumerFetchData, ErrorCode>,
     ) {
         let Some(state) = self.fetcher.partitions.get_mut(&partition) else { return };
-        if !state.in_flight.is_some_and(|(id, _)| id == fetch_id) {
+        if state.in_flight.is_none_or(|(id, _)| id != fetch_id) {
             return; // an answer to a fetch given up on, or for an earlier assignment
         }
         state.in_flight = None;
