@@ -14,7 +14,7 @@ use kafkalab_core::consumer::{
     MemberState,
 };
 use kafkalab_core::group::protocol::{GroupRequest, JoinedMember, MemberId};
-use kafkalab_core::ids::Offset;
+use kafkalab_core::ids::{BrokerId, Offset};
 use kafkalab_core::message::{AbortedTransaction, IsolationLevel};
 use kafkalab_core::record_batch::TransactionResult;
 
@@ -328,4 +328,99 @@ fn the_same_inputs_give_the_same_outputs() {
         format!("{:?}", h.log)
     };
     assert_eq!(run(), run());
+}
+
+/// A harness whose partitions are led by `leader` and whose group is coordinated by
+/// `coordinator`, among brokers 1 to 3.
+fn spread(partitions: i32, consumer: kafkalab_core::consumer::Consumer, leader: i32, coordinator: i32) -> Harness {
+    let mut h = Harness::new(partitions, consumer);
+    h.cluster.leader = BrokerId(leader);
+    h.cluster.coordinator = BrokerId(coordinator);
+    h.cluster.brokers = vec![BrokerId(1), BrokerId(2), BrokerId(3)];
+    h
+}
+
+#[test]
+fn a_broken_connection_fails_the_fetch_to_it_and_fetches_again_from_the_new_leader_after_the_backoff() {
+    let mut h = spread(1, consumer(config(), ApplicationConfig::default()), 1, 3);
+    h.broker.logs.insert(tp(0), vec![plain(0, 3)]);
+    h.start();
+    h.run_until(2_000);
+    assert_eq!(h.processed(), [(0, 0), (0, 1), (0, 2)]);
+    let killed_at = h.log.len();
+    h.cluster.leader = BrokerId(2);
+    h.kill(BrokerId(1)); // with a fetch waiting there for new records
+    let events = h.events();
+    assert!(events.contains(&ConsumerEvent::Disconnected { broker: BrokerId(1), requests: 1 }), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, ConsumerEvent::CoordinatorLost { .. })), "broker 3 coordinates");
+    h.broker.logs.insert(tp(0), vec![plain(0, 3), plain(3, 2)]);
+    h.run_until(3_000);
+    let fetches = h.sent_since(killed_at, "ConsumerFetch");
+    assert_eq!(fetches[0], (2_100, BrokerId(2)), "after retry.backoff.ms, to the new leader");
+    assert!(fetches.iter().all(|(_, broker)| *broker == BrokerId(2)));
+    assert_eq!(h.processed_since(killed_at), [(0, 3), (0, 4)]);
+}
+
+#[test]
+fn losing_the_coordinator_stops_heartbeats_until_the_new_one_is_found_and_the_member_stays_in_its_generation() {
+    let mut h = spread(1, consumer(config(), ApplicationConfig::default()), 2, 1);
+    h.broker.logs.insert(tp(0), vec![plain(0, 3)]);
+    h.start();
+    h.run_until(4_000);
+    assert_eq!(h.consumer.state(), MemberState::Stable);
+    let (member, generation) = (h.consumer.member_id().clone(), h.consumer.generation_id());
+    let killed_at = h.log.len();
+    h.cluster.coordinator = BrokerId(3);
+    h.kill(BrokerId(1));
+    assert!(h.events().contains(&ConsumerEvent::CoordinatorLost { broker: BrokerId(1) }));
+    assert_eq!(h.consumer.coordinator(), None);
+    h.broker.logs.insert(tp(0), vec![plain(0, 3), plain(3, 2)]);
+    h.run_until(12_000);
+    let finds = h.sent_since(killed_at, "FindCoordinator");
+    assert_eq!(finds[0].0, 4_100, "looked up again after retry.backoff.ms");
+    assert!(h.events().contains(&ConsumerEvent::CoordinatorFound { broker: BrokerId(3) }));
+    let heartbeats = h.sent_since(killed_at, "Heartbeat");
+    assert!(!heartbeats.is_empty() && heartbeats.iter().all(|(_, b)| *b == BrokerId(3)), "{heartbeats:?}");
+    assert!(h.sent_since(killed_at, "JoinGroup").is_empty(), "no rebalance: the group moved with its log");
+    assert_eq!((h.consumer.member_id(), h.consumer.generation_id()), (&member, generation));
+    assert_eq!(h.processed_since(killed_at), [(0, 3), (0, 4)], "fetching went on meanwhile");
+}
+
+#[test]
+fn a_join_in_flight_when_the_coordinator_dies_is_sent_again_to_the_new_one_at_once_not_after_its_timeout() {
+    let mut h = spread(1, consumer(config(), ApplicationConfig::default()), 2, 1);
+    h.broker.logs.insert(tp(0), vec![plain(0, 3)]);
+    h.broker.silent = vec!["JoinGroup"];
+    h.start();
+    h.run_until(1_000);
+    assert_eq!(h.consumer.state(), MemberState::Joining);
+    h.broker.silent.clear();
+    h.cluster.coordinator = BrokerId(3);
+    h.kill(BrokerId(1));
+    assert_eq!(h.consumer.state(), MemberState::Unjoined, "the join failed with the connection");
+    h.run_until(2_000);
+    let joins: Vec<BrokerId> = h.sent_since(0, "JoinGroup").into_iter().map(|(_, b)| b).collect();
+    assert_eq!(joins, [BrokerId(1), BrokerId(3), BrokerId(3)], "again, at the new coordinator (KIP-394 twice)");
+    assert_eq!(h.consumer.state(), MemberState::Stable);
+    assert_eq!(h.processed(), [(0, 0), (0, 1), (0, 2)]);
+}
+
+#[test]
+fn a_commit_sync_in_flight_when_the_coordinator_dies_is_stored_by_the_new_one() {
+    let app = ApplicationConfig { commit: CommitMode::AfterProcessing, ..ApplicationConfig::default() };
+    let mut h = spread(1, consumer(manual(config()), app), 2, 1);
+    h.broker.logs.insert(tp(0), vec![plain(0, 3)]);
+    h.broker.silent = vec!["OffsetCommit"];
+    h.start();
+    h.run_until(1_000);
+    assert_eq!(h.sent_since(0, "OffsetCommit").len(), 1, "the commit after processing waits for its answer");
+    assert_eq!(h.committed(0), None);
+    h.broker.silent.clear();
+    h.cluster.coordinator = BrokerId(3);
+    h.kill(BrokerId(1));
+    h.run_until(2_000);
+    let commits: Vec<BrokerId> = h.sent_since(0, "OffsetCommit").into_iter().map(|(_, b)| b).collect();
+    assert_eq!(commits[..2], [BrokerId(1), BrokerId(3)], "sent again to the new coordinator");
+    assert_eq!(h.committed(0), Some(3));
+    assert!(h.events().contains(&ConsumerEvent::Committed { offsets: vec![(tp(0), Offset(3))] }));
 }

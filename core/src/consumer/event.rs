@@ -18,6 +18,9 @@ pub enum ConsumerEvent {
     CoordinatorFound { broker: BrokerId },
     /// The coordinator stopped answering or said it no longer coordinates the group.
     CoordinatorLost { broker: BrokerId },
+    /// The connection to `broker` broke: its `requests` in flight (fetches and group requests)
+    /// failed, to be sent again.
+    Disconnected { broker: BrokerId, requests: usize },
     /// The member will join again; `reason` is Kafka's reason, sent in JoinGroup.
     RejoinNeeded { reason: Arc<str> },
     /// JoinGroup succeeded: the member is in generation `generation_id`.
@@ -71,6 +74,9 @@ impl fmt::Display for ConsumerEvent {
         match self {
             ConsumerEvent::CoordinatorFound { broker } => write!(f, "coordinator is broker {broker}"),
             ConsumerEvent::CoordinatorLost { broker } => write!(f, "lost coordinator broker {broker}"),
+            ConsumerEvent::Disconnected { broker, requests } => {
+                write!(f, "connection to broker {broker} broke, {requests} requests in flight failed")
+            }
             ConsumerEvent::RejoinNeeded { reason } => write!(f, "rejoin needed: {reason}"),
             ConsumerEvent::Joined { generation_id, member_id, leader, protocol } => {
                 let role = if *leader { "leader" } else { "follower" };

@@ -18,7 +18,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use crate::error_code::ErrorCode;
-use crate::ids::{Offset, TopicPartition};
+use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::message::{ConsumerFetchData, IsolationLevel, Message};
 use crate::record_batch::NO_PARTITION_LEADER_EPOCH;
 
@@ -35,7 +35,8 @@ struct PartitionFetch {
     position_epoch: i32,
     /// Resetting by `auto.offset.reset`: the offset the probe fetch asks for.
     probe: Option<Offset>,
-    in_flight: Option<u64>,
+    /// The fetch awaiting its answer, and the leader it went to.
+    in_flight: Option<(u64, BrokerId)>,
     backoff: bool,
     high_watermark: Option<Offset>,
     last_stable_offset: Option<Offset>,
@@ -179,7 +180,7 @@ impl Consumer {
                 continue;
             };
             let fetch_id = self.request_id();
-            self.fetcher.partitions.get_mut(&partition).expect("listed above").in_flight = Some(fetch_id);
+            self.fetcher.partitions.get_mut(&partition).expect("listed above").in_flight = Some((fetch_id, leader));
             let timer = ConsumerTimer::FetchTimeout { partition: partition.clone(), fetch_id };
             self.set_timer(self.config.request_timeout_ms, timer);
             let isolation = self.config.isolation_level;
@@ -195,9 +196,29 @@ impl Consumer {
         }
     }
 
+    /// The connection to `broker` broke: the fetches waiting there fail, and each partition
+    /// is fetched again after `retry.backoff.ms` from the leader the metadata names then (Kafka
+    /// fails the fetch session's partitions and refreshes its metadata). Returns how many failed.
+    pub(super) fn fetches_disconnected(&mut self, broker: BrokerId) -> usize {
+        let failed: Vec<TopicPartition> = self
+            .fetcher
+            .partitions
+            .iter_mut()
+            .filter(|(_, state)| state.in_flight.is_some_and(|(_, to)| to == broker))
+            .map(|(partition, state)| {
+                state.in_flight = None;
+                partition.clone()
+            })
+            .collect();
+        for partition in &failed {
+            self.fetch_backoff(partition);
+        }
+        failed.len()
+    }
+
     pub(super) fn on_fetch_timeout(&mut self, partition: &TopicPartition, fetch_id: u64) {
         if let Some(state) = self.fetcher.partitions.get_mut(partition) {
-            if state.in_flight == Some(fetch_id) {
+            if state.in_flight.is_some_and(|(id, _)| id == fetch_id) {
                 state.in_flight = None;
             }
         }
@@ -211,7 +232,7 @@ impl Consumer {
         result: Result<ConsumerFetchData, ErrorCode>,
     ) {
         let Some(state) = self.fetcher.partitions.get_mut(&partition) else { return };
-        if state.in_flight != Some(fetch_id) {
+        if state.in_flight.is_none_or(|(id, _)| id != fetch_id) {
             return; // an answer to a fetch given up on, or for an earlier assignment
         }
         state.in_flight = None;

@@ -136,7 +136,7 @@ fn is_coordinator_error(error: ErrorCode) -> bool {
 
 impl Consumer {
     pub(super) fn maybe_find_coordinator(&mut self, cluster: &dyn ClientMetadata) {
-        let finding = self.pending.values().any(|pending| *pending == Pending::FindCoordinator);
+        let finding = self.pending.values().any(|pending| matches!(pending, Pending::FindCoordinator { .. }));
         if self.membership.coordinator.is_some() || self.membership.find_backoff || finding {
             return;
         }
@@ -149,7 +149,7 @@ impl Consumer {
         let broker = brokers[self.membership.find_attempts % brokers.len()];
         self.membership.find_attempts += 1;
         let request_id = self.request_id();
-        self.pending.insert(request_id, Pending::FindCoordinator);
+        self.pending.insert(request_id, Pending::FindCoordinator { broker });
         let key = self.config.group_id.clone();
         self.send(broker, Message::FindCoordinator { request_id, key, key_type: CoordinatorType::Group });
         self.set_timer(self.config.request_timeout_ms, ConsumerTimer::RequestTimeout { request_id });
@@ -193,7 +193,7 @@ impl Consumer {
         let failed: Vec<u64> = self
             .pending
             .iter()
-            .filter(|(_, pending)| **pending != Pending::FindCoordinator)
+            .filter(|(_, pending)| !matches!(pending, Pending::FindCoordinator { .. }))
             .map(|(request_id, _)| *request_id)
             .collect();
         for request_id in failed {
@@ -203,7 +203,7 @@ impl Consumer {
                 Pending::Heartbeat => self.membership.heartbeat_in_flight = false,
                 Pending::Commit { kind, offsets } => self.on_commit_failed(kind, offsets, ErrorCode::NotCoordinator),
                 Pending::OffsetFetch { .. } => self.commits.offset_fetch_in_flight = false,
-                Pending::FindCoordinator | Pending::Leave => {}
+                Pending::FindCoordinator { .. } | Pending::Leave => {}
             }
         }
     }

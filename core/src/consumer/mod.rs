@@ -3,7 +3,8 @@
 //! `ConsumerCoordinator`, `Fetcher` and `SubscriptionState`).
 //!
 //! ```text
-//!   start / handle_message / handle_timer / close          take_outputs
+//!   start / handle_message / handle_timer /
+//!   handle_disconnect / close                               take_outputs
 //!   ───────────────────────────────────────────▶ Consumer ──────────────▶ Send, SetTimer,
 //!                                                                         Processed, Crashed, Event
 //! ```
@@ -18,6 +19,7 @@
 //!   a rebalance and on close;
 //! - [`application`]: the application's loop: poll, process each record, commit, poll again,
 //!   crashing where it is configured to;
+//! - `disconnect`: a broker's connection refused or reset, failing what was in flight on it;
 //! - [`config`] and [`event`].
 //!
 //! As in the Java client, the group is joined and rebalanced only inside `poll`, while the
@@ -28,6 +30,7 @@
 pub mod application;
 pub mod commits;
 pub mod config;
+mod disconnect;
 pub mod event;
 pub mod fetcher;
 pub mod membership;
@@ -116,13 +119,21 @@ pub enum ConsumerOutput {
 /// A request awaiting its answer, by request id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Pending {
-    FindCoordinator,
+    /// FindCoordinator, asked of `broker`.
+    FindCoordinator {
+        broker: BrokerId,
+    },
     Join,
     Sync,
     Heartbeat,
     Leave,
-    Commit { kind: CommitKind, offsets: Vec<OffsetToCommit> },
-    OffsetFetch { partitions: Vec<TopicPartition> },
+    Commit {
+        kind: CommitKind,
+        offsets: Vec<OffsetToCommit>,
+    },
+    OffsetFetch {
+        partitions: Vec<TopicPartition>,
+    },
 }
 
 /// Where the consumer is in its life.
@@ -203,7 +214,7 @@ impl Consumer {
         let _ = from; // answers are matched by request id, not by sender
         match message {
             Message::FindCoordinatorResponse { request_id, result }
-                if self.pending.get(&request_id) == Some(&Pending::FindCoordinator) =>
+                if matches!(self.pending.get(&request_id), Some(Pending::FindCoordinator { .. })) =>
             {
                 self.pending.remove(&request_id);
                 self.on_find_coordinator_response(result);
@@ -431,7 +442,7 @@ impl Consumer {
     /// A request timed out, or its coordinator was lost: Kafka fails it as disconnected.
     fn on_request_failed(&mut self, pending: Pending) {
         match pending {
-            Pending::FindCoordinator => {
+            Pending::FindCoordinator { .. } => {
                 self.on_find_coordinator_response(Err(crate::error_code::ErrorCode::RequestTimedOut))
             }
             Pending::Join | Pending::Sync => {

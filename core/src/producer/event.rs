@@ -63,6 +63,48 @@ pub enum ProducerError {
     /// Another producer with the same id has a newer epoch (PRODUCER_FENCED or
     /// INVALID_PRODUCER_EPOCH): fatal, the producer fails everything from now on.
     Fenced(ErrorCode),
+    /// The connection to the broker broke with the request in flight, and no retry was left
+    /// (Kafka's `NetworkException`).
+    Disconnected,
+}
+
+/// Why one attempt of a batch failed: the broker's answer, or no answer at all because the
+/// connection broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptError {
+    /// The broker answered with this error.
+    Broker(ErrorCode),
+    /// The connection to the broker was refused or reset with the request in flight. Kafka's
+    /// client fails such requests itself with NETWORK_EXCEPTION (13), a retriable error no
+    /// broker sends, which is why [`ErrorCode`] does not list it.
+    Disconnected,
+}
+
+impl AttemptError {
+    /// The broker's error code, if the broker answered.
+    pub fn code(self) -> Option<ErrorCode> {
+        match self {
+            AttemptError::Broker(code) => Some(code),
+            AttemptError::Disconnected => None,
+        }
+    }
+
+    /// What the records fail with when this attempt was their last.
+    pub fn as_producer_error(self) -> ProducerError {
+        match self {
+            AttemptError::Broker(code) => ProducerError::Broker(code),
+            AttemptError::Disconnected => ProducerError::Disconnected,
+        }
+    }
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptError::Broker(code) => write!(f, "{code}"),
+            AttemptError::Disconnected => write!(f, "NETWORK_EXCEPTION (13)"),
+        }
+    }
 }
 
 impl fmt::Display for ProducerError {
@@ -72,6 +114,7 @@ impl fmt::Display for ProducerError {
             ProducerError::DeliveryTimeout => write!(f, "delivery.timeout.ms expired"),
             ProducerError::TransactionAborted => write!(f, "the transaction was aborted"),
             ProducerError::Fenced(code) => write!(f, "fenced: {code}"),
+            ProducerError::Disconnected => write!(f, "NETWORK_EXCEPTION (13): the connection to the broker broke"),
         }
     }
 }
@@ -150,7 +193,7 @@ pub enum ProducerEvent {
     /// The leader acknowledged the batch; `base_offset` is `None` after DUPLICATE_SEQUENCE_NUMBER.
     BatchAcknowledged { batch: BatchId, partition: TopicPartition, base_offset: Option<Offset> },
     /// The batch failed with a retriable error and goes back to the queue for another attempt.
-    BatchRetrying { batch: BatchId, partition: TopicPartition, error: ErrorCode, backoff_ms: u64 },
+    BatchRetrying { batch: BatchId, partition: TopicPartition, error: AttemptError, backoff_ms: u64 },
     /// The batch failed for good.
     BatchFailed { batch: BatchId, partition: TopicPartition, error: ProducerError },
     /// The batch's `delivery.timeout.ms` passed before it was acknowledged.
@@ -166,6 +209,8 @@ pub enum ProducerEvent {
     /// The transactional producer sent a coordinator request (FindCoordinator,
     /// AddPartitionsToTxn, EndTxn, ...).
     CoordinatorRequest { broker: BrokerId, request: String },
+    /// The connection to `broker` broke: its `requests` in flight failed, to be retried.
+    Disconnected { broker: BrokerId, requests: usize },
 }
 
 impl fmt::Display for ProducerEvent {
@@ -218,6 +263,9 @@ impl fmt::Display for ProducerEvent {
             ProducerEvent::TransactionState { state } => write!(f, "producer: transaction {state}"),
             ProducerEvent::CoordinatorRequest { broker, request } => {
                 write!(f, "producer: {request} -> broker {broker}")
+            }
+            ProducerEvent::Disconnected { broker, requests } => {
+                write!(f, "producer: connection to broker {broker} broke, {requests} requests in flight failed")
             }
         }
     }

@@ -10,8 +10,9 @@
 //!  take_outputs(): Send, SetTimer, Delivered, Failed, Event
 //! ```
 //!
-//! Inputs are [`Producer::send`], [`Producer::flush`], [`Producer::handle_message`] and
-//! [`Producer::handle_timer`], each with the current time and a [`ClientMetadata`] of the
+//! Inputs are [`Producer::send`], [`Producer::flush`], [`Producer::handle_message`],
+//! [`Producer::handle_timer`] and [`Producer::handle_disconnect`] (a broker's connection was
+//! refused or reset: see `disconnect`), each with the current time and a [`ClientMetadata`] of the
 //! metadata; outputs come out of [`Producer::take_outputs`]. A transactional producer also
 //! takes [`Producer::init_transactions`], [`Producer::begin_transaction`],
 //! [`Producer::send_offsets_to_transaction`], [`Producer::commit_transaction`] and
@@ -28,7 +29,8 @@
 //!   back-off, as Kafka's does while the refresh happens (KIP-951's skip of the back-off when
 //!   the response names a new leader is left out).
 //! - A request that times out fails alone; Kafka also closes the connection, failing the
-//!   broker's other in-flight requests with it.
+//!   broker's other in-flight requests with it. A connection that breaks (the driver calls
+//!   [`Producer::handle_disconnect`]) fails all of them, as in Kafka.
 //! - MESSAGE_TOO_LARGE fails the batch; Kafka splits a multi-record batch and retries.
 //! - A transactional producer (`transactional.id`, [`transaction`]) finds its coordinator,
 //!   adds partitions and offsets to the transaction and ends it, one coordinator request at a
@@ -37,6 +39,7 @@
 pub mod accumulator;
 pub mod batch;
 pub mod config;
+mod disconnect;
 pub mod event;
 pub mod idempotence;
 pub mod partitioning;
@@ -57,7 +60,9 @@ use crate::transaction::protocol::ProducerIdAndEpoch;
 
 pub use accumulator::QueuedBatch;
 pub use config::{ConfigError, PartitionerKind, ProducerConfig};
-pub use event::{BatchId, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer, RecordId, SendError};
+pub use event::{
+    AttemptError, BatchId, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer, RecordId, SendError,
+};
 pub use transaction::{GroupMetadata, TransactionError, TransactionState};
 
 use accumulator::Accumulator;

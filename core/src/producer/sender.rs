@@ -6,7 +6,7 @@
 use alloc::boxed::Box;
 
 use super::batch::ProducerBatch;
-use super::event::{ProducerError, ProducerEvent, ProducerOutput, ProducerTimer};
+use super::event::{AttemptError, ProducerError, ProducerEvent, ProducerOutput, ProducerTimer};
 use super::idempotence::increment_sequence;
 use super::retry::{backoff_ms, is_fencing, is_retriable};
 use super::{ClientMetadata, InFlight, Producer};
@@ -123,7 +123,7 @@ impl Producer {
         debug_assert_eq!(batch.partition, partition, "a response names the partition it answers for");
         match result {
             Ok(base_offset) => self.complete(batch, Some(base_offset)),
-            Err(error) => self.failed_attempt(now_ms, batch, error),
+            Err(error) => self.failed_attempt(now_ms, batch, AttemptError::Broker(error)),
         }
     }
 
@@ -149,23 +149,26 @@ impl Producer {
     }
 
     /// An attempt failed with `error`: retry if Kafka would (`Sender.canRetry`), else settle.
-    fn failed_attempt(&mut self, now_ms: u64, mut batch: ProducerBatch, error: ErrorCode) {
-        if is_fencing(error) {
-            let error = ProducerError::Fenced(error);
+    /// A broken connection is retriable like any network error (Kafka's `NetworkException`).
+    pub(super) fn failed_attempt(&mut self, now_ms: u64, mut batch: ProducerBatch, error: AttemptError) {
+        let code = error.code();
+        if let Some(code) = code.filter(|&code| is_fencing(code)) {
+            let error = ProducerError::Fenced(code);
             self.event(ProducerEvent::BatchFailed { batch: batch.id, partition: batch.partition.clone(), error });
             self.fail_records(&batch, error);
             self.fence(error);
             return;
         }
         let idempotent_sequence = self.idempotence.as_ref().and(batch.base_sequence);
-        if error == ErrorCode::DuplicateSequenceNumber && idempotent_sequence.is_some() {
+        if code == Some(ErrorCode::DuplicateSequenceNumber) && idempotent_sequence.is_some() {
             // The broker already has this batch: it was written by an earlier attempt.
             self.complete(batch, None);
             return;
         }
-        let out_of_order = error == ErrorCode::OutOfOrderSequenceNumber && idempotent_sequence.is_some();
+        let out_of_order = code == Some(ErrorCode::OutOfOrderSequenceNumber) && idempotent_sequence.is_some();
+        let retriable = code.is_none_or(is_retriable) || out_of_order;
         let in_time = batch.age_ms(now_ms) < self.config.delivery_timeout_ms;
-        if batch.retries < self.config.retries && in_time && (is_retriable(error) || out_of_order) {
+        if batch.retries < self.config.retries && in_time && retriable {
             if let (true, Some(idempotence), Some(sequence)) =
                 (out_of_order, &mut self.idempotence, idempotent_sequence)
             {
@@ -190,7 +193,7 @@ impl Producer {
             self.accumulator.reenqueue(batch);
             return;
         }
-        let error = if in_time { ProducerError::Broker(error) } else { ProducerError::DeliveryTimeout };
+        let error = if in_time { error.as_producer_error() } else { ProducerError::DeliveryTimeout };
         self.fail_batch(batch, error);
     }
 
@@ -246,7 +249,9 @@ impl Producer {
         };
         self.event(ProducerEvent::RequestTimedOut { request_id, broker: sent.broker() });
         match sent {
-            InFlight::Produce { batch, .. } => self.failed_attempt(now_ms, batch, ErrorCode::RequestTimedOut),
+            InFlight::Produce { batch, .. } => {
+                self.failed_attempt(now_ms, batch, AttemptError::Broker(ErrorCode::RequestTimedOut))
+            }
             InFlight::InitProducerId { .. } => self.producer_id_request_failed(request_id),
         }
     }
@@ -322,7 +327,7 @@ impl Producer {
         self.event(ProducerEvent::ProducerIdAssigned { producer });
     }
 
-    fn producer_id_request_failed(&mut self, request_id: u64) {
+    pub(super) fn producer_id_request_failed(&mut self, request_id: u64) {
         let Some(idempotence) = &mut self.idempotence else { return };
         if idempotence.request_failed(request_id) {
             self.retry_timer_set = true;

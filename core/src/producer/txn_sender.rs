@@ -336,7 +336,7 @@ impl Producer {
     }
 
     /// Puts `step` back to go again after `retry.backoff.ms`.
-    fn txn_backoff(&mut self, now_ms: u64, step: TxnStep) {
+    pub(super) fn txn_backoff(&mut self, now_ms: u64, step: TxnStep) {
         let manager = self.transaction.as_mut().expect("transactional");
         match step {
             TxnStep::AddPartitions { partitions } => manager.new_partitions.extend(partitions),

@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use crate::command::{ClientName, Command, Setting};
 use crate::consumer::{Consumer, ConsumerOutput};
-use crate::ids::{ClientId, Offset, TopicPartition};
+use crate::ids::{BrokerId, ClientId, Offset, TopicPartition};
 use crate::message::{Message, NodeId, Timer};
 use crate::metadata::MetadataImage;
 use crate::oracle::AcknowledgedWrite;
@@ -261,6 +261,28 @@ impl Simulation {
         match &mut self.clients[index].kind {
             ClientKind::Producer(producer) => producer.handle_message(now_ms, from, message, image),
             ClientKind::Consumer(consumer) => consumer.handle_message(now_ms, from, message, image),
+        }
+        self.collect_client_outputs(index);
+    }
+
+    /// The client's connection to `broker` broke: refused (it reached a dead broker) or reset
+    /// (the broker crashed). The client fails what it had in flight there at once, as a real
+    /// client does, instead of waiting for `request.timeout.ms`. A client that is not running
+    /// has no connections.
+    pub(super) fn client_disconnected(&mut self, id: ClientId, broker: BrokerId) {
+        if id == ClientId::CONSOLE {
+            self.consumer_connections_lost(broker);
+            return;
+        }
+        let now_ms = self.now_ms;
+        let index = id.0 as usize - 1;
+        if !self.clients.get(index).is_some_and(|c| c.alive) {
+            return;
+        }
+        let image = committed_image(&self.controllers);
+        match &mut self.clients[index].kind {
+            ClientKind::Producer(producer) => producer.handle_disconnect(now_ms, broker, image),
+            ClientKind::Consumer(consumer) => consumer.handle_disconnect(now_ms, broker, image),
         }
         self.collect_client_outputs(index);
     }

@@ -69,9 +69,9 @@ impl Simulation {
         self.schedule_send(NodeId::Client(ClientId::CONSOLE), NodeId::Broker(leader), message);
     }
 
-    /// The leader it fetched from is down (the connection was refused): back off and ask the
-    /// leader the metadata names then.
-    pub(super) fn consumer_disconnected(&mut self, fetch_id: u64, partition: TopicPartition) {
+    /// The fetch `fetch_id` was on a broken connection: back off and ask the leader the
+    /// metadata names then.
+    fn consumer_disconnected(&mut self, fetch_id: u64, partition: TopicPartition) {
         let Some(consumer) = self.consumers.get_mut(&partition) else { return };
         if consumer.fetch_in_flight == Some(fetch_id) {
             consumer.fetch_in_flight = None;
@@ -79,8 +79,9 @@ impl Simulation {
         }
     }
 
-    /// A broker crashed: the consumer's connections to it break, and the fetches waiting there
-    /// fail at once (a TCP reset), as a real client's would.
+    /// The consumer's connection to `broker` broke (refused, or reset by a crash): the fetches
+    /// waiting there fail at once, as a real client's would. The console client's part of
+    /// `client_disconnected`.
     pub(super) fn consumer_connections_lost(&mut self, broker: BrokerId) {
         let waiting: alloc::vec::Vec<(TopicPartition, u64)> = self
             .consumers

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use crate::command::{NodeName, SplitMember};
 use crate::config::ControllerLayout;
-use crate::ids::{BrokerId, ControllerId};
+use crate::ids::{BrokerId, ClientId, ControllerId};
 use crate::message::NodeId;
 use crate::trace::TraceEvent;
 
@@ -82,7 +82,12 @@ impl Simulation {
             self.halt(process);
             self.record(TraceEvent::Killed { node: process });
             if let NodeId::Broker(broker) = process {
-                self.consumer_connections_lost(broker);
+                // Its connections are reset: every client hears at once.
+                let clients: Vec<ClientId> =
+                    core::iter::once(ClientId::CONSOLE).chain(self.clients.iter().map(|c| c.id)).collect();
+                for client in clients {
+                    self.client_disconnected(client, broker);
+                }
             }
         }
         Ok(())

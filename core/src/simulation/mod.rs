@@ -457,9 +457,9 @@ impl Simulation {
             Some(false) => {
                 let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
-                if let Message::ConsumerFetch { fetch_id, partition, .. } = message {
-                    // A crashed broker refuses the consumer's connection: it hears at once.
-                    self.consumer_disconnected(fetch_id, partition);
+                if let (NodeId::Client(client), NodeId::Broker(broker)) = (from, to) {
+                    // A crashed broker refuses the client's connection: it hears at once.
+                    self.client_disconnected(client, broker);
                 }
                 return;
             }

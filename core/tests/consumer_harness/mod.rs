@@ -1,8 +1,10 @@
 //! The scripted world the consumer model's tests run it in: broker 1, which is both the
 //! group's coordinator and the leader of every partition of `orders`, a queue of timed inputs,
-//! and the log of everything the consumer output.
+//! and the log of everything the consumer output. A test may move the leadership and the
+//! coordinator to other brokers (the scripted broker answers for all of them, as if the group
+//! and the logs were replicated) and kill brokers, whose connections then break.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -30,9 +32,14 @@ pub fn tp(partition: i32) -> TopicPartition {
     TopicPartition::new(TOPIC, partition)
 }
 
-/// The metadata: one broker, leader of every partition of `orders`.
+/// The metadata: the leader of every partition of `orders`, the group's coordinator (as
+/// FindCoordinator answers) and the live brokers; broker 1 is all of them unless a test says
+/// otherwise.
 pub struct Cluster {
     pub partitions: i32,
+    pub leader: BrokerId,
+    pub coordinator: BrokerId,
+    pub brokers: Vec<BrokerId>,
 }
 
 impl ClientMetadata for Cluster {
@@ -40,10 +47,10 @@ impl ClientMetadata for Cluster {
         (topic == TOPIC).then_some(self.partitions)
     }
     fn leader(&self, _partition: &TopicPartition) -> Option<BrokerId> {
-        Some(BrokerId(1))
+        Some(self.leader)
     }
     fn brokers(&self) -> Vec<BrokerId> {
-        vec![BrokerId(1)]
+        self.brokers.clone()
     }
 }
 
@@ -65,6 +72,8 @@ pub struct Broker {
     pub assignments: BTreeMap<MemberId, Vec<TopicPartition>>,
     /// Every group request, with its arrival time.
     pub requests: Vec<(u64, GroupRequest)>,
+    /// Group requests (by name) the broker takes in but never answers.
+    pub silent: Vec<&'static str>,
 }
 
 impl Broker {
@@ -76,6 +85,9 @@ impl Broker {
             }
             Message::Group { request_id, request } => {
                 self.requests.push((now_ms, (*request).clone()));
+                if self.silent.contains(&request.name()) {
+                    return None;
+                }
                 let response = Box::new(self.group(*request));
                 Some((1, Message::GroupResponse { request_id, response }))
             }
@@ -259,8 +271,13 @@ pub fn marker(base: i64, producer_id: i64, result: TransactionResult) -> RecordB
 /// What arrives at the consumer at a time.
 #[derive(Debug)]
 pub enum Input {
-    Message(Message),
+    Message {
+        from: BrokerId,
+        message: Message,
+    },
     Timer(ConsumerTimer),
+    /// The connection to the broker broke.
+    Disconnect(BrokerId),
 }
 
 /// The consumer, the broker and a queue of timed inputs between them.
@@ -273,18 +290,21 @@ pub struct Harness {
     pub sequence: u64,
     /// Every output of every consumer so far, with its time.
     pub log: Vec<(u64, ConsumerOutput)>,
+    /// Brokers that crashed: they refuse connections.
+    pub down: BTreeSet<BrokerId>,
 }
 
 impl Harness {
     pub fn new(partitions: i32, consumer: Consumer) -> Self {
         let mut harness = Harness {
             consumer,
-            cluster: Cluster { partitions },
+            cluster: Cluster { partitions, leader: BrokerId(1), coordinator: BrokerId(1), brokers: vec![BrokerId(1)] },
             broker: Broker::default(),
             now_ms: 0,
             queue: BTreeMap::new(),
             sequence: 0,
             log: Vec::new(),
+            down: BTreeSet::new(),
         };
         for partition in 0..partitions {
             harness.broker.logs.insert(tp(partition), vec![]);
@@ -306,10 +326,11 @@ impl Harness {
             let input = self.queue.remove(&(at_ms, sequence)).unwrap();
             self.now_ms = at_ms;
             match input {
-                Input::Message(message) => {
-                    self.consumer.handle_message(at_ms, NodeId::Broker(BrokerId(1)), message, &self.cluster)
+                Input::Message { from, message } => {
+                    self.consumer.handle_message(at_ms, NodeId::Broker(from), message, &self.cluster)
                 }
                 Input::Timer(timer) => self.consumer.handle_timer(at_ms, timer, &self.cluster),
+                Input::Disconnect(broker) => self.consumer.handle_disconnect(at_ms, broker, &self.cluster),
             }
             self.collect();
         }
@@ -334,9 +355,18 @@ impl Harness {
         for output in self.consumer.take_outputs() {
             match &output {
                 ConsumerOutput::Send { to, message } => {
-                    assert_eq!(*to, NodeId::Broker(BrokerId(1)));
-                    if let Some((delay_ms, answer)) = self.broker.handle(self.now_ms, message.clone()) {
-                        self.push(self.now_ms + delay_ms, Input::Message(answer));
+                    let NodeId::Broker(broker) = *to else { panic!("sent to {to:?}") };
+                    if self.down.contains(&broker) {
+                        // A dead broker refuses the connection: the consumer hears at once.
+                        self.push(self.now_ms, Input::Disconnect(broker));
+                    } else if let Some((delay_ms, answer)) = self.broker.handle(self.now_ms, message.clone()) {
+                        let message = match answer {
+                            Message::FindCoordinatorResponse { request_id, .. } => {
+                                Message::FindCoordinatorResponse { request_id, result: Ok(self.cluster.coordinator) }
+                            }
+                            answer => answer,
+                        };
+                        self.push(self.now_ms + delay_ms, Input::Message { from: broker, message });
                     }
                 }
                 ConsumerOutput::SetTimer { after_ms, timer } => {
@@ -346,6 +376,33 @@ impl Harness {
             }
             self.log.push((self.now_ms, output));
         }
+    }
+
+    /// `broker` crashes: its answers still on the way are lost, its connections are reset (the
+    /// consumer hears at once), and new ones are refused.
+    pub fn kill(&mut self, broker: BrokerId) {
+        self.down.insert(broker);
+        self.queue.retain(|_, input| !matches!(input, Input::Message { from, .. } if *from == broker));
+        self.consumer.handle_disconnect(self.now_ms, broker, &self.cluster);
+        self.collect();
+    }
+
+    /// The brokers the consumer sent `name` requests to (a group request's name, or
+    /// `ConsumerFetch`, `FindCoordinator`), with the times, from log index `from` on.
+    pub fn sent_since(&self, from: usize, name: &str) -> Vec<(u64, BrokerId)> {
+        self.log[from..]
+            .iter()
+            .filter_map(|(at_ms, output)| match output {
+                ConsumerOutput::Send { to: NodeId::Broker(broker), message } => {
+                    let sent = match message {
+                        Message::Group { request, .. } => request.name(),
+                        message => message.name(),
+                    };
+                    (sent == name).then_some((*at_ms, *broker))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn push(&mut self, at_ms: u64, input: Input) {

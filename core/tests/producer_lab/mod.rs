@@ -269,6 +269,14 @@ impl Lab {
         }
     }
 
+    /// The connection to `broker` breaks (it crashed): what it was asked is never answered, and
+    /// the producer hears at once.
+    pub fn disconnect(&mut self, broker: BrokerId) {
+        self.requests.retain(|_, (to, _)| *to != broker);
+        self.producer.handle_disconnect(self.now_ms, broker, &self.cluster);
+        self.collect();
+    }
+
     /// Writes every pending request, repeatedly, until none is left.
     pub fn write_all(&mut self) {
         while let Some(&id) = self.pending_ids().first() {
