@@ -36,7 +36,6 @@ fn coordinator_of(simulation: &Simulation, name: &str) -> Option<kafkalab_core::
 /// consumer's fetches) or the named client's handling of a refused connection
 /// (`simulation/clients.rs`, `consumer/membership.rs`).
 #[test]
-#[ignore = "finding: a request to a crashed coordinator waits for its timeout instead of failing as a refused connection"]
 fn a_consumer_whose_coordinator_is_down_finds_the_new_one_within_a_session_timeout() {
     let mut lab = lab();
     run(&mut lab, "consumer alice group=g1 topics=orders auto.offset.reset=earliest");

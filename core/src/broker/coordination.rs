@@ -148,14 +148,49 @@ impl Broker {
     }
 
     /// A coordinator takes up (or gives up) an internal partition with its leadership.
+    ///
+    /// A coordinator loads only committed records: a new leader whose log runs past its high
+    /// watermark (records of the previous leader that no follower has confirmed yet) waits until
+    /// the high watermark reaches its log end, answering COORDINATOR_LOAD_IN_PROGRESS meanwhile
+    /// (Kafka's coordinators likewise serve only state at or below the high watermark). So a
+    /// commit never acknowledged, which a later leader may not have, is never shown.
     pub(super) fn coordinator_partition_led(&mut self, now_ms: u64, partition: &TopicPartition, leading: bool) {
+        if partition.topic.as_ref() != CONSUMER_OFFSETS && partition.topic.as_ref() != TRANSACTION_STATE {
+            return;
+        }
+        self.pending_loads.remove(partition);
+        if leading {
+            let log = &self.replicas[partition].log;
+            if log.high_watermark() < log.log_end_offset() {
+                self.pending_loads.insert(partition.clone(), log.log_end_offset());
+                if partition.topic.as_ref() == CONSUMER_OFFSETS {
+                    self.groups.begin_loading(partition.partition.0);
+                }
+                return;
+            }
+        }
         self.transaction_partition_led(now_ms, partition, leading);
         self.group_partition_led(now_ms, partition, leading);
+    }
+
+    /// The high watermark of an internal partition waiting to load has reached the log end
+    /// it had when leadership began: load it once the current input is handled.
+    pub(super) fn note_coordinator_high_watermark(&mut self, partition: &TopicPartition, high_watermark: Offset) {
+        if self.pending_loads.get(partition).is_some_and(|&end| high_watermark >= end) {
+            self.pending_loads.remove(partition);
+            self.due_loads.push(partition.clone());
+        }
     }
 
     /// Hands finished (or failed) coordinator appends back to their coordinators; called once
     /// a message or timer has been handled, so the coordinators see the time.
     pub(super) fn finish_coordinator_appends(&mut self, now_ms: u64) {
+        for partition in core::mem::take(&mut self.due_loads) {
+            if self.replicas.get(&partition).is_some_and(Replica::is_leader) {
+                self.transaction_partition_led(now_ms, &partition, true);
+                self.group_partition_led(now_ms, &partition, true);
+            }
+        }
         for (owner, token, result) in core::mem::take(&mut self.finished_appends) {
             match owner {
                 AppendOwner::Group => self.group_append_done(now_ms, token, result),

@@ -200,6 +200,7 @@ impl Broker {
             leadership.coordinator_appends.drain(..).partition(|a| a.last_offset < candidate);
         leadership.coordinator_appends = waiting;
         self.trace(TraceEvent::HighWatermark { broker: id, partition: partition.clone(), high_watermark: candidate });
+        self.note_coordinator_high_watermark(partition, candidate);
         for ack in done {
             let result =
                 if isr_size < min_insync { Err(ErrorCode::NotEnoughReplicasAfterAppend) } else { Ok(ack.offset) };

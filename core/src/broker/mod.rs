@@ -190,6 +190,11 @@ pub struct Broker {
     marker_requests: BTreeMap<u64, transactions::MarkerRequest>,
     /// Its coordinator waits for a block of producer ids from the controller.
     producer_ids_wanted: bool,
+    /// Internal partitions it leads whose coordinator waits for the high watermark to reach
+    /// this log end offset before loading.
+    pending_loads: BTreeMap<TopicPartition, Offset>,
+    /// Internal partitions ready to load once the current input is handled.
+    due_loads: Vec<TopicPartition>,
     /// Internal topics it has asked the controller to create, awaiting the answer.
     creating_topics: alloc::collections::BTreeSet<String>,
     /// It has asked the controller for a controlled shutdown.
@@ -221,6 +226,8 @@ impl Broker {
             topic_configs: BTreeMap::new(),
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
+            pending_loads: BTreeMap::new(),
+            due_loads: Vec::new(),
             txn,
             groups,
             marker_writes: BTreeMap::new(),
@@ -272,6 +279,8 @@ impl Broker {
         self.marker_requests.clear();
         self.producer_ids_wanted = false;
         self.finished_appends.clear();
+        self.pending_loads.clear();
+        self.due_loads.clear();
         self.creating_topics.clear();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());

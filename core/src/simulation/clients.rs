@@ -176,7 +176,6 @@ impl Simulation {
                 let producer = matches!(node.kind, ClientKind::Producer(_));
                 let (name, settings) = (node.name.clone(), node.settings.clone());
                 let kind = self.new_client_kind(&name, producer, &settings)?;
-                let node = &mut self.clients[index];
                 // A new process: new connections, so answers meant for the old one never reach it.
                 let id = self.new_client_id();
                 let node = &mut self.clients[index];
