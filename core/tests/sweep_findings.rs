@@ -31,10 +31,8 @@ fn coordinator_of(simulation: &Simulation, name: &str) -> Option<kafkalab_core::
 /// the JoinGroup timeout, `max.poll.interval.ms` + 5 s = 305 s, before looking for the
 /// coordinator again. A real client's connection to a crashed broker is refused (or reset):
 /// the request fails at once, the client marks the coordinator unknown and looks it up again
-/// (`AbstractCoordinator.markCoordinatorUnknown` on a disconnect). Likely fix: the simulator's
-/// delivery to a dead node (`simulation/mod.rs` `deliver`, as it already does for the console
-/// consumer's fetches) or the named client's handling of a refused connection
-/// (`simulation/clients.rs`, `consumer/membership.rs`).
+/// (`AbstractCoordinator.markCoordinatorUnknown` on a disconnect). Fixed: a request reaching a
+/// dead broker tells its client at once that the connection broke (`client_disconnected`).
 #[test]
 fn a_consumer_whose_coordinator_is_down_finds_the_new_one_within_a_session_timeout() {
     let mut lab = lab();
