@@ -232,6 +232,8 @@ pub enum DropReason {
     Split,
     /// The network lost it (the fault model's loss rate).
     Lost,
+    /// Its client-broker connection had been reset by an earlier loss.
+    ConnectionReset,
 }
 
 /// Why the controller fenced a broker.
@@ -375,6 +377,7 @@ impl fmt::Display for TraceEvent {
                     DropReason::NodeDown => "the receiver is down",
                     DropReason::Split => "the network is split",
                     DropReason::Lost => "the network lost it",
+                    DropReason::ConnectionReset => "its connection was reset",
                 };
                 write!(f, "drop {what} from {from} to {to}: {why}")
             }

@@ -18,6 +18,7 @@
 mod client;
 mod client_settings;
 mod clients;
+mod connections;
 mod consumer;
 mod hosts;
 mod queue;
@@ -94,8 +95,24 @@ impl fmt::Display for CommandError {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Deliver { from: NodeId, to: NodeId, message: Message },
-    Timer { node: NodeId, incarnation: u32, timer: Timer },
+    /// A message arrives; between a client and a broker, `connection` is the epoch of the
+    /// connection it was sent on.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        message: Message,
+        connection: u32,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: Timer,
+    },
+    /// The client learns that its connection to the broker was reset.
+    ConnectionReset {
+        client: ClientId,
+        broker: BrokerId,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -149,6 +166,8 @@ pub struct Simulation {
     clients: Vec<ClientNode>,
     /// Every record a named consumer's application processed, in order.
     processed: Vec<ProcessedRecord>,
+    /// The connections between clients and brokers.
+    connections: connections::Connections,
 }
 
 impl Simulation {
@@ -183,6 +202,7 @@ impl Simulation {
             consumers: BTreeMap::new(),
             clients: Vec::new(),
             processed: Vec::new(),
+            connections: connections::Connections::default(),
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -352,10 +372,15 @@ impl Simulation {
         );
         let applied_before = self.applied_metadata(&event);
         let (node, scope) = match event {
-            Event::Deliver { from, to, message } => {
+            Event::Deliver { from, to, message, connection } => {
                 let scope = message.partition().cloned();
-                self.deliver(from, to, message);
+                self.deliver(from, to, message, connection);
                 (to, scope)
+            }
+            Event::ConnectionReset { client, broker } => {
+                self.connections.reopen((client, broker));
+                self.client_disconnected(client, broker);
+                (NodeId::Client(client), None)
             }
             Event::Timer { node, incarnation, timer } => {
                 let scope = timer.partition().cloned();
@@ -374,6 +399,7 @@ impl Simulation {
         match event {
             Event::Deliver { to, .. } => self.applied_metadata_of(*to),
             Event::Timer { node, .. } => self.applied_metadata_of(*node),
+            Event::ConnectionReset { client, .. } => self.applied_metadata_of(NodeId::Client(*client)),
         }
     }
 
@@ -441,10 +467,19 @@ impl Simulation {
         &self.faults
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
+    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message, connection: u32) {
+        let link = connections::link_of(from, to);
         if !self.faults.connected(self.host(from), self.host(to)) {
             let what = message.name().into();
             self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Split });
+            if let Some(link) = link {
+                self.connection_lost(link);
+            }
+            return;
+        }
+        if link.is_some_and(|link| !self.connections.is_open(link, connection)) {
+            let what = message.name().into();
+            self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::ConnectionReset });
             return;
         }
         let alive = match to {
@@ -541,14 +576,35 @@ impl Simulation {
     }
 
     fn schedule_send(&mut self, from: NodeId, to: NodeId, message: Message) {
+        let link = connections::link_of(from, to);
         match self.faults.on_send(&mut self.rng) {
-            Fate::Delayed { latency_ms } => {
-                self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message })
-            }
+            Fate::Delayed { latency_ms } => match link {
+                None => self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message, connection: 0 }),
+                Some(link) => match self.connections.send(link, self.now_ms, latency_ms) {
+                    Some((due_ms, connection)) => {
+                        self.schedule(due_ms, Event::Deliver { from, to, message, connection })
+                    }
+                    None => {
+                        let what = message.name().into();
+                        self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::ConnectionReset });
+                    }
+                },
+            },
             Fate::Lost => {
                 let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Lost });
+                if let Some(link) = link {
+                    self.connection_lost(link);
+                }
             }
+        }
+    }
+
+    /// A message between a client and a broker was lost: their connection breaks, and the
+    /// client hears of it once the current event is done (see [`connections`]).
+    fn connection_lost(&mut self, (client, broker): (ClientId, BrokerId)) {
+        if self.connections.break_link((client, broker)) {
+            self.schedule(self.now_ms, Event::ConnectionReset { client, broker });
         }
     }
 
