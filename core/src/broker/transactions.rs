@@ -108,14 +108,15 @@ impl Broker {
     }
 
     fn request_producer_ids(&mut self) {
+        // Wanted until granted: every retry timer asks again.
+        self.producer_ids_wanted = true;
         let Some(broker_epoch) = self.broker_epoch else {
             self.set_timer(PRODUCER_ID_RETRY_MS, Timer::ProducerIdRetry);
             return;
         };
         let controller = self.controller();
         self.send(controller, Message::AllocateProducerIds { broker: self.id, broker_epoch });
-        // Asked again unless granted first (the controller may be changing).
-        self.producer_ids_wanted = true;
+        // Asked again unless granted first (the request, its answer or the controller may be lost).
         self.set_timer(self.config.request_timeout_ms.min(1_000), Timer::ProducerIdRetry);
     }
 

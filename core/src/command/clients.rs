@@ -10,6 +10,10 @@
 //! consumer bob group=billing topics=orders group.instance.id=bob commit=after-processing
 //!     processing.ms=100 crash=after-processing:5              ... static, committing by hand,
 //!                                                             crashing after 5 records
+//! consumer app group=etl topics=orders output=shipments transactional.id=etl-1
+//!                                                              consume-transform-produce: each
+//!                                                              result and the offsets in one
+//!                                                              transaction (exactly once)
 //! stop alice                                                   close it cleanly (leaves the group)
 //! kill alice / restart alice                                   crash it / start it again
 //! ```
@@ -109,6 +113,8 @@ const CONSUMER_SETTINGS: &[(&str, Kind)] = &[
     ("processing.ms", Kind::Number),
     ("commit", Kind::OneOf(&["auto", "after-processing", "before-processing"])),
     ("crash", Kind::CrashPoint),
+    ("output", Kind::Text),
+    ("transactional.id", Kind::Text),
 ];
 
 /// Reads `name=value` settings, checking each against `allowed`.
@@ -181,6 +187,12 @@ pub(super) fn parse_producer(tokens: &[Token<'_>], end: usize) -> Result<super::
 pub(super) fn parse_consumer(tokens: &[Token<'_>], end: usize) -> Result<super::Command, ParseError> {
     let name = ClientName::parse(tokens.get(1).ok_or_else(|| error(end, "expected the consumer's name"))?)?;
     let settings = parse_settings(&tokens[2..], CONSUMER_SETTINGS, "consumer")?;
+    if setting(&settings, "output").is_some() != setting(&settings, "transactional.id").is_some() {
+        return Err(error(
+            end,
+            "consume-transform-produce needs both output=TOPIC and transactional.id=ID (the results and the offsets commit in one transaction)",
+        ));
+    }
     for required in ["group", "topics"] {
         if !settings.iter().any(|s| s.key == required) {
             return Err(error(

@@ -9,6 +9,13 @@
 //! }                                      // Auto: enable.auto.commit inside poll
 //! ```
 //!
+//! In [`CommitMode::Transactional`] (consume-transform-produce, exactly once) processing a
+//! record means producing its result in a transaction, and the offsets are committed in that
+//! same transaction (`sendOffsetsToTransaction` then `commitTransaction`): the consumer asks its
+//! driver to commit with [`ConsumerOutput::CommitTransaction`](super::ConsumerOutput) and polls
+//! again once [`Consumer::transaction_done`] says how it ended. An aborted transaction rewinds
+//! the positions to the committed offsets, so its records are processed again.
+//!
 //! The application may be set to crash at one point of the loop, once it has processed a number
 //! of records in total; the consumer then reports [`ConsumerOutput::Crashed`](super::ConsumerOutput)
 //! and says nothing more, which shows what each commit mode loses or repeats: the records a
@@ -20,6 +27,7 @@ use alloc::vec::Vec;
 use super::config::{ConsumerConfig, ConsumerConfigError};
 use super::records::ConsumedRecord;
 use super::{Consumer, ConsumerEvent, ConsumerOutput, ConsumerTimer, Lifecycle};
+use crate::ids::{Offset, TopicPartition};
 
 /// When the application commits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +40,8 @@ pub enum CommitMode {
     AfterProcessing,
     /// commitSync of the polled records' positions before processing them: at most once.
     BeforeProcessing,
+    /// The offsets go into the transaction that writes the results: exactly once.
+    Transactional,
 }
 
 /// Where the application dies, once it has processed `after_records` records in total.
@@ -65,7 +75,10 @@ impl ApplicationConfig {
     /// The commit mode must agree with `enable.auto.commit`: true for [`CommitMode::Auto`],
     /// false for the manual modes.
     pub fn validate(&self, consumer: &ConsumerConfig) -> Result<(), ConsumerConfigError> {
-        if (self.commit == CommitMode::Auto) != consumer.enable_auto_commit {
+        if (self.commit == CommitMode::Auto) != consumer.enable_auto_commit
+            || (self.commit == CommitMode::Transactional
+                && consumer.isolation_level != crate::message::IsolationLevel::ReadCommitted)
+        {
             return Err(ConsumerConfigError::CommitModeConflictsWithAutoCommit);
         }
         Ok(())
@@ -89,6 +102,8 @@ enum LoopState {
     },
     /// Waiting for the commitSync after processing.
     CommittingAfter,
+    /// Waiting for the transaction holding the results and the offsets to end.
+    CommittingTransaction,
     Stopped,
 }
 
@@ -183,11 +198,50 @@ impl Consumer {
         if !batch_finished {
             return self.schedule_next_record();
         }
-        if self.app.config.commit == CommitMode::AfterProcessing {
-            self.app.state = LoopState::CommittingAfter;
-            self.commit_sync();
+        match self.app.config.commit {
+            CommitMode::AfterProcessing => {
+                self.app.state = LoopState::CommittingAfter;
+                self.commit_sync();
+            }
+            CommitMode::Transactional => {
+                self.app.state = LoopState::CommittingTransaction;
+                let offsets = self.consumed_offsets();
+                let group = self.group_metadata();
+                self.outputs.push(ConsumerOutput::CommitTransaction { offsets, group });
+            }
+            CommitMode::Auto | CommitMode::BeforeProcessing => self.next_poll(),
+        }
+    }
+
+    /// The transaction holding this poll's results and offsets ended. Committed: the offsets
+    /// are the group's. Aborted: the positions go back to the committed offsets, so the records
+    /// are processed again.
+    pub fn transaction_done(&mut self, now_ms: u64, committed: bool, offsets: &[(TopicPartition, Offset)]) {
+        self.now_ms = now_ms;
+        if self.lifecycle != Lifecycle::Running || self.app.state != LoopState::CommittingTransaction {
+            return;
+        }
+        if committed {
+            for (partition, offset) in offsets {
+                self.commits.committed.insert(partition.clone(), *offset);
+            }
+            self.event(ConsumerEvent::Committed { offsets: offsets.to_vec() });
         } else {
-            self.next_poll();
+            let assigned: Vec<TopicPartition> = self.fetcher.assigned().cloned().collect();
+            self.fetcher.remove(&assigned);
+            self.fetcher.add(&assigned);
+            self.maybe_fetch_committed_offsets();
+        }
+        self.next_poll();
+    }
+
+    /// What `sendOffsetsToTransaction` needs of the group: its id and this member's standing.
+    fn group_metadata(&self) -> crate::producer::GroupMetadata {
+        crate::producer::GroupMetadata {
+            group_id: self.config.group_id.clone(),
+            generation_id: self.membership.generation_id,
+            member_id: self.membership.member_id.clone(),
+            group_instance_id: self.config.group_instance_id.clone(),
         }
     }
 

@@ -113,6 +113,13 @@ pub enum ConsumerOutput {
     },
     /// The application reached its crash point: the driver kills the process. Nothing follows.
     Crashed,
+    /// In [`CommitMode::Transactional`]: commit `offsets` in the transaction holding this
+    /// poll's results (the driver's transactional producer sends them with
+    /// `sendOffsetsToTransaction` and commits), then call [`Consumer::transaction_done`].
+    CommitTransaction {
+        offsets: Vec<crate::group::protocol::OffsetToCommit>,
+        group: crate::producer::GroupMetadata,
+    },
     Event(ConsumerEvent),
 }
 

@@ -230,6 +230,10 @@ impl ProducerStateTable {
             return Err(AppendError::InvalidProducerEpoch { producer_id, epoch, current });
         }
         match append.kind {
+            // A coordinator's transactional batch (offsets committed in a transaction) carries no
+            // sequence: Kafka appends it with the coordinator's origin, which checks the epoch
+            // and the transaction but not sequences, and it is never a retry to deduplicate.
+            AppendKind::Data { first_sequence: NO_SEQUENCE, .. } => {}
             AppendKind::Data { first_sequence, last_sequence, transactional } => {
                 if let Some(original) = entry.duplicate_of(epoch, first_sequence, last_sequence) {
                     return Ok(Verdict::Duplicate(original));
@@ -255,6 +259,9 @@ impl ProducerStateTable {
         let AppendKind::Data { first_sequence, .. } = append.kind else {
             return true;
         };
+        if first_sequence == NO_SEQUENCE {
+            return true; // a coordinator's batch, outside the producer's sequence
+        }
         match self.producers.get(&append.producer_id) {
             Some(entry) if entry.producer_epoch == append.producer_epoch && !entry.batches.is_empty() => {
                 in_sequence(entry.last_sequence(), first_sequence)
@@ -271,6 +278,12 @@ impl ProducerStateTable {
         entry.last_timestamp_ms = append.timestamp_ms;
         match append.kind {
             AppendKind::Data { first_sequence, last_sequence, transactional } => {
+                if transactional && entry.ongoing_transaction_first_offset.is_none() {
+                    entry.ongoing_transaction_first_offset = Some(append.first_offset);
+                }
+                if first_sequence == NO_SEQUENCE {
+                    return None; // a coordinator's batch: nothing to deduplicate against
+                }
                 if entry.batches.len() == BATCHES_TO_RETAIN {
                     entry.batches.pop_front();
                 }
@@ -281,9 +294,6 @@ impl ProducerStateTable {
                     last_offset: append.last_offset,
                     timestamp_ms: append.timestamp_ms,
                 });
-                if transactional && entry.ongoing_transaction_first_offset.is_none() {
-                    entry.ongoing_transaction_first_offset = Some(append.first_offset);
-                }
                 None
             }
             AppendKind::Marker { committed, coordinator_epoch } => {

@@ -106,13 +106,24 @@ pub(super) fn consumer_config(
     // `commit` says how the application commits; `enable.auto.commit=false` alone means it
     // commits by hand after processing, the usual at-least-once loop.
     let auto_commit = setting(settings, "enable.auto.commit").map(|v| v == "true");
+    let transactional = setting(settings, "output").is_some();
+    if transactional && setting(settings, "commit").is_some() {
+        return Err(String::from("with output= the offsets commit in the transaction; leave commit= out"));
+    }
+    if transactional && setting(settings, "isolation.level").is_none() {
+        // Exactly once reads only committed input.
+        config.isolation_level = IsolationLevel::ReadCommitted;
+    }
     let commit = match (setting(settings, "commit"), auto_commit) {
+        _ if transactional => CommitMode::Transactional,
         (Some("after-processing"), _) | (None, Some(false)) => CommitMode::AfterProcessing,
         (Some("before-processing"), _) => CommitMode::BeforeProcessing,
         _ => CommitMode::Auto,
     };
     if auto_commit == Some(true) && commit != CommitMode::Auto {
-        return Err(String::from("enable.auto.commit=true commits on its own; leave commit= out or set it to auto"));
+        return Err(String::from(
+            "enable.auto.commit=true commits on its own; leave commit= (and output=) out or set commit=auto",
+        ));
     }
     config.enable_auto_commit = commit == CommitMode::Auto;
     let mut app = ApplicationConfig { commit, ..ApplicationConfig::default() };

@@ -21,7 +21,9 @@ use crate::producer::{Producer, ProducerOutput, ProducerRecord, RecordId};
 use crate::trace::TraceEvent;
 
 use super::client_settings::{consumer_config, producer_config};
+use super::pipelines::Pipeline;
 use super::{CommandError, ControllerNode, Event, Simulation};
+use crate::command::clients::setting;
 
 /// A producer or a consumer, as the run drives it.
 #[derive(Clone, Debug)]
@@ -44,6 +46,8 @@ pub struct ClientNode {
     pub kind: ClientKind,
     /// A producer's records sent and not yet acknowledged or failed: their key and value.
     unsettled: alloc::collections::BTreeMap<RecordId, (Option<Bytes>, Option<Bytes>)>,
+    /// A consume-transform-produce consumer's transactional producer.
+    pub pipeline: Option<Pipeline>,
 }
 
 /// A record a consumer's application finished processing.
@@ -60,7 +64,7 @@ pub struct ProcessedRecord {
 
 /// The committed metadata, borrowed from the controllers alone so a client can be borrowed
 /// mutably beside it.
-fn committed_image(controllers: &[ControllerNode]) -> &MetadataImage {
+pub(super) fn committed_image(controllers: &[ControllerNode]) -> &MetadataImage {
     controllers
         .iter()
         .max_by_key(|node| (node.controller.applied_offset(), core::cmp::Reverse(node.controller.id())))
@@ -94,18 +98,28 @@ impl Simulation {
                 if self.clients.iter().any(|c| &c.name == name) {
                     return Err(CommandError::ClientExists(name.clone()));
                 }
-                let id = self.new_client_id();
-                let kind = self.new_client_kind(name, matches!(command, Command::Producer { .. }), settings)?;
-                self.clients.push(ClientNode {
-                    name: name.clone(),
-                    id,
-                    alive: true,
-                    incarnation: 0,
-                    settings: settings.clone(),
-                    kind,
-                    unsettled: Default::default(),
-                });
-                self.start_client(self.clients.len() - 1)
+                let producer = matches!(command, Command::Producer { .. });
+                let kind = self.new_client_kind(name, producer, settings)?;
+                let pipeline = match (setting(settings, "output"), setting(settings, "transactional.id")) {
+                    (Some(output), Some(transactional_id)) if !producer => {
+                        let companion = ClientName(alloc::format!("{name}-tx"));
+                        if self.clients.iter().any(|c| c.name == companion) {
+                            return Err(CommandError::ClientExists(companion));
+                        }
+                        if self.metadata().partition_count(output).is_none() {
+                            return Err(CommandError::UnknownTopic(output.to_string()));
+                        }
+                        let settings = alloc::vec![
+                            Setting { key: "transactional.id".into(), value: transactional_id.into() },
+                            Setting { key: "linger.ms".into(), value: "0".into() },
+                        ];
+                        let kind = self.new_client_kind(&companion, true, &settings)?;
+                        self.add_client(companion.clone(), settings, kind, None)?;
+                        Some(Pipeline::new(output.into(), companion))
+                    }
+                    _ => None,
+                };
+                self.add_client(name.clone(), settings.clone(), kind, pipeline)
             }
             Command::Produce { topic, partition, key, value, producer: Some(name), .. } => {
                 let index = self.client_index(name)?;
@@ -150,6 +164,9 @@ impl Simulation {
             }
             Command::Stop { client } => {
                 let index = self.client_index(client)?;
+                if let Some(companion) = self.companion_of(index) {
+                    self.apply_client_command(&Command::Stop { client: companion })?;
+                }
                 let now_ms = self.now_ms;
                 let node = &mut self.clients[index];
                 if !node.alive {
@@ -170,24 +187,74 @@ impl Simulation {
                 self.crash_client(index);
                 Ok(())
             }
+            Command::RestartClient { client } if self.companion_of(self.client_index(client)?).is_some() => {
+                // The application comes back with a new producer instance, which fences the
+                // old one, before its consumer rejoins.
+                let index = self.client_index(client)?;
+                let companion = self.companion_of(index).expect("checked above");
+                let companion_index = self.client_index(&companion)?;
+                if self.clients[companion_index].alive {
+                    self.crash_client(companion_index);
+                }
+                self.apply_client_command(&Command::RestartClient { client: companion })?;
+                if let Some(pipeline) = self.clients[index].pipeline.as_mut() {
+                    pipeline.reset();
+                }
+                let restart = Command::RestartClient { client: client.clone() };
+                self.restart_one(index, &restart)
+            }
             Command::RestartClient { client } => {
                 let index = self.client_index(client)?;
-                let node = &self.clients[index];
-                let producer = matches!(node.kind, ClientKind::Producer(_));
-                let (name, settings) = (node.name.clone(), node.settings.clone());
-                let kind = self.new_client_kind(&name, producer, &settings)?;
-                // A new process: new connections, so answers meant for the old one never reach it.
-                let id = self.new_client_id();
-                let node = &mut self.clients[index];
-                node.kind = kind;
-                node.alive = true;
-                node.incarnation += 1;
-                node.unsettled.clear();
-                node.id = id;
-                self.record(TraceEvent::Restarted { node: NodeId::Client(id) });
-                self.start_client(index)
+                self.restart_one(index, command)
             }
             _ => unreachable!("only client commands come here"),
+        }
+    }
+
+    /// The transactional producer of a consume-transform-produce consumer.
+    fn companion_of(&self, index: usize) -> Option<ClientName> {
+        self.clients[index].pipeline.as_ref().map(|p| p.producer.clone())
+    }
+
+    fn add_client(
+        &mut self,
+        name: ClientName,
+        settings: Vec<Setting>,
+        kind: ClientKind,
+        pipeline: Option<Pipeline>,
+    ) -> Result<(), CommandError> {
+        let id = self.new_client_id();
+        let node = ClientNode {
+            name,
+            id,
+            alive: true,
+            incarnation: 0,
+            settings,
+            kind,
+            unsettled: Default::default(),
+            pipeline,
+        };
+        self.clients.push(node);
+        self.start_client(self.clients.len() - 1)
+    }
+
+    fn restart_one(&mut self, index: usize, command: &Command) -> Result<(), CommandError> {
+        let _ = command;
+        {
+            let node = &self.clients[index];
+            let producer = matches!(node.kind, ClientKind::Producer(_));
+            let (name, settings) = (node.name.clone(), node.settings.clone());
+            let kind = self.new_client_kind(&name, producer, &settings)?;
+            // A new process: new connections, so answers meant for the old one never reach it.
+            let id = self.new_client_id();
+            let node = &mut self.clients[index];
+            node.kind = kind;
+            node.alive = true;
+            node.incarnation += 1;
+            node.unsettled.clear();
+            node.id = id;
+            self.record(TraceEvent::Restarted { node: NodeId::Client(id) });
+            self.start_client(index)
         }
     }
 
@@ -229,13 +296,19 @@ impl Simulation {
         Ok(())
     }
 
-    /// The client's process dies: it sends nothing more, and its timers never fire.
+    /// The client's process dies: it sends nothing more, and its timers never fire. A
+    /// consume-transform-produce application takes its producer down with it.
     fn crash_client(&mut self, index: usize) {
         let node = &mut self.clients[index];
         node.alive = false;
         node.incarnation += 1;
         let id = node.id;
         self.record(TraceEvent::Killed { node: NodeId::Client(id) });
+        if let Some(companion) = self.companion_of(index) {
+            if let Some(companion_index) = self.clients.iter().position(|c| c.name == companion && c.alive) {
+                self.crash_client(companion_index);
+            }
+        }
     }
 
     /// A client id no process has had: each start of a named client gets its own.
@@ -303,7 +376,7 @@ impl Simulation {
     }
 
     /// Carries out what a client asked and records what it told its application.
-    fn collect_client_outputs(&mut self, index: usize) {
+    pub(super) fn collect_client_outputs(&mut self, index: usize) {
         let node = NodeId::Client(self.clients[index].id);
         let incarnation = self.clients[index].incarnation;
         let name = self.clients[index].name.clone();
@@ -338,13 +411,15 @@ impl Simulation {
                             self.record(TraceEvent::ClientFailed { client: name.clone(), partition, error });
                         }
                         ProducerOutput::TransactionCompleted { committed } => {
-                            self.record(TraceEvent::TransactionEnded { client: name.clone(), committed })
+                            self.record(TraceEvent::TransactionEnded { client: name.clone(), committed });
+                            self.pipeline_transaction_ended(&name, committed);
                         }
                         ProducerOutput::Event(event) => {
                             self.record(TraceEvent::Client { client: name.clone(), event: event.to_string() })
                         }
                     }
                 }
+                self.pipeline_producer_progressed(&name);
             }
             ClientKind::Consumer(consumer) => {
                 let group = consumer.config().group_id.to_string();
@@ -361,6 +436,8 @@ impl Simulation {
                             let at_ms = self.now_ms;
                             let group = group.clone();
                             let client = name.clone();
+                            let result = (key.clone(), value.clone());
+                            self.pipeline_result(index, result.0, result.1);
                             self.processed.push(ProcessedRecord {
                                 client,
                                 group,
@@ -374,6 +451,9 @@ impl Simulation {
                         ConsumerOutput::Crashed => {
                             self.crash_client(index);
                             return;
+                        }
+                        ConsumerOutput::CommitTransaction { offsets, group } => {
+                            self.pipeline_commit(index, offsets, group)
                         }
                         ConsumerOutput::Event(event) => {
                             self.record(TraceEvent::Client { client: name.clone(), event: event.to_string() })

@@ -21,6 +21,7 @@ mod clients;
 mod connections;
 mod consumer;
 mod hosts;
+mod pipelines;
 mod queue;
 mod view;
 
