@@ -1,5 +1,5 @@
-//! The simulator: brokers, the controller quorum and a client on a simulated network, run by
-//! a logical clock and an event queue.
+//! The simulator: brokers, the controller quorum and clients on a simulated network, run by a
+//! logical clock and an event queue.
 //!
 //! Every event (a message arriving, a timer firing) sits in one queue ordered by time and then
 //! by the order it was scheduled, and every random choice (network latency, Raft's election
@@ -9,8 +9,11 @@
 //!
 //! The pieces: this file runs the queue and checks the invariants after every event; `hosts`
 //! says which processes run on which machine (a combined node runs broker `n` and controller
-//! `n`) and crashes, restarts, stops and splits them; `client` is the producer and the admin
-//! client; `view` reads the state for drawing.
+//! `n`) and crashes, restarts, stops and splits them; `client` and `consumer` are the console's
+//! producer, admin client and reader; `clients` runs the named producers and consumers
+//! (settings read in `client_settings`), `pipelines` joins a consumer to its transactional
+//! producer for exactly-once processing, and `connections` gives client-broker traffic TCP's
+//! order and resets; `error` says why a command was refused; `view` reads the state for drawing.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
@@ -32,10 +35,8 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use core::fmt;
-
 use crate::broker::Broker;
-use crate::command::{ClientName, Command, NodeName};
+use crate::command::Command;
 use crate::config::{ClusterConfig, ConfigError};
 use crate::controller::Controller;
 use crate::ids::{BrokerId, ClientId, ControllerId, Offset, TopicPartition};
@@ -47,52 +48,11 @@ use crate::oracle::AcknowledgedWrite;
 use crate::rng::Rng;
 use crate::trace::{DropReason, TraceEvent, TraceLine};
 
+mod error;
+
 pub use client::InFlight;
 pub use clients::{ClientKind, ClientNode, ProcessedRecord};
-
-/// A command that cannot be carried out in the run's current state.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CommandError {
-    UnknownBroker(BrokerId),
-    UnknownController(ControllerId),
-    AlreadyDead(NodeName),
-    AlreadyAlive(NodeName),
-    UnknownTopic(String),
-    UnknownPartition(TopicPartition),
-    /// A split names one node in two groups (in the combined layout broker `n` and controller
-    /// `n` are one node).
-    InTwoGroups(NodeName),
-    UnknownClient(ClientName),
-    ClientExists(ClientName),
-    NotAProducer(ClientName),
-    ClientDown(ClientName),
-    /// The client refused: its own reason, as Kafka's client would give it.
-    Client(ClientName, String),
-}
-
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CommandError::UnknownBroker(b) => write!(f, "there is no broker {b}"),
-            CommandError::UnknownController(c) => write!(f, "there is no controller c{c}"),
-            CommandError::AlreadyDead(NodeName::Broker(b)) => write!(f, "broker {b} is already down"),
-            CommandError::AlreadyDead(NodeName::Controller(c)) => write!(f, "controller c{c} is already down"),
-            CommandError::AlreadyAlive(NodeName::Broker(b)) => write!(f, "broker {b} is already running"),
-            CommandError::AlreadyAlive(NodeName::Controller(c)) => write!(f, "controller c{c} is already running"),
-            CommandError::UnknownTopic(t) => write!(f, "there is no topic {t:?}"),
-            CommandError::UnknownPartition(p) => write!(f, "there is no partition {p}"),
-            CommandError::UnknownClient(name) => write!(f, "there is no client {name}"),
-            CommandError::ClientExists(name) => write!(f, "there is already a client named {name}"),
-            CommandError::NotAProducer(name) => write!(f, "{name} is a consumer, not a producer"),
-            CommandError::ClientDown(name) => write!(f, "{name} is not running; restart {name} first"),
-            CommandError::Client(name, reason) => write!(f, "{name}: {reason}"),
-            CommandError::InTwoGroups(node) => write!(
-                f,
-                "{node} would be in two groups (in the combined layout, broker n and controller cn are one node)"
-            ),
-        }
-    }
-}
+pub use error::CommandError;
 
 #[derive(Clone, Debug)]
 enum Event {
