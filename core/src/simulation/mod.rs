@@ -10,7 +10,8 @@
 //! The pieces: this file runs the queue and checks the invariants after every event; `hosts`
 //! says which processes run on which machine (a combined node runs broker `n` and controller
 //! `n`) and crashes, restarts, stops and splits them; `client` is the producer and the admin
-//! client; `view` reads the state for drawing.
+//! client; `external` queues what arrives for clients outside the simulation (the native
+//! server's real connections); `view` reads the state for drawing.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
@@ -20,6 +21,7 @@ mod client_settings;
 mod clients;
 mod connections;
 mod consumer;
+pub mod external;
 mod hosts;
 mod queue;
 mod view;
@@ -168,6 +170,8 @@ pub struct Simulation {
     processed: Vec<ProcessedRecord>,
     /// The connections between clients and brokers.
     connections: connections::Connections,
+    /// The clients outside the simulation and what arrived for them.
+    externals: external::Externals,
 }
 
 impl Simulation {
@@ -203,6 +207,7 @@ impl Simulation {
             clients: Vec::new(),
             processed: Vec::new(),
             connections: connections::Connections::default(),
+            externals: external::Externals::default(),
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -379,7 +384,7 @@ impl Simulation {
             }
             Event::ConnectionReset { client, broker } => {
                 self.connections.reopen((client, broker));
-                self.client_disconnected(client, broker);
+                self.disconnected(client, broker);
                 (NodeId::Client(client), None)
             }
             Event::Timer { node, incarnation, timer } => {
@@ -485,6 +490,7 @@ impl Simulation {
         let alive = match to {
             NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
             NodeId::Controller(id) => self.controller_index(id).map(|i| self.controllers[i].alive),
+            NodeId::Client(id) if external::Externals::is_external(id) => Some(self.externals.is_open(id)),
             NodeId::Client(id) => Some(self.is_client_alive(id)),
         };
         match alive {
@@ -494,7 +500,7 @@ impl Simulation {
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
                 if let (NodeId::Client(client), NodeId::Broker(broker)) = (from, to) {
                     // A crashed broker refuses the client's connection: it hears at once.
-                    self.client_disconnected(client, broker);
+                    self.disconnected(client, broker);
                 }
                 return;
             }
@@ -512,7 +518,17 @@ impl Simulation {
                 self.collect_broker_outputs(index);
             }
             NodeId::Client(ClientId::CONSOLE) => self.client_receive(message),
+            NodeId::Client(id) if external::Externals::is_external(id) => self.external_receive(id, from, message),
             NodeId::Client(id) => self.named_client_receive(id, from, message),
+        }
+    }
+
+    /// A client's connection to `broker` was refused or reset: the client hears of it.
+    fn disconnected(&mut self, client: ClientId, broker: BrokerId) {
+        if external::Externals::is_external(client) {
+            self.external_disconnected(client, broker);
+        } else {
+            self.client_disconnected(client, broker);
         }
     }
 
