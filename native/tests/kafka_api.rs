@@ -179,11 +179,11 @@ async fn an_unserved_api_or_version_closes_only_that_connection() {
     let server = TestServer::start(3, kafkalab_native::http::WebRoot::NotBuilt).await;
     let mut bystander = server.connect(0).await;
 
-    // Produce (key 0): a real API this server does not serve yet.
+    // WriteTxnMarkers (key 27): a real API, between brokers only, this server does not serve.
     let mut stream = server.connect(0).await;
     let produce = request_frame(ApiKey::ApiVersions, 3, 1, &api_versions_request(3));
     let mut produce = BytesMut::from(&produce[..]);
-    produce[4..6].copy_from_slice(&0i16.to_be_bytes());
+    produce[4..6].copy_from_slice(&27i16.to_be_bytes());
     stream.write_all(&produce).await.expect("send");
     assert_closed(&mut stream).await;
 

@@ -41,6 +41,8 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
                         let response = ListOffsetsPartitionResponse::default().with_partition_index(wanted.partition_index);
                         match found {
                             Ok((offset, timestamp, leader_epoch)) => {
+                                // The leader epoch is in the response from v4 only.
+                                let leader_epoch = if version >= 4 { leader_epoch } else { -1 };
                                 response.with_offset(offset).with_timestamp(timestamp).with_leader_epoch(leader_epoch)
                             }
                             Err(error) => response.with_error_code(error.code()).with_offset(-1).with_timestamp(-1),
