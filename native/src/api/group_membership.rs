@@ -175,6 +175,8 @@ pub fn leave_group(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) 
         };
         // v0-v2 have no member list: a lone member's error is the request's.
         let error = if version >= 3 { error } else { error.or_else(|| members.first().and_then(|(_, e)| *e)) };
+        // The member list is in the response from v3 only.
+        let members = if version >= 3 { members } else { Vec::new() };
         LeaveGroupResponse::default().with_error_code(error_code(error)).with_members(
             members
                 .into_iter()
