@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use kafkalab_core::config::{ConfigError, ControllerLayout};
-use kafkalab_core::view::ClusterView;
 use kafkalab_core::ids::ClientId;
 use kafkalab_core::message::{Message, NodeId};
+use kafkalab_core::view::ClusterView;
 use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};

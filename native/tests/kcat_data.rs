@@ -91,8 +91,7 @@ async fn keyed_records_produced_by_kcat_read_back_byte_for_byte_in_partition_ord
     }
     let server = TestServer::start_settled().await;
     produce_records(&server).await;
-    let stdout =
-        check(&kcat(&server, &["-C", "-e", "-o", "beginning", "-t", "orders", "-f", "%p:%k:%s\n"], "").await);
+    let stdout = check(&kcat(&server, &["-C", "-e", "-o", "beginning", "-t", "orders", "-f", "%p:%k:%s\n"], "").await);
     let partitions = by_partition(&stdout);
     let read: Vec<String> = partitions.values().flatten().cloned().collect();
     assert_eq!(read.len(), 10, "every record once\n{stdout}");
@@ -149,11 +148,10 @@ async fn a_batch_with_a_bad_crc_gets_corrupt_message_and_everyone_keeps_working(
     let mut corrupt = BytesMut::from(&batch.as_bytes()[..]);
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff; // the value's last byte: the CRC no longer matches
-    // Broker 1 leads orders/0 in the settled lab.
+                           // Broker 1 leads orders/0 in the settled lab.
     let mut stream = server.connect(0).await;
     let mut bystander = server.connect(0).await;
-    let response: ProduceResponse =
-        call(&mut stream, ApiKey::Produce, 7, 1, &produce_request(corrupt.freeze())).await;
+    let response: ProduceResponse = call(&mut stream, ApiKey::Produce, 7, 1, &produce_request(corrupt.freeze())).await;
     let partition = &response.responses[0].partition_responses[0];
     assert_eq!(partition.error_code, 2, "CORRUPT_MESSAGE");
 

@@ -37,7 +37,11 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
     let mut ids = Vec::new();
     let mut topics = Vec::new();
     for topic in &request.topics {
-        let name = if version >= 13 { topic_by_id(context.cluster, topic.topic_id) } else { Some(topic.topic.0.to_string().into()) };
+        let name = if version >= 13 {
+            topic_by_id(context.cluster, topic.topic_id)
+        } else {
+            Some(topic.topic.0.to_string().into())
+        };
         let mut slots = Vec::new();
         for wanted in &topic.partitions {
             let index = wanted.partition;
@@ -58,8 +62,7 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
         let responses = topics
             .into_iter()
             .map(|(name, topic_id, slots)| {
-                let partitions =
-                    slots.into_iter().map(|slot| partition_data(slot, &mut answers, isolation)).collect();
+                let partitions = slots.into_iter().map(|slot| partition_data(slot, &mut answers, isolation)).collect();
                 FetchableTopicResponse::default().with_topic(name).with_topic_id(topic_id).with_partitions(partitions)
             })
             .collect();

@@ -59,8 +59,11 @@ pub fn join_group(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -
     let (_, request): (_, JoinGroupRequest) = decode_served(prefix, frame, ApiKey::JoinGroup, JOIN_GROUP_VERSIONS)?;
     let session_timeout_ms = u64::try_from(request.session_timeout_ms).unwrap_or(0);
     // v0 has no rebalance timeout: Kafka uses the session timeout.
-    let rebalance_timeout_ms =
-        if prefix.api_version >= 1 { u64::try_from(request.rebalance_timeout_ms).unwrap_or(0) } else { session_timeout_ms };
+    let rebalance_timeout_ms = if prefix.api_version >= 1 {
+        u64::try_from(request.rebalance_timeout_ms).unwrap_or(0)
+    } else {
+        session_timeout_ms
+    };
     let core = GroupRequest::JoinGroup {
         group_id: shared(&request.group_id.0),
         session_timeout_ms,
@@ -152,8 +155,7 @@ pub fn heartbeat(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) ->
 }
 
 pub fn leave_group(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Result<Answer, Rejection> {
-    let (_, request): (_, LeaveGroupRequest) =
-        decode_served(prefix, frame, ApiKey::LeaveGroup, LEAVE_GROUP_VERSIONS)?;
+    let (_, request): (_, LeaveGroupRequest) = decode_served(prefix, frame, ApiKey::LeaveGroup, LEAVE_GROUP_VERSIONS)?;
     // v0-v2 name one member by id; v3+ a list, possibly of static members.
     let members = if prefix.api_version >= 3 {
         request

@@ -83,8 +83,7 @@ pub fn describe_groups(prefix: &RequestPrefix, frame: Bytes, context: &Context<'
 }
 
 pub fn list_groups(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Result<Answer, Rejection> {
-    let (_, request): (_, ListGroupsRequest) =
-        decode_served(prefix, frame, ApiKey::ListGroups, LIST_GROUPS_VERSIONS)?;
+    let (_, request): (_, ListGroupsRequest) = decode_served(prefix, frame, ApiKey::ListGroups, LIST_GROUPS_VERSIONS)?;
     let states: Vec<String> = request.states_filter.iter().map(|s| s.to_lowercase()).collect();
     let types: Vec<String> = request.types_filter.iter().map(|t| t.to_lowercase()).collect();
     Ok(ask(context, ApiKey::ListGroups, prefix, GroupRequest::ListGroups, move |response| {

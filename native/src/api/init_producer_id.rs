@@ -18,8 +18,7 @@ pub const VERSIONS: VersionRange = InitProducerIdRequest::VERSIONS;
 
 pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Result<Answer, Rejection> {
     let version = prefix.api_version;
-    let (header, request): (_, InitProducerIdRequest) =
-        decode_served(prefix, frame, ApiKey::InitProducerId, VERSIONS)?;
+    let (header, request): (_, InitProducerIdRequest) = decode_served(prefix, frame, ApiKey::InitProducerId, VERSIONS)?;
     let current = if version >= 3 {
         ProducerIdAndEpoch { producer_id: request.producer_id.0, epoch: request.producer_epoch }
     } else {

@@ -38,7 +38,8 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
                     .map(|wanted| {
                         let partition = TopicPartition::new(topic.name.0.to_string(), wanted.partition_index);
                         let found = lookup(simulation, context.broker, &partition, wanted.timestamp, read_committed);
-                        let response = ListOffsetsPartitionResponse::default().with_partition_index(wanted.partition_index);
+                        let response =
+                            ListOffsetsPartitionResponse::default().with_partition_index(wanted.partition_index);
                         match found {
                             Ok((offset, timestamp, leader_epoch)) => {
                                 // The leader epoch is in the response from v4 only.
@@ -74,7 +75,8 @@ fn lookup(
     if !simulation.is_alive(broker) {
         return Err(ErrorCode::NotLeaderOrFollower);
     }
-    let replica = simulation.broker(broker).and_then(|b| b.replica(partition)).ok_or(ErrorCode::UnknownTopicOrPartition)?;
+    let replica =
+        simulation.broker(broker).and_then(|b| b.replica(partition)).ok_or(ErrorCode::UnknownTopicOrPartition)?;
     if !replica.is_leader() {
         return Err(ErrorCode::NotLeaderOrFollower);
     }
@@ -85,7 +87,9 @@ fn lookup(
         EARLIEST => Ok((log.log_start_offset().0, -1, epoch)),
         LATEST => Ok((end.0, -1, epoch)),
         MAX_TIMESTAMP => Ok(max_timestamp(log, end.0).map_or((end.0, -1, epoch), |(o, t)| (o, t, epoch))),
-        timestamp if timestamp >= 0 => Ok(at_or_after(log, end.0, timestamp).map_or((-1, -1, epoch), |(o, t)| (o, t, epoch))),
+        timestamp if timestamp >= 0 => {
+            Ok(at_or_after(log, end.0, timestamp).map_or((-1, -1, epoch), |(o, t)| (o, t, epoch)))
+        }
         _ => Err(ErrorCode::InvalidRequest),
     }
 }
@@ -100,10 +104,8 @@ fn at_or_after(log: &PartitionLog, end: i64, timestamp: i64) -> Option<(i64, i64
 
 /// The readable record with the largest timestamp (the first of equals).
 fn max_timestamp(log: &PartitionLog, end: i64) -> Option<(i64, i64)> {
-    log.records()
-        .take_while(|record| record.offset.0 < end)
-        .fold(None, |best: Option<(i64, i64)>, record| match best {
-            Some((_, t)) if t >= record.timestamp_ms => best,
-            _ => Some((record.offset.0, record.timestamp_ms)),
-        })
+    log.records().take_while(|record| record.offset.0 < end).fold(None, |best: Option<(i64, i64)>, record| match best {
+        Some((_, t)) if t >= record.timestamp_ms => best,
+        _ => Some((record.offset.0, record.timestamp_ms)),
+    })
 }

@@ -38,7 +38,11 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
     };
     let mut topics = Vec::new();
     for topic in &request.topic_data {
-        let name = if version >= 13 { topic_by_id(context.cluster, topic.topic_id) } else { Some(topic.name.0.to_string().into()) };
+        let name = if version >= 13 {
+            topic_by_id(context.cluster, topic.topic_id)
+        } else {
+            Some(topic.name.0.to_string().into())
+        };
         let slots = topic
             .partition_data
             .iter()
