@@ -5,13 +5,21 @@
 //! The core never reads a clock; here the wall clock is its input. Every tick advances the
 //! simulation to the milliseconds elapsed since the start, so it neither drifts nor races
 //! ahead when a tick comes late.
+//!
+//! Each client connection is an external client of the simulation: its requests go into the
+//! simulated network ([`Cluster::submit`]) and, after every tick, what the brokers sent back
+//! is handed to the connection's task over a channel ([`Delivery`]).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use kafkalab_core::config::{ConfigError, ControllerLayout};
+use kafkalab_core::ids::ClientId;
+use kafkalab_core::message::{Message, NodeId};
 use kafkalab_core::view::ClusterView;
 use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// How often the clock task advances the simulation.
@@ -25,11 +33,22 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// What the simulation hands one connection's task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// A broker's answer to one of the connection's requests.
+    Message { from: NodeId, message: Message },
+    /// The simulated connection to this broker was reset: what was in flight is lost.
+    Reset { broker: BrokerId },
+}
+
 /// The simulation and its brokers' addresses, shared by every connection.
 #[derive(Debug)]
 pub struct Cluster {
     simulation: Mutex<Simulation>,
     endpoints: Vec<Endpoint>,
+    /// Where each open external client's deliveries go.
+    routes: Mutex<BTreeMap<ClientId, UnboundedSender<Delivery>>>,
 }
 
 /// The lab's cluster for `broker_count` brokers: the core's default topics, replicated to at
@@ -50,7 +69,7 @@ impl Cluster {
         debug_assert!(endpoints.iter().enumerate().all(|(i, e)| usize::try_from(e.broker.0) == Ok(i + 1)));
         let broker_count = i32::try_from(endpoints.len()).map_err(|_| ConfigError::NoBrokers)?;
         let simulation = Simulation::new(config_for(broker_count))?;
-        Ok(Cluster { simulation: Mutex::new(simulation), endpoints })
+        Ok(Cluster { simulation: Mutex::new(simulation), endpoints, routes: Mutex::new(BTreeMap::new()) })
     }
 
     pub fn endpoints(&self) -> &[Endpoint] {
@@ -62,13 +81,53 @@ impl Cluster {
         self.lock().view()
     }
 
-    /// Runs the simulation up to `elapsed_ms` since it started (never backwards).
+    /// Runs the simulation up to `elapsed_ms` since it started (never backwards), then hands
+    /// every connection what arrived for it.
     pub fn advance_to(&self, elapsed_ms: u64) {
         let mut simulation = self.lock();
         let behind_ms = elapsed_ms.saturating_sub(simulation.now_ms());
         if behind_ms > 0 {
             simulation.advance(behind_ms);
         }
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        for (client, route) in routes.iter() {
+            for (from, message) in simulation.take_external(*client) {
+                let _ = route.send(Delivery::Message { from, message });
+            }
+            for broker in simulation.take_external_resets(*client) {
+                let _ = route.send(Delivery::Reset { broker });
+            }
+        }
+    }
+
+    /// A new external client for one connection, and where its deliveries arrive.
+    pub fn open_external(&self) -> (ClientId, UnboundedReceiver<Delivery>) {
+        let mut simulation = self.lock();
+        let client = simulation.open_external();
+        let (route, deliveries) = unbounded_channel();
+        self.routes.lock().unwrap_or_else(PoisonError::into_inner).insert(client, route);
+        (client, deliveries)
+    }
+
+    /// The connection is gone: the simulation drops whatever still arrives for it.
+    pub fn close_external(&self, client: ClientId) {
+        let mut simulation = self.lock();
+        simulation.close_external(client);
+        self.routes.lock().unwrap_or_else(PoisonError::into_inner).remove(&client);
+    }
+
+    /// Sends the message `build` makes from a fresh request id, from `client` to `broker` over
+    /// the simulated network; returns the id, which the broker's answer carries back.
+    pub fn submit(&self, client: ClientId, broker: BrokerId, build: impl FnOnce(u64) -> Message) -> u64 {
+        let mut simulation = self.lock();
+        let request_id = simulation.next_external_request_id();
+        simulation.submit(client, broker, build(request_id));
+        request_id
+    }
+
+    /// Reads the simulation as it stands.
+    pub fn read<R>(&self, read: impl FnOnce(&Simulation) -> R) -> R {
+        read(&self.lock())
     }
 
     fn lock(&self) -> MutexGuard<'_, Simulation> {

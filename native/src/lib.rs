@@ -13,6 +13,7 @@
 //! - [`framing`]: Kafka's size-prefixed frames, as a pure check over a buffer;
 //! - [`connection`]: one broker connection's read-answer loop;
 //! - [`api`]: one module per Kafka API, dispatched from one place;
+//! - [`exchange`]: a connection's requests waiting for the core, answered in order;
 //! - [`http`]: the static file server for the page.
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod api;
 pub mod cli;
 pub mod cluster;
 pub mod connection;
+pub mod exchange;
 pub mod framing;
 pub mod http;
 pub mod server;

@@ -13,7 +13,9 @@
 //! producer, admin client and reader; `clients` runs the named producers and consumers
 //! (settings read in `client_settings`), `pipelines` joins a consumer to its transactional
 //! producer for exactly-once processing, and `connections` gives client-broker traffic TCP's
-//! order and resets; `error` says why a command was refused; `view` reads the state for drawing.
+//! order and resets; `external` queues what arrives for clients outside the simulation (the
+//! native server's real connections); `error` says why a command was refused; `view` reads the
+//! state for drawing.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
@@ -23,6 +25,7 @@ mod client_settings;
 mod clients;
 mod connections;
 mod consumer;
+pub mod external;
 mod hosts;
 mod pipelines;
 mod queue;
@@ -129,6 +132,8 @@ pub struct Simulation {
     processed: Vec<ProcessedRecord>,
     /// The connections between clients and brokers.
     connections: connections::Connections,
+    /// The clients outside the simulation and what arrived for them.
+    externals: external::Externals,
 }
 
 impl Simulation {
@@ -164,6 +169,7 @@ impl Simulation {
             clients: Vec::new(),
             processed: Vec::new(),
             connections: connections::Connections::default(),
+            externals: external::Externals::default(),
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -340,7 +346,7 @@ impl Simulation {
             }
             Event::ConnectionReset { client, broker } => {
                 self.connections.reopen((client, broker));
-                self.client_disconnected(client, broker);
+                self.disconnected(client, broker);
                 (NodeId::Client(client), None)
             }
             Event::Timer { node, incarnation, timer } => {
@@ -446,6 +452,7 @@ impl Simulation {
         let alive = match to {
             NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
             NodeId::Controller(id) => self.controller_index(id).map(|i| self.controllers[i].alive),
+            NodeId::Client(id) if external::Externals::is_external(id) => Some(self.externals.is_open(id)),
             NodeId::Client(id) => Some(self.is_client_alive(id)),
         };
         match alive {
@@ -455,7 +462,7 @@ impl Simulation {
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
                 if let (NodeId::Client(client), NodeId::Broker(broker)) = (from, to) {
                     // A crashed broker refuses the client's connection: it hears at once.
-                    self.client_disconnected(client, broker);
+                    self.disconnected(client, broker);
                 }
                 return;
             }
@@ -473,7 +480,17 @@ impl Simulation {
                 self.collect_broker_outputs(index);
             }
             NodeId::Client(ClientId::CONSOLE) => self.client_receive(message),
+            NodeId::Client(id) if external::Externals::is_external(id) => self.external_receive(id, from, message),
             NodeId::Client(id) => self.named_client_receive(id, from, message),
+        }
+    }
+
+    /// A client's connection to `broker` was refused or reset: the client hears of it.
+    fn disconnected(&mut self, client: ClientId, broker: BrokerId) {
+        if external::Externals::is_external(client) {
+            self.external_disconnected(client, broker);
+        } else {
+            self.client_disconnected(client, broker);
         }
     }
 

@@ -5,10 +5,24 @@
 //! gets back either the response frame or a [`Rejection`]: Kafka's answer to a request it
 //! cannot serve is to close the connection, and so is ours.
 //!
+//! Most APIs are answered by the core: the module translates the request into core
+//! [`Message`]s, sends them to the broker the connection is on ([`Context::send`]), and returns
+//! an [`Answer::Later`] that gathers the core's answers by request id and then writes Kafka's
+//! response. The connection answers its requests in the order they came
+//! ([`crate::exchange`]).
+//!
 //! To serve a new API: add its module, a row in [`SERVED`] and an arm in [`handle`].
 
 pub mod api_versions;
+pub mod fetch;
+pub mod find_coordinator;
+pub mod group_membership;
+pub mod group_offsets;
+pub mod groups_admin;
+pub mod init_producer_id;
+pub mod list_offsets;
 pub mod metadata;
+pub mod produce;
 
 use std::fmt;
 
@@ -16,13 +30,60 @@ use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, VersionRange};
 
+use kafkalab_core::ids::ClientId;
+use kafkalab_core::message::Message;
+use kafkalab_core::BrokerId;
+
 use crate::cluster::Cluster;
+use crate::exchange::Pending;
 use crate::framing::encode_frame;
 
 /// Every API this server answers, with the versions it answers at; ApiVersions advertises
 /// exactly this list.
-pub const SERVED: [(ApiKey, VersionRange); 2] =
-    [(ApiKey::Metadata, metadata::VERSIONS), (ApiKey::ApiVersions, api_versions::VERSIONS)];
+pub const SERVED: [(ApiKey, VersionRange); 15] = [
+    (ApiKey::Produce, produce::VERSIONS),
+    (ApiKey::Fetch, fetch::VERSIONS),
+    (ApiKey::ListOffsets, list_offsets::VERSIONS),
+    (ApiKey::Metadata, metadata::VERSIONS),
+    (ApiKey::OffsetCommit, group_offsets::OFFSET_COMMIT_VERSIONS),
+    (ApiKey::OffsetFetch, group_offsets::OFFSET_FETCH_VERSIONS),
+    (ApiKey::FindCoordinator, find_coordinator::VERSIONS),
+    (ApiKey::JoinGroup, group_membership::JOIN_GROUP_VERSIONS),
+    (ApiKey::Heartbeat, group_membership::HEARTBEAT_VERSIONS),
+    (ApiKey::LeaveGroup, group_membership::LEAVE_GROUP_VERSIONS),
+    (ApiKey::SyncGroup, group_membership::SYNC_GROUP_VERSIONS),
+    (ApiKey::DescribeGroups, groups_admin::DESCRIBE_GROUPS_VERSIONS),
+    (ApiKey::ListGroups, groups_admin::LIST_GROUPS_VERSIONS),
+    (ApiKey::ApiVersions, api_versions::VERSIONS),
+    (ApiKey::InitProducerId, init_producer_id::VERSIONS),
+];
+
+/// The connection a request came in on: the cluster, the connection's own client in the
+/// simulation, and the broker it is connected to (where every request it makes goes).
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub cluster: &'a Cluster,
+    pub client: ClientId,
+    pub broker: BrokerId,
+}
+
+impl Context<'_> {
+    /// Sends the core message `build` makes from a fresh request id to the connection's
+    /// broker; returns the id its answer will carry.
+    pub fn send(&self, build: impl FnOnce(u64) -> Message) -> u64 {
+        self.cluster.submit(self.client, self.broker, build)
+    }
+}
+
+/// What a request gets.
+pub enum Answer {
+    /// The response frame, ready now.
+    Now(Bytes),
+    /// Waiting for the core's answers to the messages sent for it.
+    Later(Pending),
+    /// No response at all (a Produce with `acks=0`).
+    Nothing,
+}
 
 /// The start every request header shares, whatever its API and version: read before
 /// knowing how to decode the rest.
@@ -69,15 +130,61 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// Answers one request frame: the response frame to send, or why to close the connection.
-pub fn handle(frame: Bytes, cluster: &Cluster) -> Result<Bytes, (RequestPrefix, Rejection)> {
+/// Answers one request frame: the response (now, later or never), or why to close the
+/// connection.
+pub fn handle(frame: Bytes, context: &Context<'_>) -> Result<Answer, (RequestPrefix, Rejection)> {
     let prefix = read_prefix(&frame).map_err(|rejection| (unknown_prefix(), rejection))?;
     let answer = match ApiKey::try_from(prefix.api_key) {
-        Ok(ApiKey::ApiVersions) => api_versions::handle(&prefix, frame),
-        Ok(ApiKey::Metadata) => metadata::handle(&prefix, frame, cluster),
+        Ok(ApiKey::ApiVersions) => api_versions::handle(&prefix, frame).map(Answer::Now),
+        Ok(ApiKey::Metadata) => metadata::handle(&prefix, frame, context.cluster).map(Answer::Now),
+        Ok(ApiKey::Produce) => produce::handle(&prefix, frame, context),
+        Ok(ApiKey::Fetch) => fetch::handle(&prefix, frame, context),
+        Ok(ApiKey::ListOffsets) => list_offsets::handle(&prefix, frame, context).map(Answer::Now),
+        Ok(ApiKey::FindCoordinator) => find_coordinator::handle(&prefix, frame, context),
+        Ok(ApiKey::JoinGroup) => group_membership::join_group(&prefix, frame, context),
+        Ok(ApiKey::SyncGroup) => group_membership::sync_group(&prefix, frame, context),
+        Ok(ApiKey::Heartbeat) => group_membership::heartbeat(&prefix, frame, context),
+        Ok(ApiKey::LeaveGroup) => group_membership::leave_group(&prefix, frame, context),
+        Ok(ApiKey::OffsetCommit) => group_offsets::offset_commit(&prefix, frame, context),
+        Ok(ApiKey::OffsetFetch) => group_offsets::offset_fetch(&prefix, frame, context),
+        Ok(ApiKey::DescribeGroups) => groups_admin::describe_groups(&prefix, frame, context),
+        Ok(ApiKey::ListGroups) => groups_admin::list_groups(&prefix, frame, context),
+        Ok(ApiKey::InitProducerId) => init_producer_id::handle(&prefix, frame, context),
         _ => Err(Rejection::UnsupportedApi { api_key: prefix.api_key, api_version: prefix.api_version }),
     };
     answer.map_err(|rejection| (prefix, rejection))
+}
+
+/// The name of the topic with id `id` (requests from Produce v13 and Fetch v13 name topics by
+/// id), if the cluster has it.
+pub fn topic_by_id(cluster: &Cluster, id: uuid::Uuid) -> Option<std::sync::Arc<str>> {
+    cluster.read(|simulation| {
+        let mut topics = simulation.metadata().partitions.keys().map(|p| p.topic.clone());
+        topics.find(|topic| metadata::topic_id(topic) == id)
+    })
+}
+
+/// A topic name as the protocol crate carries it.
+pub fn topic_name(name: &str) -> kafka_protocol::messages::TopicName {
+    kafka_protocol::messages::TopicName(kafka_protocol::protocol::StrBytes::from_string(name.to_string()))
+}
+
+/// Checks `api` is served at the prefix's version and decodes the request.
+pub fn decode_served<R: Decodable>(
+    prefix: &RequestPrefix,
+    frame: Bytes,
+    api: ApiKey,
+    versions: VersionRange,
+) -> Result<(RequestHeader, R), Rejection> {
+    if !supports(versions, prefix.api_version) {
+        return Err(Rejection::UnsupportedVersion { api, api_version: prefix.api_version });
+    }
+    decode_request(frame, api, prefix.api_version)
+}
+
+/// Kafka's error code for an optional core error: 0 for none.
+pub fn error_code(error: Option<kafkalab_core::error_code::ErrorCode>) -> i16 {
+    error.map_or(0, |e| e.code())
 }
 
 /// The versions this server answers `api` at, if it serves it at all.
@@ -168,7 +275,9 @@ mod tests {
         assert_eq!(api_versions::VERSIONS, ApiVersionsRequest::VERSIONS.intersect(&ApiVersionsResponse::VERSIONS));
         assert_eq!(metadata::VERSIONS, MetadataRequest::VERSIONS.intersect(&MetadataResponse::VERSIONS));
         assert_eq!(served_versions(ApiKey::Metadata).map(|v| v.min), Some(0));
-        assert_eq!(served_versions(ApiKey::Produce), None);
+        assert_eq!(served_versions(ApiKey::Produce).map(|v| (v.min, v.max)), Some((3, 13)));
+        assert_eq!(served_versions(ApiKey::Fetch).map(|v| v.min), Some(4));
+        assert_eq!(served_versions(ApiKey::CreateTopics), None);
     }
 
     #[test]
