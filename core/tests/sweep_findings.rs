@@ -129,3 +129,32 @@ fn a_member_id_from_a_crashed_coordinator_never_names_another_member() {
     lab.advance(60_000);
     assert_ne!(member_id(&lab, "alice"), member_id(&lab, "bob"), "two consumers hold one member id");
 }
+
+/// Every seed of the sweep that runs a consume-transform-produce pipeline (seed 1 first,
+/// dedicated layout; 8 of the first 20 seeds), with no fault needed: the client-side oracle
+/// reported the pipeline's own results as acknowledged `acks=all` writes that were lost
+/// (`shipments/0@0`). The pipeline's transactional producer is sent its results by the
+/// simulator (`pump_pipeline` in `core/src/simulation/pipelines.rs`), which does not note each
+/// record's key and value among the producer's unsettled records as the `produce` command
+/// does; on delivery the acknowledged write is recorded with no key and no value, and the
+/// oracle finds the log holding another record at its offset. Nothing is lost: Kafka's
+/// producer acknowledges the record it was given. Until the simulator notes the key and value
+/// there, the sweep leaves the output topic's writes to the exactly-once oracle.
+#[test]
+#[ignore = "the pipeline's results are recorded as acknowledged writes without key and value (simulation/pipelines.rs)"]
+fn a_pipelines_acknowledged_results_are_held_by_the_output_log() {
+    let mut lab = lab();
+    run(&mut lab, "create-topic shipments partitions=3 replication-factor=3");
+    run(&mut lab, "produce orders key=k1 value=order-1");
+    lab.advance(3_000);
+    run(
+        &mut lab,
+        "consumer app group=etl topics=orders output=shipments transactional.id=etl-1 auto.offset.reset=earliest",
+    );
+    lab.advance(20_000);
+    let results: Vec<_> = lab.acknowledged().iter().filter(|w| &*w.partition.topic == "shipments").collect();
+    assert!(!results.is_empty(), "the pipeline wrote its result");
+    let lost: Vec<_> =
+        lab.lost_writes().into_iter().map(|w| (w.partition.to_string(), w.offset, w.value.clone())).collect();
+    assert!(lost.is_empty(), "acknowledged writes reported lost: {lost:?}");
+}
