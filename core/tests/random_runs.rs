@@ -310,7 +310,11 @@ fn random_faults_keep_the_invariants_and_the_cluster_heals() {
 /// module outside this sweep's reach: they are expected to fail until it is fixed, and must
 /// pass after.
 fn known_finding(seed: u64) -> Option<&'static str> {
-    const KNOWN: &[(u64, &str)] = &[];
+    const KNOWN: &[(u64, &str)] = &[
+        (389, "a_pipelines_result_is_committed_once_across_zombies_and_a_rebalance (unreduced, a result missing)"),
+        (656, "a_pipelines_result_is_committed_once_across_zombies_and_a_rebalance (unreduced)"),
+        (830, "a_pipelines_result_is_committed_once_across_zombies_and_a_rebalance"),
+    ];
     KNOWN.iter().find(|(known, _)| *known == seed).map(|(_, finding)| *finding)
 }
 

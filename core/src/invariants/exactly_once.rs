@@ -53,14 +53,14 @@ pub type ContentCounts = BTreeMap<Content, usize>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExactlyOnceViolation {
     /// Committed results of one input record appear more often than the input record.
-    Duplicated { output: String, key: Option<Bytes>, value: Option<Bytes>, in_output: usize, in_input: usize },
+    /// `record` names the input record by key and value (`key=k1 value=v7`).
+    Duplicated { output: String, record: String, in_output: usize, in_input: usize },
     /// After the heal, the output does not hold the results of exactly the input records the
     /// groups committed past: some lost (`in_output` lower) or committed without their offsets.
     NotExactlyTheCommittedInput {
         output: String,
         groups: Vec<String>,
-        key: Option<Bytes>,
-        value: Option<Bytes>,
+        record: String,
         in_output: usize,
         committed_past: usize,
     },
@@ -69,37 +69,28 @@ pub enum ExactlyOnceViolation {
 impl fmt::Display for ExactlyOnceViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExactlyOnceViolation::Duplicated { output, key, value, in_output, in_input } => write!(
+            ExactlyOnceViolation::Duplicated { output, record, in_output, in_input } => write!(
                 f,
-                "{output} holds the committed result of key={} value={} {in_output} times, the input {in_input} times",
-                text(key),
-                text(value)
+                "{output} holds the committed result of {record} {in_output} times, the input {in_input} times"
             ),
-            ExactlyOnceViolation::NotExactlyTheCommittedInput {
-                output,
-                groups,
-                key,
-                value,
-                in_output,
-                committed_past,
-            } => {
+            ExactlyOnceViolation::NotExactlyTheCommittedInput { output, groups, record, in_output, committed_past } => {
                 write!(
                     f,
-                    "{output} holds the committed result of key={} value={} {in_output} times, groups {groups:?} \
-                     committed past it {committed_past} times",
-                    text(key),
-                    text(value)
+                    "{output} holds the committed result of {record} {in_output} times, groups {groups:?} \
+                     committed past it {committed_past} times"
                 )
             }
         }
     }
 }
 
-fn text(bytes: &Option<Bytes>) -> String {
-    match bytes {
+/// `key=... value=...`, as the command language writes a record.
+fn describe(content: &Content) -> String {
+    let text = |bytes: &Option<Bytes>| match bytes {
         Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         None => "null".to_string(),
-    }
+    };
+    alloc::format!("key={} value={}", text(&content.0), text(&content.1))
 }
 
 /// The key and value of every record of `log` a `read_committed` reader sees below `below`
@@ -127,8 +118,7 @@ pub fn check_no_duplicates(
         if in_output > in_input {
             return Err(ExactlyOnceViolation::Duplicated {
                 output: topic.to_string(),
-                key: content.0.clone(),
-                value: content.1.clone(),
+                record: describe(content),
                 in_output,
                 in_input,
             });
@@ -152,8 +142,7 @@ pub fn check_exactly_committed(
             return Err(ExactlyOnceViolation::NotExactlyTheCommittedInput {
                 output: topic.to_string(),
                 groups: groups.iter().cloned().collect(),
-                key: content.0.clone(),
-                value: content.1.clone(),
+                record: describe(content),
                 in_output,
                 committed_past: expected,
             });
