@@ -1,6 +1,6 @@
 //! What the random sweep (`random_runs`) found in the client, group and transaction code,
 //! each reduced to a short script that states the claim Kafka keeps. Fixed findings stay as
-//! regression tests; one still `#[ignore]`d waits for the module it names.
+//! regression tests; those still `#[ignore]`d wait for a fix in the module they name.
 
 mod scenario;
 
@@ -128,4 +128,104 @@ fn a_member_id_from_a_crashed_coordinator_never_names_another_member() {
     // Alice's JoinGroup to the dead coordinator times out (30 s + 5 s); she rejoins with her id.
     lab.advance(60_000);
     assert_ne!(member_id(&lab, "alice"), member_id(&lab, "bob"), "two consumers hold one member id");
+}
+
+/// Every seed of the sweep that runs a consume-transform-produce pipeline (seed 1 first,
+/// dedicated layout; 8 of the first 20 seeds), with no fault needed: the client-side oracle
+/// reported the pipeline's own results as acknowledged `acks=all` writes that were lost
+/// (`shipments/0@0`). The pipeline's transactional producer is sent its results by the
+/// simulator (`pump_pipeline` in `core/src/simulation/pipelines.rs`), which does not note each
+/// record's key and value among the producer's unsettled records as the `produce` command
+/// does; on delivery the acknowledged write is recorded with no key and no value, and the
+/// oracle finds the log holding another record at its offset. Nothing is lost: Kafka's
+/// producer acknowledges the record it was given. Until the simulator notes the key and value
+/// there, the sweep leaves the output topic's writes to the exactly-once oracle.
+#[test]
+#[ignore = "the pipeline's results are recorded as acknowledged writes without key and value (simulation/pipelines.rs)"]
+fn a_pipelines_acknowledged_results_are_held_by_the_output_log() {
+    let mut lab = lab();
+    run(&mut lab, "create-topic shipments partitions=3 replication-factor=3");
+    run(&mut lab, "produce orders key=k1 value=order-1");
+    lab.advance(3_000);
+    run(
+        &mut lab,
+        "consumer app group=etl topics=orders output=shipments transactional.id=etl-1 auto.offset.reset=earliest",
+    );
+    lab.advance(20_000);
+    let results: Vec<_> = lab.acknowledged().iter().filter(|w| &*w.partition.topic == "shipments").collect();
+    assert!(!results.is_empty(), "the pipeline wrote its result");
+    let lost: Vec<_> =
+        lab.lost_writes().into_iter().map(|w| (w.partition.to_string(), w.offset, w.value.clone())).collect();
+    assert!(lost.is_empty(), "acknowledged writes reported lost: {lost:?}");
+}
+
+/// Seed 830 of the default 1000-seed sweep (combined layout), found by the exactly-once oracle
+/// and reduced by removing lines while it still fails (any further removal changes the draws):
+/// the result of input record `k15`/`v7` is committed twice in `shipments`, the input holds it
+/// once. Kafka's guarantee (KIP-98, KIP-447): the results and the offsets commit in one
+/// transaction, so a `read_committed` reader of the output sees each input record's result
+/// once. The run has a zombie instance (`pipe2` takes `pipe1`'s `transactional.id` while
+/// `pipe1` runs, then `pipe1` is restarted and fences `pipe2` in turn), a broker crash, and a
+/// third instance with a `transactional.id` of its own joining the group. Seeds 656 (combined,
+/// a duplicate too) and 389 (dedicated, a committed-past input record with no result) were not
+/// reduced and may share the cause. Not diagnosed; the module at fault is not known yet.
+#[test]
+#[ignore = "exactly-once broken: a result committed twice (seed 830); not yet diagnosed"]
+fn a_pipelines_result_is_committed_once_across_zombies_and_a_rebalance() {
+    let config = ClusterConfig { seed: 830, controller_layout: ControllerLayout::Combined, ..ClusterConfig::default() };
+    let mut lab = Simulation::new(config).unwrap();
+    let pipe = |name: &str, transactional_id: &str| {
+        format!(
+            "consumer {name} group=etl topics=orders output=shipments transactional.id={transactional_id} \
+             auto.offset.reset=earliest max.poll.records=5 processing.ms=16 max.poll.interval.ms=30000 \
+             session.timeout.ms=10000"
+        )
+    };
+    let script = [
+        "consume orders".to_string(),
+        "create-topic shipments partitions=3 replication-factor=3".into(),
+        "advance 3000ms".into(),
+        "consumer reader1 group=g1 topics=orders auto.offset.reset=earliest assignor=cooperative-sticky commit=auto \
+         processing.ms=5 max.poll.interval.ms=30000 group.instance.id=reader1"
+            .into(),
+        "consumer reader2 group=g1 topics=orders auto.offset.reset=earliest assignor=cooperative-sticky \
+         commit=after-processing processing.ms=8 max.poll.interval.ms=30000 group.instance.id=reader2 \
+         isolation.level=read_committed session.timeout.ms=10000"
+            .into(),
+        pipe("pipe1", "etl-1"),
+        "advance 2000ms".into(),
+        "produce orders key=k15 value=v7 acks=all".into(),
+        "produce orders key=k6 value=v10 acks=1".into(),
+        "loss 1%".into(),
+        "produce orders key=k18 value=v13 acks=1".into(),
+        "stop reader1".into(),
+        "elect-preferred".into(),
+        "advance 9032ms".into(),
+        "restart reader1".into(),
+        "advance 3319ms".into(),
+        "restart reader2".into(),
+        "advance 9914ms".into(),
+        "produce orders key=k1 value=v25 acks=all".into(),
+        "stop reader1".into(),
+        pipe("pipe2", "etl-1"),
+        "kill 2".into(),
+        "restart pipe1".into(),
+        "advance 10053ms".into(),
+        "advance 8843ms".into(),
+        "advance 2060ms".into(),
+        "produce orders key=k1 value=v35 acks=0".into(),
+        "advance 8836ms".into(),
+        "advance 11145ms".into(),
+        "kill 1".into(),
+        pipe("pipe3", "etl-2"),
+        "restart 1".into(),
+        "advance 10s".into(),
+        "advance 60s".into(),
+    ];
+    for line in &script {
+        // As in the sweep, a line a client or node refuses changes nothing.
+        let _ = lab.apply(&kafkalab_core::Command::parse(line).unwrap());
+    }
+    let outcome = kafkalab_core::invariants::check_pipeline_outputs(&lab);
+    assert_eq!(outcome, Ok(()), "{}", outcome.as_ref().unwrap_err());
 }

@@ -13,6 +13,7 @@
 mod committed_offsets;
 mod committed_records;
 mod election_safety;
+mod exactly_once;
 mod group_ownership;
 mod leader_high_watermark;
 mod log_order;
@@ -34,6 +35,7 @@ use crate::raft::{Epoch, RaftNode, ReplicaId};
 pub use committed_offsets::CommittedOffsets;
 pub use committed_records::CommittedRecords;
 pub use election_safety::ElectionSafety;
+pub use exactly_once::{check_pipeline_outputs, check_pipelines_caught_up, ExactlyOnceViolation};
 pub use group_ownership::{disjoint_per_generation, Ownership, OwnershipView};
 pub use leader_high_watermark::LeaderHighWatermarks;
 pub use read_committed::{check_processed_records, BatchFates, RecordFate};

@@ -9,6 +9,12 @@
 //! running `begin`, a few `produce` lines and `commit` or `abort`, sometimes with faults in
 //! between. A client line the client refuses (a `begin` while `initTransactions` is still under
 //! way, a produce after a fatal error) is harmless: a real application would get the exception.
+//! Every record a client writes has a value of its own, so the oracles can tell records apart.
+//!
+//! In some seeds a consume-transform-produce pipeline runs too ([`pipeline`]), with its own
+//! group, output topic and end-of-run exactly-once checks.
+
+mod pipeline;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +27,7 @@ use kafkalab_core::invariants::{BatchFates, RecordFate};
 use kafkalab_core::rng::Rng;
 use kafkalab_core::simulation::ClientKind;
 use kafkalab_core::Simulation;
+use pipeline::PipelinePlan;
 
 /// The topic every client uses (the default lab's).
 const TOPIC: &str = "orders";
@@ -58,6 +65,7 @@ pub struct ClientPlan {
     producers: Vec<PlannedProducer>,
     start: Vec<String>,
     next_record: u64,
+    pipeline: Option<PipelinePlan>,
 }
 
 impl ClientPlan {
@@ -110,9 +118,25 @@ impl ClientPlan {
         plan
     }
 
+    /// Draws, from a generator of its own, whether the seed runs a pipeline.
+    pub fn draw_pipeline(&mut self, rng: &mut Rng) {
+        self.pipeline = PipelinePlan::draw(rng);
+    }
+
+    /// The lines to run before the clients start: the pipeline's output topic.
+    pub fn setup_lines(&self) -> Vec<String> {
+        self.pipeline.iter().flat_map(PipelinePlan::setup_lines).collect()
+    }
+
     /// The lines that start the clients (once the topic exists).
     pub fn start_lines(&self) -> Vec<String> {
-        self.start.clone()
+        let pipeline = self.pipeline.iter().flat_map(PipelinePlan::start_lines);
+        self.start.iter().cloned().chain(pipeline).collect()
+    }
+
+    /// One random action on the pipeline's instances, if the seed runs one.
+    pub fn pipeline_step(&mut self, rng: &mut Rng) -> Vec<String> {
+        self.pipeline.as_mut().map(|pipeline| pipeline.step(rng)).unwrap_or_default()
     }
 
     /// One random client action: records or a transaction step from a producer, or a crash,
@@ -205,18 +229,22 @@ impl ClientPlan {
                 lines.push(format!("commit {}", producer.name));
             }
         }
+        lines.extend(self.pipeline.iter_mut().flat_map(PipelinePlan::quiesce_lines));
         lines
     }
 
     /// Every consumer starts again, for the groups to settle and catch up.
     pub fn restart_lines(&mut self) -> Vec<String> {
-        self.consumers
+        let mut lines: Vec<String> = self
+            .consumers
             .iter_mut()
             .map(|consumer| {
                 consumer.life = Life::Running;
                 format!("restart {}", consumer.name)
             })
-            .collect()
+            .collect();
+        lines.extend(self.pipeline.iter_mut().flat_map(PipelinePlan::restart_lines));
+        lines
     }
 
     /// The groups the plan's consumers are in, each with its members' names and commit modes.
@@ -243,7 +271,7 @@ impl ClientPlan {
                 check_processed_everything(simulation, group)?;
             }
         }
-        Ok(())
+        self.pipeline.as_ref().map_or(Ok(()), |pipeline| pipeline.check_settled(simulation))
     }
 }
 
