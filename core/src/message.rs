@@ -367,7 +367,7 @@ pub enum Timer {
     /// The client's back-off after NOT_CONTROLLER is over: ask the active controller again.
     AdminRetry { request_id: u64 },
     /// A consumer fetch parked on the leader has waited `fetch.max.wait.ms`: answer it.
-    ConsumerFetchWaitExpired { partition: TopicPartition, fetch_id: u64 },
+    ConsumerFetchWaitExpired { partition: TopicPartition, from: NodeId, fetch_id: u64 },
     /// A consumer's back-off after a failed fetch is over (`retry.backoff.ms`).
     ConsumerRetry { partition: TopicPartition },
     /// A consumer's fetch had no answer within `request.timeout.ms`: send it again.

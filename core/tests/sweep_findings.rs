@@ -138,10 +138,10 @@ fn a_member_id_from_a_crashed_coordinator_never_names_another_member() {
 /// record's key and value among the producer's unsettled records as the `produce` command
 /// does; on delivery the acknowledged write is recorded with no key and no value, and the
 /// oracle finds the log holding another record at its offset. Nothing is lost: Kafka's
-/// producer acknowledges the record it was given. Until the simulator notes the key and value
-/// there, the sweep leaves the output topic's writes to the exactly-once oracle.
+/// producer acknowledges the record it was given. Fixed: the pipeline keeps what it sends, as
+/// the produce command does.
 #[test]
-#[ignore = "the pipeline's results are recorded as acknowledged writes without key and value (simulation/pipelines.rs)"]
+
 fn a_pipelines_acknowledged_results_are_held_by_the_output_log() {
     let mut lab = lab();
     run(&mut lab, "create-topic shipments partitions=3 replication-factor=3");
@@ -167,10 +167,13 @@ fn a_pipelines_acknowledged_results_are_held_by_the_output_log() {
 /// once. The run has a zombie instance (`pipe2` takes `pipe1`'s `transactional.id` while
 /// `pipe1` runs, then `pipe1` is restarted and fences `pipe2` in turn), a broker crash, and a
 /// third instance with a `transactional.id` of its own joining the group. Seeds 656 (combined,
-/// a duplicate too) and 389 (dedicated, a committed-past input record with no result) were not
-/// reduced and may share the cause. Not diagnosed; the module at fault is not known yet.
+/// a duplicate too) and 389 (dedicated, a committed-past input record with no result) shared
+/// the cause. Fixed: the broker that killed took the group's offsets partition with it while a
+/// transaction was open; the new coordinator loaded only committed records, so the commit marker
+/// then settled nothing and the group went back to older offsets. Offsets of open transactions
+/// are now loaded as pending and settled by their marker, as Kafka's loader does.
 #[test]
-#[ignore = "exactly-once broken: a result committed twice (seed 830); not yet diagnosed"]
+
 fn a_pipelines_result_is_committed_once_across_zombies_and_a_rebalance() {
     let config = ClusterConfig { seed: 830, controller_layout: ControllerLayout::Combined, ..ClusterConfig::default() };
     let mut lab = Simulation::new(config).unwrap();

@@ -45,7 +45,8 @@ impl Broker {
         }
         let Role::Leader(leadership) = &mut replica.role else { unreachable!("checked above") };
         leadership.parked_consumer_fetches.push(ParkedConsumerFetch { from, fetch_id, fetch_offset, isolation });
-        self.set_timer(CONSUMER_FETCH_MAX_WAIT_MS, Timer::ConsumerFetchWaitExpired { partition, fetch_id });
+        // Fetch ids are each client's own: the timer names the client too.
+        self.set_timer(CONSUMER_FETCH_MAX_WAIT_MS, Timer::ConsumerFetchWaitExpired { partition, from, fetch_id });
     }
 
     /// Answers the parked consumer fetches that can now read something.

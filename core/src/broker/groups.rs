@@ -101,8 +101,11 @@ impl Broker {
         }
         let index = partition.partition.0;
         if leading {
-            let records = committed_transaction_records(&self.replicas[partition].log);
+            let (records, open) = committed_transaction_records(&self.replicas[partition].log);
             self.groups.load_partition(now_ms, index, records);
+            for (producer_id, records) in open {
+                self.groups.load_pending_transaction(now_ms, index, producer_id, records);
+            }
         } else {
             self.groups.unload_partition(index);
         }
@@ -110,12 +113,15 @@ impl Broker {
     }
 }
 
+/// A record's key and value.
+type KeyValue = (bytes::Bytes, Option<bytes::Bytes>);
+
 /// The key and value of every data record in a log that a reader with `read_committed` would
-/// see, in offset order: plain records, and transactional ones whose transaction committed (a
-/// transaction still open is left out, as Kafka's loader leaves it pending).
-pub(super) fn committed_transaction_records(log: &PartitionLog) -> Vec<(bytes::Bytes, Option<bytes::Bytes>)> {
+/// see, in offset order (plain records, and transactional ones whose transaction committed);
+/// and, per producer, the records of transactions still open, which wait for their marker.
+pub(super) fn committed_transaction_records(log: &PartitionLog) -> (Vec<KeyValue>, BTreeMap<i64, Vec<KeyValue>>) {
     let mut out = Vec::new();
-    let mut open: BTreeMap<i64, Vec<(bytes::Bytes, Option<bytes::Bytes>)>> = BTreeMap::new();
+    let mut open: BTreeMap<i64, Vec<KeyValue>> = BTreeMap::new();
     for batch in log.batches() {
         let producer_id = batch.producer_id();
         if batch.is_control() {
@@ -138,5 +144,5 @@ pub(super) fn committed_transaction_records(log: &PartitionLog) -> Vec<(bytes::B
             out.extend(records);
         }
     }
-    out
+    (out, open)
 }

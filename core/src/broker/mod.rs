@@ -445,9 +445,10 @@ impl Broker {
                 self.shrink_lagging_isrs(now_ms);
                 self.set_timer(self.isr_expiration_interval_ms(), Timer::IsrExpiration);
             }
-            Timer::ConsumerFetchWaitExpired { partition, fetch_id } => {
-                self.answer_parked_consumer_fetches(&partition, |parked| parked.fetch_id == fetch_id)
-            }
+            Timer::ConsumerFetchWaitExpired { partition, from, fetch_id } => self
+                .answer_parked_consumer_fetches(&partition, |parked| {
+                    parked.fetch_id == fetch_id && parked.from == from
+                }),
             Timer::FetchWaitExpired { partition, follower, fetch_id } => self
                 .answer_parked_fetch(&partition, |parked| {
                     parked.request.fetch_id == fetch_id && parked.request.follower == follower

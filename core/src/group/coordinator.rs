@@ -419,6 +419,30 @@ impl GroupCoordinator {
         self.effects.set_timer(self.config.offsets_retention_check_interval_ms, timer);
     }
 
+    /// Offsets a transaction of `producer_id` wrote to the partition before this coordinator
+    /// loaded it, and whose marker is not in the log yet: they wait for it, as they did on the
+    /// coordinator that wrote them (Kafka's loader keeps such offsets pending). Without this, a
+    /// coordinator failover in mid-transaction would forget offsets the commit then makes the
+    /// group's, and the group would process those records again.
+    pub fn load_pending_transaction(
+        &mut self,
+        now_ms: u64,
+        partition_index: i32,
+        producer_id: i64,
+        records: impl IntoIterator<Item = (Bytes, Option<Bytes>)>,
+    ) {
+        for (key, value) in records {
+            let Ok(RecordKey::OffsetCommit { group, topic, partition }) = RecordKey::decode(&key) else { continue };
+            let Some(record) = value.and_then(|v| OffsetCommitValue::decode(&v).ok()) else { continue };
+            let entry = self.groups.entry(group.clone()).or_insert_with(|| Group::new(group, partition_index, now_ms));
+            let written = [(TopicPartition::new(topic, partition), OffsetAndMetadata::from_record(&record))];
+            entry.offsets.prepare_txn(producer_id, &written);
+            // Written before any commit this coordinator makes: the earliest log order after
+            // the loaded ones.
+            entry.offsets.complete_txn_append(producer_id, &written, 1, true);
+        }
+    }
+
     /// This broker no longer leads `partition_index`: held requests and appends in flight are
     /// answered NOT_COORDINATOR and its groups are dropped from memory.
     pub fn unload_partition(&mut self, partition_index: i32) {

@@ -2,9 +2,10 @@
 //! each citing where the rule comes from: the partitions' replication (log order, one leader
 //! per leader epoch, leader high watermarks, committed records), the metadata quorum's Raft
 //! (election safety, state machine safety) and consumer groups (one owner per partition in a
-//! generation, committed offsets that never go backwards). One rule is an oracle run at the end
+//! generation, committed offsets that never go backwards). Two rules are oracles run at the end
 //! of a run instead: `read_committed` consumers process committed records only
-//! ([`check_processed_records`]).
+//! ([`check_processed_records`]), and a consume-transform-produce pipeline's committed output
+//! holds each input record's result once ([`exactly_once`]).
 //!
 //! A violation is a bug in the model, never a legitimate outcome, so the simulator stops with
 //! the seed that reproduces it. Some rules need memory across events (the highest high

@@ -17,11 +17,9 @@
 //! transaction was open stays one of an open, and later of an aborted or committed,
 //! transaction; the end of the run sees which).
 //!
-//! Exactly once end to end (no committed record processed twice by a group) needs the
-//! consume-transform-produce loop, which commits the consumer's offsets inside the producer's
-//! transaction (`sendOffsetsToTransaction`); the command language has no such pipeline yet,
-//! and every other commit mode may process a record twice by design, so that rule is not
-//! checked.
+//! Exactly once end to end is the consume-transform-produce pipeline's promise, checked on its
+//! output by [`super::exactly_once`]; a consumer in any other commit mode may process a record
+//! twice by design.
 
 use alloc::collections::BTreeMap;
 

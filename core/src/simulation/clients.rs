@@ -45,7 +45,7 @@ pub struct ClientNode {
     settings: Vec<Setting>,
     pub kind: ClientKind,
     /// A producer's records sent and not yet acknowledged or failed: their key and value.
-    unsettled: alloc::collections::BTreeMap<RecordId, (Option<Bytes>, Option<Bytes>)>,
+    pub(super) unsettled: alloc::collections::BTreeMap<RecordId, (Option<Bytes>, Option<Bytes>)>,
     /// A consume-transform-produce consumer's transactional producer.
     pub pipeline: Option<Pipeline>,
 }

@@ -131,10 +131,15 @@ impl Simulation {
         }
         let mut failure = None;
         for (key, value) in pipeline.waiting.drain(..) {
+            let kept = (key.clone(), value.clone());
             let record =
                 ProducerRecord { topic: pipeline.output.clone(), partition: None, key, value, timestamp_ms: None };
-            if let Err(error) = producer.send(now_ms, record, image) {
-                failure = Some(alloc::string::ToString::to_string(&error));
+            match producer.send(now_ms, record, image) {
+                // Kept for the oracle, as the produce command keeps what it sends.
+                Ok(id) => {
+                    producer_node.unsettled.insert(id, kept);
+                }
+                Err(error) => failure = Some(alloc::string::ToString::to_string(&error)),
             }
         }
         if let Some((offsets, group)) = pipeline.commit_requested.take() {
