@@ -5,7 +5,7 @@
 use kafkalab_core::view::ClusterView;
 use leptos::prelude::*;
 
-use crate::panels::client_rows;
+use crate::panels::{client_rows, ClientRow};
 
 /// Every named client of the view, in the order they were started. `on_run` runs a command
 /// line (the console's callback).
@@ -33,7 +33,7 @@ pub fn ClientsPanel(view: Signal<ClusterView>, on_run: Callback<String>) -> impl
 
 /// One client: name, kind, alive or dead, its details and its kill/restart button.
 #[component]
-fn ClientItem(name: String, rows: Memo<Vec<crate::panels::ClientRow>>, on_run: Callback<String>) -> impl IntoView {
+fn ClientItem(name: String, rows: Memo<Vec<ClientRow>>, on_run: Callback<String>) -> impl IntoView {
     let key = name.clone();
     let row = Memo::new(move |_| rows.with(|rows| rows.iter().find(|r| r.name == key).cloned()));
     let alive = move || row.with(|r| r.as_ref().is_some_and(|r| r.alive));
