@@ -7,11 +7,14 @@ use kafkalab_core::ids::{BrokerId, Offset};
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
+use crate::clients::ClientsPanel;
+use crate::groups::GroupsPanel;
 use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
 };
+use crate::panels::is_internal_topic;
 
 /// How many trace lines the event log shows.
 const EVENT_LOG_LINES: usize = 14;
@@ -34,8 +37,8 @@ impl Snapshot {
     }
 }
 
-/// The whole lab: controls, the cluster drawing, the partition table, the console and the
-/// event log. The simulation runs on a timer while playing.
+/// The whole lab: controls, the cluster drawing, the partition table, the consumer groups and
+/// clients, the console and the event log. The simulation runs on a timer while playing.
 #[component]
 pub fn App(
     /// The seed of the run.
@@ -47,6 +50,8 @@ pub fn App(
     let error = RwSignal::new(None::<String>);
     let playing = RwSignal::new(true);
     let speed = RwSignal::new(SPEEDS[1]);
+    // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
+    let show_internal = RwSignal::new(false);
 
     let act = move |action: &dyn Fn(&mut Lab) -> Result<(), String>| {
         let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
@@ -70,6 +75,7 @@ pub fn App(
     }
 
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
+    let internal: Signal<bool> = show_internal.into();
     view! {
         <header class="topbar">
             <h1>"Kafka Lab"</h1>
@@ -89,15 +95,24 @@ pub fn App(
                 </select>
             </label>
             <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
+            <label class="toggle">
+                <input type="checkbox" data-testid="show-internal" prop:checked=move || show_internal.get()
+                       on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
+                " Show internal topics"
+            </label>
             <span class="clock" data-testid="clock">{move || format!("t = {:.1} s", snapshot.with(|s| s.view.now_ms) as f64 / 1000.0)}</span>
         </section>
         <main class="lab">
-            <ClusterDiagram view=view on_toggle=toggle_broker />
+            <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal />
             <div class="side">
-                <PartitionTable view=view />
+                <PartitionTable view=view show_internal=internal />
                 <ControllerQuorum view=view />
             </div>
         </main>
+        <section class="clients-and-groups">
+            <GroupsPanel view=view show_internal=internal />
+            <ClientsPanel view=view on_run=run_line />
+        </section>
         <section class="bottom">
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
@@ -116,8 +131,9 @@ struct ReplicaRowData {
     high_watermark: i64,
 }
 
-fn replica_rows(view: &ClusterView, broker: BrokerId) -> Vec<ReplicaRowData> {
+fn replica_rows(view: &ClusterView, broker: BrokerId, show_internal: bool) -> Vec<ReplicaRowData> {
     view.replicas_on(broker)
+        .filter(|(partition, _)| show_internal || !is_internal_topic(&partition.partition.topic))
         .map(|(partition, replica)| ReplicaRowData {
             partition: partition.partition.to_string(),
             is_leader: replica.is_leader,
@@ -136,18 +152,21 @@ fn ClusterDiagram(
     view: Signal<ClusterView>,
     /// Called with a broker's id when it is clicked.
     on_toggle: Callback<BrokerId>,
+    /// Whether internal topics' replicas are drawn.
+    show_internal: Signal<bool>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
     let width = diagram_width(ids.len());
     // Cards grow when topics are created or partitions added from the console.
     let height = Memo::new(move |_| {
-        view.with(|v| broker_height(v.brokers.iter().map(|b| v.replicas_on(b.id).count()).max().unwrap_or(0)))
+        let show = show_internal.get();
+        view.with(|v| broker_height(v.brokers.iter().map(|b| replica_rows(v, b.id, show).len()).max().unwrap_or(0)))
     });
     view! {
         <svg class="cluster" data-testid="cluster" viewBox=move || format!("-2 -2 {} {}", width + 4.0, height.get() + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
             {ids.into_iter().enumerate().map(|(index, id)| view! {
-                <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle />
+                <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle show_internal=show_internal />
             }).collect_view()}
         </svg>
     }
@@ -164,9 +183,10 @@ fn BrokerCard(
     height: Memo<f64>,
     view: Signal<ClusterView>,
     on_toggle: Callback<BrokerId>,
+    show_internal: Signal<bool>,
 ) -> impl IntoView {
     let status = Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
-    let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id)));
+    let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id, show_internal.get())));
     view! {
         <g class=move || format!("broker {}", status_label(status.get()))
            data-broker=id.0 data-status=move || status_label(status.get())
@@ -226,13 +246,15 @@ fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
 
 /// Each partition's leader, leader epoch and ISR, as the controller's metadata says.
 #[component]
-fn PartitionTable(view: Signal<ClusterView>) -> impl IntoView {
+fn PartitionTable(view: Signal<ClusterView>, show_internal: Signal<bool>) -> impl IntoView {
     let list = |brokers: &[BrokerId]| brokers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
     view! {
         <table class="partitions" data-testid="partitions">
             <thead><tr><th>"Partition"</th><th>"Leader"</th><th>"Epoch"</th><th>"ISR"</th><th>"High watermark"</th></tr></thead>
             <tbody>
-                {move || view.with(|v| v.partitions.iter().map(|p| {
+                {move || view.with(|v| v.partitions.iter()
+                    .filter(|p| show_internal.get() || !is_internal_topic(&p.partition.topic))
+                    .map(|p| {
                     let leader = p.leader.map_or(String::from("none"), |b| b.to_string());
                     let hw = p.replicas.iter().find(|r| r.is_leader).map_or(Offset(0), |r| r.high_watermark);
                     let leader_cell = leader.clone();

@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn a_bad_line_is_refused_with_its_position_and_not_recorded() {
         let mut lab = Lab::new(1);
-        let error = lab.run_line("kill x").unwrap_err();
+        let error = lab.run_line("kill 2x").unwrap_err();
         assert!(error.contains("column 6"), "{error}");
         let error = lab.run_line("restart 1").unwrap_err();
         assert!(error.contains("already running"), "{error}");

@@ -4,13 +4,21 @@
 //! - [`lab`]: the page's session with the simulator: every click becomes a line of the core's
 //!   command language, run and remembered (plain Rust, tested on the host);
 //! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
-//! - `app`: the Leptos components, only built for `wasm32`; they translate, they do not decide.
+//! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
+//!   host);
+//! - `app`, `groups`, `clients`: the Leptos components, only built for `wasm32`; they
+//!   translate, they do not decide.
 
 pub mod lab;
 pub mod layout;
+pub mod panels;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+mod clients;
+#[cfg(target_arch = "wasm32")]
+mod groups;
 
 /// Mounts the lab on the page's `<body>`; `index.html` calls it once the module is loaded.
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,6 @@
 //! The page in a real headless Chromium: mount the app, click a broker, and see the page mark
-//! it dead and, once the session timeout has passed, show its partition's new leader.
+//! it dead and, once the session timeout has passed, show its partition's new leader; start a
+//! consumer from the console and see its group, its partitions and its kill button.
 #![cfg(target_arch = "wasm32")]
 
 use kafkalab_web::app::App;
@@ -84,7 +85,7 @@ async fn clicking_a_broker_marks_it_dead_and_its_partition_gets_a_new_leader() {
 async fn a_mistyped_command_shows_where_it_is_wrong() {
     let page = mount();
     click(&page, "[data-testid=play]");
-    type_command(&page, "kill two");
+    type_command(&page, "kill 2x");
     tick().await;
     let error = find(&page, "[data-testid=error]").text_content().unwrap();
     assert!(error.contains("column 6") && error.contains("not a broker id"), "{error}");
@@ -133,4 +134,71 @@ async fn the_controller_quorum_is_shown_and_a_new_active_controller_takes_over()
     assert_eq!(leaders.length(), 1, "the quorum elected another");
     let new: Element = leaders.item(0).unwrap().unchecked_into();
     assert_ne!(new.get_attribute("data-controller").unwrap(), id);
+}
+
+/// Ticks the checkbox `selector` as a user would: it changes state and fires `change`.
+fn toggle_checkbox(root: &Element, selector: &str) {
+    let input: HtmlInputElement = find(root, selector).unchecked_into();
+    input.set_checked(!input.checked());
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    input.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_consumer_typed_in_the_console_makes_its_group_stable_and_a_click_kills_it() {
+    let page = mount();
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 1s");
+    tick().await;
+    assert!(find(&page, "[data-testid=groups]").text_content().unwrap().contains("No consumer groups yet"));
+
+    type_command(&page, "consumer alice group=billing topics=orders auto.offset.reset=earliest");
+    tick().await;
+    type_command(&page, "advance 10s");
+    tick().await;
+    assert_eq!(attribute(&page, "[data-group=billing]", "data-state"), "Stable");
+    assert_eq!(find(&page, "[data-group=billing] [data-testid=group-state]").text_content().unwrap(), "● Stable");
+    assert_eq!(attribute(&page, "[data-group=billing] [data-member=alice]", "data-leader"), "true");
+    for partition in 0..3 {
+        let row = format!("[data-group=billing] [data-group-partition=\"orders/{partition}\"]");
+        assert_eq!(attribute(&page, &row, "data-owner"), "alice", "alice owns orders/{partition}");
+        assert_eq!(attribute(&page, &row, "data-lag"), "0", "nothing was produced to orders/{partition}");
+    }
+    let coordinator = attribute(&page, "[data-group=billing]", "data-coordinator");
+    assert!(["1", "2", "3"].contains(&coordinator.as_str()), "a broker coordinates billing: {coordinator}");
+    assert_eq!(attribute(&page, "[data-client=alice]", "data-kind"), "consumer");
+    assert_eq!(attribute(&page, "[data-client=alice]", "data-alive"), "true");
+
+    click(&page, "[data-client-action=alice]");
+    tick().await;
+    assert_eq!(attribute(&page, "[data-client=alice]", "data-alive"), "false");
+    assert_eq!(find(&page, "[data-client-action=alice]").text_content().unwrap(), "Restart");
+    let history = find(&page, "[data-testid=history]").text_content().unwrap();
+    assert!(history.contains("kill alice"), "the click was recorded as a command: {history}");
+
+    click(&page, "[data-client-action=alice]");
+    tick().await;
+    assert_eq!(attribute(&page, "[data-client=alice]", "data-alive"), "true");
+    assert!(find(&page, "[data-testid=history]").text_content().unwrap().contains("restart alice"));
+}
+
+#[wasm_bindgen_test]
+async fn internal_topics_stay_hidden_until_the_toggle_shows_them() {
+    let page = mount();
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 1s");
+    tick().await;
+    type_command(&page, "consumer alice group=billing topics=orders");
+    tick().await;
+    type_command(&page, "advance 10s");
+    tick().await;
+    let internal = "[data-broker=\"1\"] [data-replica^=\"__consumer_offsets/\"]";
+    assert_eq!(page.query_selector_all(internal).unwrap().length(), 0);
+    assert!(page.query_selector("[data-partition^=\"__consumer_offsets/\"]").unwrap().is_none());
+
+    toggle_checkbox(&page, "[data-testid=show-internal]");
+    tick().await;
+    assert!(page.query_selector_all(internal).unwrap().length() > 0, "the coordinator's log is drawn");
+    find(&page, "[data-partition=\"__consumer_offsets/0\"]");
 }
