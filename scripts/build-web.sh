@@ -9,7 +9,7 @@ cargo build --quiet -p kafkalab-web --target wasm32-unknown-unknown --profile "$
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
-  "target/wasm32-unknown-unknown/$profile/kafkalab_web.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$profile/kafkalab_web.wasm"
 # The features rustc enables by default for wasm32 must be allowed explicitly.
 tools/node_modules/.bin/wasm-opt -Oz \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

@@ -7,4 +7,4 @@ scripts/setup.sh run
 scripts/build-web.sh
 cargo build --quiet --release -p kafkalab-native
 echo "Kafka Lab: open http://127.0.0.1:8080 ; brokers on 127.0.0.1:9092-9094 (try: kcat -b 127.0.0.1:9092 -L)"
-exec target/release/kafkalab serve --web-dir dist "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/kafkalab" serve --web-dir dist "$@"
