@@ -84,29 +84,14 @@ fn is_abort_marker(batch: &RecordBatch) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record_batch::{
-        encode, BatchAttributes, BatchHeader, Compression, Record, TimestampType, TransactionMarker,
-    };
+    use crate::record_batch::test_batches::{batch_of, marker};
+    use crate::record_batch::Record;
     use alloc::vec;
 
     fn batch(base: i64, count: i32, producer_id: Option<i64>) -> RecordBatch {
         let records: Vec<Record> =
             (0..count).map(|i| Record::new(i, 0, None, Some(Bytes::from(vec![(base + i as i64) as u8])))).collect();
-        let mut header = BatchHeader::new(Offset(base), 0).fitted_to(&records);
-        if let Some(producer_id) = producer_id {
-            header.producer_id = producer_id;
-            header.producer_epoch = 0;
-            header.base_sequence = 0;
-            header.attributes =
-                BatchAttributes::new(Compression::None, TimestampType::CreateTime).with_transactional(true);
-        }
-        encode(&header, &records).unwrap()
-    }
-
-    fn marker(base: i64, producer_id: i64, result: TransactionResult) -> RecordBatch {
-        TransactionMarker { result, coordinator_epoch: 0 }
-            .to_batch(Offset(base), 0, LeaderEpoch(0), producer_id, 0)
-            .unwrap()
+        batch_of(base, records, producer_id)
     }
 
     fn offsets(records: &[ConsumedRecord]) -> Vec<i64> {

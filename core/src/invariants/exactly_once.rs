@@ -247,11 +247,9 @@ pub fn check_pipelines_caught_up(simulation: &Simulation) -> Result<(), ExactlyO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::LeaderEpoch;
-    use crate::record_batch::{
-        encode, BatchAttributes, BatchHeader, Compression, Record, RecordBatch, TimestampType, TransactionMarker,
-        TransactionResult,
-    };
+    use crate::record_batch::test_batches::{batch_of, marker};
+
+    use crate::record_batch::{Record, RecordBatch, TransactionResult};
     use alloc::vec;
 
     fn batch(base: i64, values: &[&'static str], producer_id: Option<i64>) -> RecordBatch {
@@ -262,21 +260,7 @@ mod tests {
                 Record::new(i as i32, 0, Some(Bytes::from_static(b"k")), Some(Bytes::from_static(v.as_bytes())))
             })
             .collect();
-        let mut header = BatchHeader::new(Offset(base), 0).fitted_to(&records);
-        if let Some(producer_id) = producer_id {
-            header.producer_id = producer_id;
-            header.producer_epoch = 0;
-            header.base_sequence = 0;
-            header.attributes =
-                BatchAttributes::new(Compression::None, TimestampType::CreateTime).with_transactional(true);
-        }
-        encode(&header, &records).unwrap()
-    }
-
-    fn marker(base: i64, producer_id: i64, result: TransactionResult) -> RecordBatch {
-        TransactionMarker { result, coordinator_epoch: 0 }
-            .to_batch(Offset(base), 0, LeaderEpoch(0), producer_id, 0)
-            .unwrap()
+        batch_of(base, records, producer_id)
     }
 
     fn log_of(batches: &[RecordBatch], high_watermark: i64) -> PartitionLog {

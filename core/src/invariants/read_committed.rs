@@ -150,10 +150,9 @@ pub fn check_processed_records(simulation: &Simulation) -> Result<(), Violation>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::LeaderEpoch;
-    use crate::record_batch::{
-        encode, BatchAttributes, BatchHeader, Compression, Record, TimestampType, TransactionMarker, TransactionResult,
-    };
+    use crate::record_batch::test_batches::{batch_of, marker};
+
+    use crate::record_batch::{Record, TransactionResult};
     use alloc::vec;
     use alloc::vec::Vec;
     use bytes::Bytes;
@@ -161,21 +160,7 @@ mod tests {
     fn batch(base: i64, count: i32, producer_id: Option<i64>) -> RecordBatch {
         let records: Vec<Record> =
             (0..count).map(|i| Record::new(i, 0, None, Some(Bytes::from_static(b"v")))).collect();
-        let mut header = BatchHeader::new(Offset(base), 0).fitted_to(&records);
-        if let Some(producer_id) = producer_id {
-            header.producer_id = producer_id;
-            header.producer_epoch = 0;
-            header.base_sequence = 0;
-            header.attributes =
-                BatchAttributes::new(Compression::None, TimestampType::CreateTime).with_transactional(true);
-        }
-        encode(&header, &records).unwrap()
-    }
-
-    fn marker(base: i64, producer_id: i64, result: TransactionResult) -> RecordBatch {
-        TransactionMarker { result, coordinator_epoch: 0 }
-            .to_batch(Offset(base), 0, LeaderEpoch(0), producer_id, 0)
-            .unwrap()
+        batch_of(base, records, producer_id)
     }
 
     /// 0-1 plain; 2-3 producer 7, aborted at 6; 4-5 producer 8, committed at 7; 8 producer 7

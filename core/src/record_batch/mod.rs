@@ -27,6 +27,8 @@ pub mod error;
 pub mod header;
 pub mod record;
 pub mod split;
+#[cfg(test)]
+pub(crate) mod test_batches;
 pub mod varint;
 
 pub use attributes::{BatchAttributes, Compression, TimestampType, UnknownCompression};

@@ -1,17 +1,19 @@
 //! The scripted cluster the producer scenarios run against: a [`ClientMetadata`] of one topic,
 //! a broker that appends batches and checks idempotent producers' sequences as Kafka's leader
 //! does, and a [`Lab`] that carries the producer's requests to the test, which answers each
-//! (or fails it, or loses the answer), and fires the producer's timers in order.
+//! (or fails it, or loses the answer), and fires the producer's timers in order. Shared by
+//! `producer_model` and `producer_disconnects`; each uses its part.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
-use kafkalab_core::message::{Message, NodeId};
+use kafkalab_core::message::{CoordinatorType, Message, NodeId};
 use kafkalab_core::producer::{
     ClientMetadata, Producer, ProducerConfig, ProducerError, ProducerEvent, ProducerOutput, ProducerRecord,
-    ProducerTimer, RecordId,
+    ProducerTimer, RecordId, TransactionState,
 };
 use kafkalab_core::record_batch::RecordBatch;
 use kafkalab_core::transaction::protocol::{ProducerIdAndEpoch, TxnRequest, TxnResponse};
@@ -310,4 +312,37 @@ impl Lab {
     pub fn delivered_partition(&self, record: RecordId) -> i32 {
         self.delivered.iter().find(|d| d.0 == record).expect("delivered").1.partition.0
     }
+}
+
+/// A transactional producer whose coordinator (broker 2) gave it id 2000, epoch 0.
+pub fn transactional_lab() -> Lab {
+    let config = ProducerConfig { transactional_id: Some("tx".into()), linger_ms: 0, ..ProducerConfig::default() };
+    let mut lab = Lab::new(config, cluster(2));
+    lab.answer_init_producer_id = false;
+    lab.producer.init_transactions(0, &lab.cluster).unwrap();
+    lab.collect();
+    let [(find, broker, Message::FindCoordinator { key, key_type: CoordinatorType::Transaction, .. })] =
+        &lab.pending_coordinator()[..]
+    else {
+        panic!("FindCoordinator first: {:?}", lab.pending_coordinator())
+    };
+    assert_eq!((*broker, key.as_ref()), (BrokerId(1), "tx"));
+    lab.reply(*find, Message::FindCoordinatorResponse { request_id: *find, result: Ok(BrokerId(2)) });
+    let [(init, BrokerId(2), Message::Txn { request, .. })] = &lab.pending_coordinator()[..] else {
+        panic!("InitProducerId to the coordinator: {:?}", lab.pending_coordinator())
+    };
+    assert!(matches!(**request, TxnRequest::InitProducerId { transactional_id: Some(_), .. }), "{request:?}");
+    let producer = ProducerIdAndEpoch { producer_id: 2000, epoch: 0 };
+    let response = Box::new(TxnResponse::InitProducerId { result: Ok(producer) });
+    lab.reply(*init, Message::TxnResponse { request_id: *init, response });
+    assert_eq!(lab.producer.transaction_state(), Some(TransactionState::Ready));
+    lab
+}
+
+/// Answers the one coordinator request waiting, which must be `name`, with `response`.
+pub fn coordinator_answers(lab: &mut Lab, name: &str, response: TxnResponse) {
+    let pending = lab.pending_coordinator();
+    assert_eq!(pending.iter().map(|p| p.2.name()).collect::<Vec<_>>(), [name]);
+    let request_id = pending[0].0;
+    lab.reply(request_id, Message::TxnResponse { request_id, response: Box::new(response) });
 }
