@@ -92,3 +92,28 @@ fn partitions_can_be_added_but_never_removed_and_adding_moves_keys() {
     );
     assert_eq!(sim.view().partitions.iter().filter(|p| &*p.partition.topic == "orders").count(), 6);
 }
+
+#[test]
+fn the_metadata_clients_see_never_forgets_a_topic_while_restarted_controllers_replay_their_log() {
+    let config = kafkalab_core::ClusterConfig {
+        controller_layout: kafkalab_core::config::ControllerLayout::Dedicated,
+        ..kafkalab_core::ClusterConfig::default()
+    };
+    let mut lab = scenario::lab_with(config);
+    scenario::run(&mut lab, "create-topic shipments partitions=3 replication-factor=3");
+    lab.advance(2_000);
+    assert_eq!(lab.metadata().partition_count("shipments"), Some(3));
+    for c in 1..=3 {
+        scenario::run(&mut lab, &format!("kill c{c}"));
+    }
+    for c in 1..=3 {
+        scenario::run(&mut lab, &format!("restart c{c}"));
+    }
+    // Restarted controllers replay the metadata log from the start; until they are through, the
+    // furthest metadata any of them applied stays what clients see, as Kafka's clients keep
+    // their metadata while the controllers catch up.
+    for _ in 0..50 {
+        lab.advance(10);
+        assert_eq!(lab.metadata().partition_count("shipments"), Some(3));
+    }
+}

@@ -15,14 +15,13 @@ use crate::command::{ClientName, Command, Setting};
 use crate::consumer::{Consumer, ConsumerOutput};
 use crate::ids::{BrokerId, ClientId, Offset, TopicPartition};
 use crate::message::{Message, NodeId, Timer};
-use crate::metadata::MetadataImage;
 use crate::oracle::AcknowledgedWrite;
 use crate::producer::{Producer, ProducerOutput, ProducerRecord, RecordId};
 use crate::trace::TraceEvent;
 
 use super::client_settings::{consumer_config, producer_config};
 use super::pipelines::Pipeline;
-use super::{CommandError, ControllerNode, Event, Simulation};
+use super::{CommandError, Event, Simulation};
 use crate::command::clients::setting;
 
 /// A producer or a consumer, as the run drives it.
@@ -60,17 +59,6 @@ pub struct ProcessedRecord {
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
     pub at_ms: u64,
-}
-
-/// The committed metadata, borrowed from the controllers alone so a client can be borrowed
-/// mutably beside it.
-pub(super) fn committed_image(controllers: &[ControllerNode]) -> &MetadataImage {
-    controllers
-        .iter()
-        .max_by_key(|node| (node.controller.applied_offset(), core::cmp::Reverse(node.controller.id())))
-        .expect("a cluster has controllers")
-        .controller
-        .image()
 }
 
 impl Simulation {
@@ -139,7 +127,7 @@ impl Simulation {
                     return Err(CommandError::ClientDown(name.clone()));
                 }
                 let (k, v) = (record.key.clone(), record.value.clone());
-                let sent = producer.send(now_ms, record, committed_image(&self.controllers));
+                let sent = producer.send(now_ms, record, &self.latest_metadata.1);
                 let id = sent.map_err(|e| CommandError::Client(name.clone(), e.to_string()))?;
                 node.unsettled.insert(id, (k, v));
                 self.collect_client_outputs(index);
@@ -152,7 +140,7 @@ impl Simulation {
                 let ClientKind::Producer(client) = &mut node.kind else {
                     return Err(CommandError::NotAProducer(producer.clone()));
                 };
-                let image = committed_image(&self.controllers);
+                let image = &self.latest_metadata.1;
                 let result = match command {
                     Command::Begin { .. } => client.begin_transaction(),
                     Command::Commit { .. } => client.commit_transaction(now_ms, image),
@@ -174,7 +162,7 @@ impl Simulation {
                 }
                 match &mut node.kind {
                     ClientKind::Consumer(consumer) => consumer.close(now_ms),
-                    ClientKind::Producer(producer) => producer.flush(now_ms, committed_image(&self.controllers)),
+                    ClientKind::Producer(producer) => producer.flush(now_ms, &self.latest_metadata.1),
                 }
                 self.collect_client_outputs(index);
                 Ok(())
@@ -281,7 +269,7 @@ impl Simulation {
 
     fn start_client(&mut self, index: usize) -> Result<(), CommandError> {
         let now_ms = self.now_ms;
-        let image = committed_image(&self.controllers);
+        let image = &self.latest_metadata.1;
         let node = &mut self.clients[index];
         match &mut node.kind {
             ClientKind::Consumer(consumer) => consumer.start(now_ms, image),
@@ -329,7 +317,7 @@ impl Simulation {
     pub(super) fn named_client_receive(&mut self, id: ClientId, from: NodeId, message: Message) {
         let now_ms = self.now_ms;
         let Some(index) = self.client_at(id) else { return };
-        let image = committed_image(&self.controllers);
+        let image = &self.latest_metadata.1;
         match &mut self.clients[index].kind {
             ClientKind::Producer(producer) => producer.handle_message(now_ms, from, message, image),
             ClientKind::Consumer(consumer) => consumer.handle_message(now_ms, from, message, image),
@@ -351,7 +339,7 @@ impl Simulation {
         if !self.clients.get(index).is_some_and(|c| c.alive) {
             return;
         }
-        let image = committed_image(&self.controllers);
+        let image = &self.latest_metadata.1;
         match &mut self.clients[index].kind {
             ClientKind::Producer(producer) => producer.handle_disconnect(now_ms, broker, image),
             ClientKind::Consumer(consumer) => consumer.handle_disconnect(now_ms, broker, image),
@@ -366,7 +354,7 @@ impl Simulation {
         if !node.alive || node.incarnation != incarnation {
             return;
         }
-        let image = committed_image(&self.controllers);
+        let image = &self.latest_metadata.1;
         match (&mut self.clients[index].kind, timer) {
             (ClientKind::Producer(producer), Timer::Producer(timer)) => producer.handle_timer(now_ms, timer, image),
             (ClientKind::Consumer(consumer), Timer::Consumer(timer)) => consumer.handle_timer(now_ms, timer, image),

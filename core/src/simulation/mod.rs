@@ -132,6 +132,8 @@ pub struct Simulation {
     processed: Vec<ProcessedRecord>,
     /// The connections between clients and brokers.
     connections: connections::Connections,
+    /// The furthest committed metadata any controller has applied, and how far that is.
+    latest_metadata: (Offset, MetadataImage),
     /// The clients outside the simulation and what arrived for them.
     externals: external::Externals,
 }
@@ -141,6 +143,7 @@ impl Simulation {
     /// brokers starting to register.
     pub fn new(config: ClusterConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let latest_metadata = (Offset(0), MetadataImage::bootstrap(&config));
         let brokers = (1..=config.broker_count)
             .map(|id| BrokerNode { broker: Broker::new(BrokerId(id), config.clone()), alive: true, incarnation: 0 })
             .collect();
@@ -169,6 +172,7 @@ impl Simulation {
             clients: Vec::new(),
             processed: Vec::new(),
             connections: connections::Connections::default(),
+            latest_metadata,
             externals: external::Externals::default(),
         };
         for index in 0..simulation.controllers.len() {
@@ -226,13 +230,12 @@ impl Simulation {
 
     /// The committed metadata: the image of the controller that has applied the most of the
     /// committed log (committed entries never change, so the furthest is the latest truth).
+    ///
+    /// It never goes back: after every controller has restarted (and replays its log from the
+    /// start), it stays at the furthest image any controller reached, as the clients' and the
+    /// brokers' metadata does in Kafka while the controllers catch up.
     pub fn metadata(&self) -> &MetadataImage {
-        let furthest = self
-            .controllers
-            .iter()
-            .max_by_key(|node| (node.controller.applied_offset(), core::cmp::Reverse(node.controller.id())))
-            .expect("a cluster has controllers");
-        furthest.controller.image()
+        &self.latest_metadata.1
     }
 
     /// The live controller leading the quorum at the latest epoch, if any.
@@ -527,6 +530,10 @@ impl Simulation {
     }
 
     fn collect_controller_outputs(&mut self, index: usize) {
+        let controller = &self.controllers[index].controller;
+        if controller.applied_offset() > self.latest_metadata.0 {
+            self.latest_metadata = (controller.applied_offset(), controller.image().clone());
+        }
         let node = NodeId::Controller(self.controllers[index].controller.id());
         let incarnation = self.controllers[index].incarnation;
         let outputs = self.controllers[index].controller.take_outputs();

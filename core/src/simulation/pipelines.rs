@@ -19,7 +19,7 @@ use crate::ids::{Offset, TopicPartition};
 use crate::producer::{GroupMetadata, ProducerRecord, TransactionState};
 use crate::trace::TraceEvent;
 
-use super::clients::{committed_image, ClientKind};
+use super::clients::ClientKind;
 use super::Simulation;
 
 /// What ties a consumer to its transactional producer.
@@ -35,11 +35,13 @@ pub struct Pipeline {
     commit_requested: Option<(Vec<OffsetToCommit>, GroupMetadata)>,
     /// The offsets of the transaction being committed, told to the consumer when it ends.
     committing: Option<Vec<(TopicPartition, Offset)>>,
+    /// A result of this transaction could not be sent: it is aborted instead of committed.
+    failed: bool,
 }
 
 impl Pipeline {
     pub(super) fn new(output: Arc<str>, producer: ClientName) -> Pipeline {
-        Pipeline { output, producer, waiting: Vec::new(), commit_requested: None, committing: None }
+        Pipeline { output, producer, waiting: Vec::new(), commit_requested: None, committing: None, failed: false }
     }
 
     /// A restarted application starts with nothing in hand.
@@ -47,6 +49,7 @@ impl Pipeline {
         self.waiting.clear();
         self.commit_requested = None;
         self.committing = None;
+        self.failed = false;
     }
 }
 
@@ -107,7 +110,7 @@ impl Simulation {
         }
         let Some(producer_index) = self.clients.iter().position(|c| c.name == pipeline.producer) else { return };
         let now_ms = self.now_ms;
-        let image = committed_image(&self.controllers);
+        let image = &self.latest_metadata.1;
         let (head, tail) = self.clients.split_at_mut(index.max(producer_index));
         let (consumer_node, producer_node) = if index < producer_index {
             (&mut head[index], &mut tail[0])
@@ -131,6 +134,9 @@ impl Simulation {
         }
         let mut failure = None;
         for (key, value) in pipeline.waiting.drain(..) {
+            if pipeline.failed {
+                continue; // the transaction will be aborted: its records are processed again
+            }
             let kept = (key.clone(), value.clone());
             let record =
                 ProducerRecord { topic: pipeline.output.clone(), partition: None, key, value, timestamp_ms: None };
@@ -139,23 +145,41 @@ impl Simulation {
                 Ok(id) => {
                     producer_node.unsettled.insert(id, kept);
                 }
-                Err(error) => failure = Some(alloc::string::ToString::to_string(&error)),
+                // The application catches the exception and will abort rather than commit
+                // offsets without this result.
+                Err(error) => {
+                    pipeline.failed = true;
+                    failure = Some(alloc::string::ToString::to_string(&error));
+                }
             }
         }
+        let mut aborted_at_once = false;
         if let Some((offsets, group)) = pipeline.commit_requested.take() {
             let committing = offsets.iter().map(|o| (o.partition.clone(), o.offset)).collect();
-            let sent = producer
-                .send_offsets_to_transaction(now_ms, offsets, group, image)
-                .and_then(|()| producer.commit_transaction(now_ms, image));
+            let sent = if pipeline.failed {
+                producer.abort_transaction(now_ms, image)
+            } else {
+                producer
+                    .send_offsets_to_transaction(now_ms, offsets, group, image)
+                    .and_then(|()| producer.commit_transaction(now_ms, image))
+            };
             match sent {
                 Ok(()) => pipeline.committing = Some(committing),
-                Err(error) => failure = Some(alloc::string::ToString::to_string(&error)),
+                Err(error) => {
+                    failure = Some(alloc::string::ToString::to_string(&error));
+                    aborted_at_once = pipeline.failed;
+                }
             }
+            pipeline.failed = false;
         }
         let client = producer_node.name.clone();
         if let Some(event) = failure {
-            self.record(TraceEvent::Client { client, event });
+            self.record(TraceEvent::Client { client: client.clone(), event });
         }
         self.collect_client_outputs(producer_index);
+        if aborted_at_once {
+            // Nothing to abort at the coordinator: the consumer goes back to its offsets now.
+            self.pipeline_transaction_ended(&client, false);
+        }
     }
 }
