@@ -197,3 +197,26 @@ fn a_producer_id_request_lost_with_the_network_is_asked_again_until_granted() {
     let delivered = lab.trace().iter().filter(|l| matches!(l.event, TraceEvent::ClientDelivered { .. })).count();
     assert_eq!(delivered, 1, "{:#?}", trace_lines(&lab));
 }
+
+#[test]
+fn list_offsets_latest_is_the_high_watermark_or_for_read_committed_the_last_stable_offset() {
+    use kafkalab_core::broker::list_offsets::OffsetSpec;
+    use kafkalab_core::message::IsolationLevel;
+    let mut lab = lab();
+    run(&mut lab, "produce orders partition=0 value=a");
+    run(&mut lab, "producer tx transactional.id=orders-tx");
+    lab.advance(5_000);
+    run(&mut lab, "begin tx");
+    run(&mut lab, "produce orders partition=0 value=open producer=tx");
+    lab.advance(2_000);
+    let partition = kafkalab_core::TopicPartition::new("orders", 0);
+    let leader = lab.metadata().partitions[&partition].leader.unwrap();
+    let list = |spec, isolation| lab.list_offsets(leader, &partition, spec, isolation).unwrap().offset.map(|o| o.0);
+    assert_eq!(list(OffsetSpec::Earliest, IsolationLevel::ReadUncommitted), Some(0));
+    assert_eq!(list(OffsetSpec::Latest, IsolationLevel::ReadUncommitted), Some(2));
+    assert_eq!(list(OffsetSpec::Latest, IsolationLevel::ReadCommitted), Some(1), "the open transaction holds it");
+    assert_eq!(list(OffsetSpec::Timestamp(i64::MAX), IsolationLevel::ReadUncommitted), None);
+    let follower = lab.metadata().partitions[&partition].replicas.iter().copied().find(|b| *b != leader).unwrap();
+    let refused = lab.list_offsets(follower, &partition, OffsetSpec::Latest, IsolationLevel::ReadUncommitted);
+    assert_eq!(refused.unwrap_err(), ErrorCode::NotLeaderOrFollower);
+}

@@ -23,6 +23,7 @@ pub mod coordination;
 mod follower;
 mod groups;
 mod leader;
+pub mod list_offsets;
 mod metadata;
 mod storage;
 mod transactions;

@@ -9,8 +9,9 @@ use bytes::Bytes;
 use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
 use kafka_protocol::messages::{ApiKey, ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::protocol::{HeaderVersion, Message as _, VersionRange};
+use kafkalab_core::broker::list_offsets::OffsetSpec;
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::partition_log::PartitionLog;
+use kafkalab_core::message::IsolationLevel;
 use kafkalab_core::{BrokerId, Simulation, TopicPartition};
 
 use super::{decode_served, encode_response, Context, Rejection, RequestPrefix};
@@ -64,7 +65,8 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
     )
 }
 
-/// The offset, its timestamp (-1 for the special ones) and the leader epoch.
+/// The offset, its timestamp (-1 for the special ones) and the leader epoch, as the core's
+/// broker answers.
 fn lookup(
     simulation: &Simulation,
     broker: BrokerId,
@@ -72,40 +74,14 @@ fn lookup(
     timestamp: i64,
     read_committed: bool,
 ) -> Result<(i64, i64, i32), ErrorCode> {
-    if !simulation.is_alive(broker) {
-        return Err(ErrorCode::NotLeaderOrFollower);
-    }
-    let replica =
-        simulation.broker(broker).and_then(|b| b.replica(partition)).ok_or(ErrorCode::UnknownTopicOrPartition)?;
-    if !replica.is_leader() {
-        return Err(ErrorCode::NotLeaderOrFollower);
-    }
-    let log = &replica.log;
-    let end = if read_committed { log.last_stable_offset() } else { log.high_watermark() };
-    let epoch = replica.leader_epoch().0;
-    match timestamp {
-        EARLIEST => Ok((log.log_start_offset().0, -1, epoch)),
-        LATEST => Ok((end.0, -1, epoch)),
-        MAX_TIMESTAMP => Ok(max_timestamp(log, end.0).map_or((end.0, -1, epoch), |(o, t)| (o, t, epoch))),
-        timestamp if timestamp >= 0 => {
-            Ok(at_or_after(log, end.0, timestamp).map_or((-1, -1, epoch), |(o, t)| (o, t, epoch)))
-        }
-        _ => Err(ErrorCode::InvalidRequest),
-    }
-}
-
-/// The first readable record with a timestamp at or after `timestamp`.
-fn at_or_after(log: &PartitionLog, end: i64, timestamp: i64) -> Option<(i64, i64)> {
-    log.records()
-        .take_while(|record| record.offset.0 < end)
-        .find(|record| record.timestamp_ms >= timestamp)
-        .map(|record| (record.offset.0, record.timestamp_ms))
-}
-
-/// The readable record with the largest timestamp (the first of equals).
-fn max_timestamp(log: &PartitionLog, end: i64) -> Option<(i64, i64)> {
-    log.records().take_while(|record| record.offset.0 < end).fold(None, |best: Option<(i64, i64)>, record| match best {
-        Some((_, t)) if t >= record.timestamp_ms => best,
-        _ => Some((record.offset.0, record.timestamp_ms)),
-    })
+    let spec = match timestamp {
+        EARLIEST => OffsetSpec::Earliest,
+        LATEST => OffsetSpec::Latest,
+        MAX_TIMESTAMP => OffsetSpec::MaxTimestamp,
+        timestamp if timestamp >= 0 => OffsetSpec::Timestamp(timestamp),
+        _ => return Err(ErrorCode::InvalidRequest),
+    };
+    let isolation = if read_committed { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted };
+    let listed = simulation.list_offsets(broker, partition, spec, isolation)?;
+    Ok((listed.offset.map_or(-1, |o| o.0), listed.timestamp_ms.unwrap_or(-1), listed.leader_epoch.0))
 }
