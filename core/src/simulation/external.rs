@@ -126,6 +126,25 @@ impl Simulation {
     }
 }
 
+impl Simulation {
+    /// ListOffsets as broker `broker` answers it now (a read of the leader's log, not sent over
+    /// the simulated network): NOT_LEADER_OR_FOLLOWER from a broker that is down or does not
+    /// lead the partition.
+    pub fn list_offsets(
+        &self,
+        broker: BrokerId,
+        partition: &crate::ids::TopicPartition,
+        spec: crate::broker::list_offsets::OffsetSpec,
+        isolation: crate::message::IsolationLevel,
+    ) -> Result<crate::broker::list_offsets::ListedOffset, crate::error_code::ErrorCode> {
+        if !self.is_alive(broker) {
+            return Err(crate::error_code::ErrorCode::NotLeaderOrFollower);
+        }
+        let broker = self.broker(broker).ok_or(crate::error_code::ErrorCode::NotLeaderOrFollower)?;
+        broker.list_offsets(partition, spec, isolation)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,24 +258,5 @@ mod tests {
         assert!(simulation.take_external(client).is_empty());
         assert_eq!(simulation.take_external_resets(client), [BrokerId(2)]);
         assert!(simulation.take_external_resets(client).is_empty(), "told once");
-    }
-}
-
-impl Simulation {
-    /// ListOffsets as broker `broker` answers it now (a read of the leader's log, not sent over
-    /// the simulated network): NOT_LEADER_OR_FOLLOWER from a broker that is down or does not
-    /// lead the partition.
-    pub fn list_offsets(
-        &self,
-        broker: BrokerId,
-        partition: &crate::ids::TopicPartition,
-        spec: crate::broker::list_offsets::OffsetSpec,
-        isolation: crate::message::IsolationLevel,
-    ) -> Result<crate::broker::list_offsets::ListedOffset, crate::error_code::ErrorCode> {
-        if !self.is_alive(broker) {
-            return Err(crate::error_code::ErrorCode::NotLeaderOrFollower);
-        }
-        let broker = self.broker(broker).ok_or(crate::error_code::ErrorCode::NotLeaderOrFollower)?;
-        broker.list_offsets(partition, spec, isolation)
     }
 }
