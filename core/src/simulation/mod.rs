@@ -13,13 +13,14 @@
 //! producer, admin client and reader; `clients` runs the named producers and consumers
 //! (settings read in `client_settings`), `pipelines` joins a consumer to its transactional
 //! producer for exactly-once processing, and `connections` gives client-broker traffic TCP's
-//! order and resets; `external` queues what arrives for clients outside the simulation (the
+//! order and resets; `checks` runs the invariants after an event; `external` queues what arrives for clients outside the simulation (the
 //! native server's real connections); `error` says why a command was refused; `view` reads the
 //! state for drawing.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
 
+mod checks;
 mod client;
 mod client_settings;
 mod clients;
@@ -376,47 +377,6 @@ impl Simulation {
     fn applied_metadata_of(&self, node: NodeId) -> Option<Offset> {
         let NodeId::Broker(id) = node else { return None };
         self.broker(id).map(|broker| broker.applied_metadata_offset())
-    }
-
-    /// Only a node's own events change its state: check that node (a broker's partitions only
-    /// when they may have changed).
-    fn check_invariants(
-        &mut self,
-        node: NodeId,
-        scope: Option<&TopicPartition>,
-        partitions_changed: bool,
-    ) -> Result<(), invariants::Violation> {
-        match node {
-            NodeId::Broker(id) => {
-                let Some(changed) = self.node_index(id) else { return Ok(()) };
-                if partitions_changed {
-                    let brokers: Vec<&Broker> = self.brokers.iter().map(|n| &n.broker).collect();
-                    let unclean_allowed = self.metadata().config.unclean_leader_election_enable;
-                    self.invariants.check(&brokers, changed, scope, unclean_allowed)?;
-                    // Groups change with group requests and timers, metadata (a coordinator
-                    // moving) and the offsets partitions' appends and high watermarks.
-                    if scope.is_none_or(|p| p.topic.as_ref() == crate::placement::CONSUMER_OFFSETS_TOPIC) {
-                        self.invariants.check_groups(&self.brokers[changed].broker)?;
-                    }
-                }
-                self.invariants.check_metadata_observer(self.brokers[changed].broker.metadata_log())
-            }
-            NodeId::Controller(id) => {
-                let Some(index) = self.controller_index(id) else { return Ok(()) };
-                self.invariants.check_controller(id, self.controllers[index].controller.raft())
-            }
-            NodeId::Client(id) => {
-                let client = (id.0 as usize).checked_sub(1).and_then(|index| self.clients.get(index));
-                let Some(ClientKind::Consumer(consumer)) = client.map(|c| &c.kind) else {
-                    return Ok(()); // the console client or a producer: no group
-                };
-                let consumers = self.clients.iter().filter(|c| c.alive).filter_map(|c| match &c.kind {
-                    ClientKind::Consumer(consumer) => Some((c.name.0.as_str(), consumer)),
-                    ClientKind::Producer(_) => None,
-                });
-                self.invariants.check_group_members(&consumer.config().group_id, consumers)
-            }
-        }
     }
 
     /// The metadata log's entries every replica agrees are committed, so far.

@@ -106,19 +106,11 @@ impl TransactionCoordinator {
             }
             _ => unreachable!("add_partitions gets AddPartitionsToTxn or AddOffsetsToTxn"),
         };
-        if id.is_empty() {
-            return self.refuse(client, &request, ErrorCode::InvalidRequest);
-        }
-        let (partition_index, coordinator_epoch) = match self.locate(&id) {
+        let (partition_index, coordinator_epoch) = match self.check_request(&id, producer) {
             Ok(location) => location,
             Err(error) => return self.refuse(client, &request, error),
         };
-        let Some(metadata) = self.metadata_mut(partition_index, &id) else {
-            return self.refuse(client, &request, ErrorCode::InvalidProducerIdMapping);
-        };
-        if let Err(error) = check_producer(metadata, producer) {
-            return self.refuse(client, &request, error);
-        }
+        let metadata = self.metadata_mut(partition_index, &id).expect("check_request found it");
         let state = metadata.state();
         if matches!(state, TransactionState::PrepareCommit | TransactionState::PrepareAbort) {
             return self.refuse(client, &request, ErrorCode::ConcurrentTransactions);
@@ -142,24 +134,29 @@ impl TransactionCoordinator {
         });
     }
 
+    /// The checks every request about a transaction begins with (Kafka's order): a
+    /// transactional id, this coordinator's partition for it, a producer id it knows, and the
+    /// producer's current epoch. Where the transaction's state lives, when they pass.
+    fn check_request(&mut self, id: &Arc<str>, producer: ProducerIdAndEpoch) -> Result<(i32, i32), ErrorCode> {
+        if id.is_empty() {
+            return Err(ErrorCode::InvalidRequest);
+        }
+        let (partition_index, coordinator_epoch) = self.locate(id)?;
+        let metadata = self.metadata_mut(partition_index, id).ok_or(ErrorCode::InvalidProducerIdMapping)?;
+        check_producer(metadata, producer)?;
+        Ok((partition_index, coordinator_epoch))
+    }
+
     pub(super) fn end_txn(&mut self, now_ms: u64, client: Client, request: TxnRequest) {
         let TxnRequest::EndTxn { transactional_id, producer, committed } = &request else {
             unreachable!("end_txn gets EndTxn");
         };
         let (id, producer, committed) = (Arc::clone(transactional_id), *producer, *committed);
-        if id.is_empty() {
-            return self.refuse(client, &request, ErrorCode::InvalidRequest);
-        }
-        let (partition_index, coordinator_epoch) = match self.locate(&id) {
+        let (partition_index, coordinator_epoch) = match self.check_request(&id, producer) {
             Ok(location) => location,
             Err(error) => return self.refuse(client, &request, error),
         };
-        let Some(metadata) = self.metadata_mut(partition_index, &id) else {
-            return self.refuse(client, &request, ErrorCode::InvalidProducerIdMapping);
-        };
-        if let Err(error) = check_producer(metadata, producer) {
-            return self.refuse(client, &request, error);
-        }
+        let metadata = self.metadata_mut(partition_index, &id).expect("check_request found it");
         let answer = match (metadata.state(), committed) {
             (TransactionState::Ongoing, _) => None,
             // A retry of an EndTxn whose answer was lost: it did what was asked.
