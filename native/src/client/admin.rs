@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::{
     ApiKey, CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest, DescribeConfigsRequest,
@@ -79,7 +79,8 @@ pub async fn create_topic(client: &mut Client, topic: &NewTopic) -> Result<(), C
 
 /// Deletes a topic.
 pub async fn delete_topic(client: &mut Client, name: &str) -> Result<(), ClientError> {
-    let request = DeleteTopicsRequest::default().with_topic_names(vec![topic_name(name)]).with_timeout_ms(ADMIN_TIMEOUT_MS);
+    let request =
+        DeleteTopicsRequest::default().with_topic_names(vec![topic_name(name)]).with_timeout_ms(ADMIN_TIMEOUT_MS);
     let response = controller(client).await?.call(&request, DELETE_TOPICS_VERSION).await?;
     for result in &response.responses {
         if result.error_code == UNKNOWN_TOPIC_OR_PARTITION {
@@ -143,11 +144,13 @@ pub async fn list_groups(client: &mut Client) -> Result<BTreeSet<String>, Client
 /// Describes `group_id`, its members' assignments decoded (for consumer groups).
 pub async fn describe_group(client: &mut Client, group_id: &str) -> Result<GroupDescription, ClientError> {
     let coordinator = find_coordinator(client, group_id).await?;
-    let request = DescribeGroupsRequest::default().with_groups(vec![GroupId(StrBytes::from_string(group_id.to_string()))]);
+    let request =
+        DescribeGroupsRequest::default().with_groups(vec![GroupId(StrBytes::from_string(group_id.to_string()))]);
     let response = client.broker(coordinator).await?.call(&request, DESCRIBE_GROUPS_VERSION).await?;
-    let group = response.groups.into_iter().next().ok_or_else(|| {
-        ClientError::Protocol(format!("DescribeGroups answered nothing about group '{group_id}'"))
-    })?;
+    let group =
+        response.groups.into_iter().next().ok_or_else(|| {
+            ClientError::Protocol(format!("DescribeGroups answered nothing about group '{group_id}'"))
+        })?;
     check(group.error_code, || format!("describing group '{group_id}'"))?;
     let consumer = group.protocol_type.as_str() == PROTOCOL_TYPE;
     let members = group

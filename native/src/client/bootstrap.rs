@@ -74,7 +74,12 @@ impl ClusterMetadata {
                     })
                     .collect();
                 partitions.sort_by_key(|p| p.index);
-                let info = TopicInfo { name: name.clone(), error_code: topic.error_code, is_internal: topic.is_internal, partitions };
+                let info = TopicInfo {
+                    name: name.clone(),
+                    error_code: topic.error_code,
+                    is_internal: topic.is_internal,
+                    partitions,
+                };
                 Some((name, info))
             })
             .collect();
@@ -112,7 +117,8 @@ impl Client {
     pub async fn connect(bootstrap_servers: &str) -> Result<Client, ClientError> {
         let bootstrap: Vec<String> =
             bootstrap_servers.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-        let mut client = Client { bootstrap, any: None, connections: BTreeMap::new(), metadata: ClusterMetadata::default() };
+        let mut client =
+            Client { bootstrap, any: None, connections: BTreeMap::new(), metadata: ClusterMetadata::default() };
         client.refresh(Some(&[])).await?;
         Ok(client)
     }
@@ -183,7 +189,7 @@ impl Client {
 
     /// The connection to broker `id`, opened (or reopened, if it broke) as needed.
     pub async fn broker(&mut self, id: i32) -> Result<&mut Connection, ClientError> {
-        if !self.connections.get(&id).is_some_and(|c| !c.is_broken()) {
+        if self.connections.get(&id).is_none_or(Connection::is_broken) {
             let connection = self.open(id).await?;
             self.connections.insert(id, connection);
         }

@@ -178,7 +178,11 @@ impl Connection {
 
     fn malformed(&mut self, api_key: i16, error: &dyn std::fmt::Display) -> ClientError {
         self.broken = true;
-        ClientError::Protocol(format!("the answer from {} to {} does not decode: {error}", self.address, api_name(api_key)))
+        ClientError::Protocol(format!(
+            "the answer from {} to {} does not decode: {error}",
+            self.address,
+            api_name(api_key)
+        ))
     }
 }
 

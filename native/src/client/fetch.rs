@@ -84,7 +84,8 @@ pub async fn list_offsets(
                 Err(error) => return Err(error),
             };
             for answer in response.topics.iter().flat_map(|t| &t.partitions) {
-                match check(answer.error_code, || format!("listing the offsets of {topic}-{}", answer.partition_index)) {
+                match check(answer.error_code, || format!("listing the offsets of {topic}-{}", answer.partition_index))
+                {
                     Ok(()) => {
                         offsets.insert(answer.partition_index, answer.offset);
                     }

@@ -179,7 +179,11 @@ impl GroupMember {
 
     /// What to do about a membership error: true when rejoining may fix it (after forgetting
     /// the member id or finding the coordinator again, as the error asks).
-    pub async fn handle_membership_error(&mut self, client: &mut Client, error: &ClientError) -> Result<bool, ClientError> {
+    pub async fn handle_membership_error(
+        &mut self,
+        client: &mut Client,
+        error: &ClientError,
+    ) -> Result<bool, ClientError> {
         let ClientError::Kafka { error, .. } = error else {
             if error.is_retriable() {
                 client.forget(self.coordinator);
@@ -209,11 +213,8 @@ impl GroupMember {
 
     async fn join_and_sync(&mut self, client: &mut Client) -> Result<(), ClientError> {
         let joined = self.join_group(client).await?;
-        let assignments = if joined.leader == joined.member_id {
-            self.assign(client, &joined).await?
-        } else {
-            Vec::new()
-        };
+        let assignments =
+            if joined.leader == joined.member_id { self.assign(client, &joined).await? } else { Vec::new() };
         let connection = client.broker(self.coordinator).await?;
         let version = connection.version::<SyncGroupRequest>(SYNC_GROUP_VERSION)?;
         let mut request = SyncGroupRequest::default()
@@ -317,8 +318,7 @@ pub fn leave_group_request(group_id: &str, member_id: &str, version: i16) -> Lea
 
 /// A subscription to `topics`, as the consumer protocol's bytes (version first).
 pub fn encode_subscription(topics: &[String]) -> Result<Bytes, ClientError> {
-    let subscription =
-        ConsumerProtocolSubscription::default().with_topics(topics.iter().map(|t| text(t)).collect());
+    let subscription = ConsumerProtocolSubscription::default().with_topics(topics.iter().map(|t| text(t)).collect());
     encode_versioned(&subscription)
 }
 
@@ -334,7 +334,9 @@ pub fn decode_subscription(bytes: &Bytes) -> Result<Subscription, ClientError> {
 pub fn encode_assignment(assignment: &Assignment) -> Result<Bytes, ClientError> {
     let partitions = assignment
         .iter()
-        .map(|(topic, partitions)| AssignedTopic::default().with_topic(topic_name(topic)).with_partitions(partitions.clone()))
+        .map(|(topic, partitions)| {
+            AssignedTopic::default().with_topic(topic_name(topic)).with_partitions(partitions.clone())
+        })
         .collect();
     encode_versioned(&ConsumerProtocolAssignment::default().with_assigned_partitions(partitions))
 }

@@ -35,7 +35,11 @@ pub async fn commit(
     for topic_answer in &response.topics {
         for partition in &topic_answer.partitions {
             check(partition.error_code, || {
-                format!("committing the offset of {topic}-{} for group '{}'", partition.partition_index, member.group_id())
+                format!(
+                    "committing the offset of {topic}-{} for group '{}'",
+                    partition.partition_index,
+                    member.group_id()
+                )
             })?;
         }
     }
@@ -58,9 +62,14 @@ pub async fn committed(
     for topic in &response.topics {
         for partition in &topic.partitions {
             let name = topic.name.0.as_str();
-            check(partition.error_code, || format!("reading the offset of {name}-{} for group '{group_id}'", partition.partition_index))?;
+            check(partition.error_code, || {
+                format!("reading the offset of {name}-{} for group '{group_id}'", partition.partition_index)
+            })?;
             if partition.committed_offset >= 0 {
-                committed.entry(name.to_string()).or_default().insert(partition.partition_index, partition.committed_offset);
+                committed
+                    .entry(name.to_string())
+                    .or_default()
+                    .insert(partition.partition_index, partition.committed_offset);
             }
         }
     }
@@ -94,11 +103,15 @@ pub fn fetch_request(group_id: &str, topics: Option<&BTreeMap<String, Vec<i32>>>
         topics
             .iter()
             .map(|(name, partitions)| {
-                OffsetFetchRequestTopic::default().with_name(topic_name(name)).with_partition_indexes(partitions.clone())
+                OffsetFetchRequestTopic::default()
+                    .with_name(topic_name(name))
+                    .with_partition_indexes(partitions.clone())
             })
             .collect()
     });
-    OffsetFetchRequest::default().with_group_id(GroupId(StrBytes::from_string(group_id.to_string()))).with_topics(topics)
+    OffsetFetchRequest::default()
+        .with_group_id(GroupId(StrBytes::from_string(group_id.to_string())))
+        .with_topics(topics)
 }
 
 #[cfg(test)]

@@ -98,7 +98,11 @@ impl Producer {
 
     /// Sends `records`, each partition's share as one batch; returns what each partition's
     /// leader acknowledged.
-    pub async fn send(&mut self, client: &mut Client, records: Vec<OutgoingRecord>) -> Result<Vec<Delivered>, ClientError> {
+    pub async fn send(
+        &mut self,
+        client: &mut Client,
+        records: Vec<OutgoingRecord>,
+    ) -> Result<Vec<Delivered>, ClientError> {
         let topic = client.topic(&self.topic).await?;
         let partition_count = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX).max(1);
         let sticky = self.sticky_partition % partition_count;
@@ -241,7 +245,9 @@ pub fn encode_batch(records: &[OutgoingRecord], timestamp_ms: i64) -> Result<Byt
 pub fn produce_request(topic: &str, batches: &BTreeMap<i32, Bytes>, acks: Acks) -> ProduceRequest {
     let partition_data = batches
         .iter()
-        .map(|(partition, batch)| PartitionProduceData::default().with_index(*partition).with_records(Some(batch.clone())))
+        .map(|(partition, batch)| {
+            PartitionProduceData::default().with_index(*partition).with_records(Some(batch.clone()))
+        })
         .collect();
     let topic = TopicProduceData::default()
         .with_name(TopicName(StrBytes::from_string(topic.to_string())))
@@ -263,12 +269,16 @@ mod tests {
     use kafka_protocol::records::RecordBatchDecoder;
 
     fn record(key: Option<&'static str>, value: &'static str) -> OutgoingRecord {
-        OutgoingRecord { key: key.map(|k| Bytes::from_static(k.as_bytes())), value: Some(Bytes::from_static(value.as_bytes())) }
+        OutgoingRecord {
+            key: key.map(|k| Bytes::from_static(k.as_bytes())),
+            value: Some(Bytes::from_static(value.as_bytes())),
+        }
     }
 
     #[test]
     fn keyed_records_follow_the_java_partitioner_and_unkeyed_ones_stick_together() {
-        let records = vec![record(Some("alice"), "1"), record(None, "2"), record(Some("alice"), "3"), record(None, "4")];
+        let records =
+            vec![record(Some("alice"), "1"), record(None, "2"), record(Some("alice"), "3"), record(None, "4")];
         let partitions = partition_records(records, 3, 2);
         let alice = partition_for_key(b"alice", 3);
         assert_eq!(partitions[&alice].iter().filter(|r| r.key.is_some()).count(), 2);
@@ -285,7 +295,10 @@ mod tests {
         let read: Vec<_> = set.records.iter().map(|r| (r.offset, r.key.clone(), r.value.clone())).collect();
         assert_eq!(
             read,
-            [(0, Some(Bytes::from_static(b"k")), Some(Bytes::from_static(b"v"))), (1, None, Some(Bytes::from_static(b"w")))]
+            [
+                (0, Some(Bytes::from_static(b"k")), Some(Bytes::from_static(b"v"))),
+                (1, None, Some(Bytes::from_static(b"w")))
+            ]
         );
         assert!(set.records.iter().all(|r| r.timestamp == 1_700_000_000_000 && r.producer_id == -1));
     }

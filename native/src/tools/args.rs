@@ -166,9 +166,8 @@ fn topics(spec: &Spec, flags: &Flags) -> Result<Tool, UsageError> {
             let replication_factor = flags
                 .value("--replication-factor")
                 .map(|v| {
-                    positive(spec, "--replication-factor", v).and_then(|n| {
-                        i16::try_from(n).map_err(|_| usage(spec, "--replication-factor is too large"))
-                    })
+                    positive(spec, "--replication-factor", v)
+                        .and_then(|n| i16::try_from(n).map_err(|_| usage(spec, "--replication-factor is too large")))
                 })
                 .transpose()?;
             let configs = flags.all("--config").iter().map(|c| config(spec, c)).collect::<Result<_, _>>()?;
@@ -190,7 +189,8 @@ fn produce(spec: &Spec, flags: &Flags) -> Result<Tool, UsageError> {
     let topic = required(spec, flags, "--topic")?;
     let acks = match flags.value("--acks") {
         None => Acks::All,
-        Some(v) => Acks::parse(v).ok_or_else(|| usage(spec, &format!("invalid value {v:?} for --acks: expected all, 1 or 0")))?,
+        Some(v) => Acks::parse(v)
+            .ok_or_else(|| usage(spec, &format!("invalid value {v:?} for --acks: expected all, 1 or 0")))?,
     };
     let mut options = ProduceOptions {
         bootstrap: flags.bootstrap(),

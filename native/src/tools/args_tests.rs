@@ -111,9 +111,7 @@ fn consume_takes_group_limits_and_print_properties() {
 fn groups_and_broker_commands() {
     let Tool::Groups(options) = tool(&["groups", "--describe", "--group", "g"]) else { panic!("groups") };
     assert_eq!(options.action, GroupsAction::Describe { group: "g".to_string() });
-    let Tool::Broker(options) = tool(&["broker", "kill", "2", "--admin", "127.0.0.1:18080"]) else {
-        panic!("broker")
-    };
+    let Tool::Broker(options) = tool(&["broker", "kill", "2", "--admin", "127.0.0.1:18080"]) else { panic!("broker") };
     assert_eq!((options.action, options.broker, options.admin.as_str()), (BrokerAction::Kill, 2, "127.0.0.1:18080"));
     let Tool::Broker(options) = tool(&["broker", "shutdown", "3"]) else { panic!("broker") };
     assert_eq!((options.action, options.admin.as_str()), (BrokerAction::Shutdown, DEFAULT_ADMIN));

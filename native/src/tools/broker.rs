@@ -45,8 +45,7 @@ async fn post(address: &str, path: &str) -> Result<(u16, String), ToolError> {
     let mut stream = TcpStream::connect(address)
         .await
         .map_err(|e| ToolError(format!("cannot reach {address}: {} (is `kafkalab serve` running?)", describe(&e))))?;
-    let request =
-        format!("POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let request = format!("POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let lost = |e: std::io::Error| ToolError(format!("lost the connection to {address}: {}", describe(&e)));
     stream.write_all(request.as_bytes()).await.map_err(lost)?;
     let mut response = Vec::new();

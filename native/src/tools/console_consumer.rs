@@ -45,10 +45,15 @@ impl Default for Print {
 /// One record as the console consumer prints it (Kafka's `DefaultMessageFormatter`): the
 /// chosen columns, separated by the key separator, a missing key or value as `null`.
 pub fn format_record(record: &ConsumedRecord, print: &Print) -> String {
-    let bytes = |b: &Option<bytes::Bytes>| b.as_ref().map_or("null".to_string(), |b| String::from_utf8_lossy(b).into_owned());
+    let bytes =
+        |b: &Option<bytes::Bytes>| b.as_ref().map_or("null".to_string(), |b| String::from_utf8_lossy(b).into_owned());
     let mut columns = Vec::new();
     if print.timestamp {
-        columns.push(if record.timestamp < 0 { "NO_TIMESTAMP".to_string() } else { format!("CreateTime:{}", record.timestamp) });
+        columns.push(if record.timestamp < 0 {
+            "NO_TIMESTAMP".to_string()
+        } else {
+            format!("CreateTime:{}", record.timestamp)
+        });
     }
     if print.partition {
         columns.push(format!("Partition:{}", record.partition));
@@ -143,8 +148,10 @@ async fn group_fetcher(
 ) -> Result<(Fetcher, BTreeMap<i32, i64>), ClientError> {
     let assigned: Vec<i32> = member.assignment().get(topic).cloned().unwrap_or_default();
     let wanted = BTreeMap::from([(topic.to_string(), assigned.clone())]);
-    let committed =
-        offsets::committed(client, member.coordinator(), member.group_id(), Some(&wanted)).await?.remove(topic).unwrap_or_default();
+    let committed = offsets::committed(client, member.coordinator(), member.group_id(), Some(&wanted))
+        .await?
+        .remove(topic)
+        .unwrap_or_default();
     let uncommitted: Vec<i32> = assigned.iter().copied().filter(|p| !committed.contains_key(p)).collect();
     let mut positions = committed.clone();
     if !uncommitted.is_empty() {

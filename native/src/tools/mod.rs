@@ -44,9 +44,16 @@ pub enum TopicsAction {
     Create(NewTopic),
     List,
     /// One topic, or all of them.
-    Describe { topic: Option<String> },
-    Alter { topic: String, partitions: i32 },
-    Delete { topic: String },
+    Describe {
+        topic: Option<String>,
+    },
+    Alter {
+        topic: String,
+        partitions: i32,
+    },
+    Delete {
+        topic: String,
+    },
 }
 
 /// `kafkalab produce`.

@@ -1,9 +1,11 @@
 //! `kafkalab topics`, after kafka-topics.sh: `--create`, `--list`, `--describe`, `--alter`
 //! (more partitions) and `--delete`, printed as Kafka's tool prints them.
 //!
+//! Tab-separated, as Kafka's tool prints it:
+//!
 //! ```text
-//! Topic: orders	PartitionCount: 3	ReplicationFactor: 3	Configs: 
-//! 	Topic: orders	Partition: 0	Leader: 1	Replicas: 1,2,3	Isr: 1,2,3
+//! Topic: orders<TAB>PartitionCount: 3<TAB>ReplicationFactor: 3<TAB>Configs:
+//! <TAB>Topic: orders<TAB>Partition: 0<TAB>Leader: 1<TAB>Replicas: 1,2,3<TAB>Isr: 1,2,3
 //! ```
 
 use std::io::Write;
@@ -69,10 +71,7 @@ fn check_new_topic(topic: &NewTopic) -> Result<(), ClientError> {
         Ok(())
     } else {
         Err(ClientError::Kafka {
-            doing: format!(
-                "creating topic '{}' (names are up to 249 of a-z, A-Z, 0-9, '.', '_' and '-')",
-                topic.name
-            ),
+            doing: format!("creating topic '{}' (names are up to 249 of a-z, A-Z, 0-9, '.', '_' and '-')", topic.name),
             error: kafka_protocol::error::ResponseError::InvalidTopicException,
         })
     }
