@@ -173,7 +173,15 @@ async fn a_killed_broker_loses_its_leaderships_and_leaves_the_isr() {
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(stderr(&again).trim(), "kafkalab: broker 1 is already down");
 
-    // The controller fences broker 1 when its session times out (broker.session.timeout.ms).
+    // alice's partition, 0, was led by broker 1: the producer waits out the failover (the
+    // controller fences broker 1 when its session times out) and sends to the new leader.
+    let produced = kafkalab(
+        &["produce", "--bootstrap-server", &b, "--topic", "orders", "--property", "parse.key=true"],
+        "alice\tafter the kill\n",
+    )
+    .await;
+    assert_success(&produced, "produce while partition 0's leader is down");
+
     let deadline = Instant::now() + Duration::from_secs(30);
     let text = loop {
         let described = kafkalab(&["topics", "--bootstrap-server", &b, "--describe", "--topic", "orders"], "").await;
@@ -191,6 +199,16 @@ async fn a_killed_broker_loses_its_leaderships_and_leaves_the_isr() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(text.contains("Partition: 0\tLeader: 2\tReplicas: 1,2,3\tIsr: 2,3"), "{text}");
+    let consumed = kafkalab(
+        &["consume", "--bootstrap-server", &b, "--topic", "orders", "--from-beginning", "--property", "print.key=true"]
+            .into_iter()
+            .chain(["--property", "print.partition=true", "--max-messages", "1", "--timeout-ms", "10000"])
+            .collect::<Vec<_>>(),
+        "",
+    )
+    .await;
+    assert_success(&consumed, "consume from the new leaders");
+    assert_eq!(stdout(&consumed), "Partition:0\talice\tafter the kill\n");
 
     let restarted = kafkalab(&["broker", "restart", "1", "--admin", &admin], "").await;
     assert_success(&restarted, "broker restart 1");
