@@ -97,18 +97,22 @@ impl GroupMember {
         Ok(member)
     }
 
+    /// The group joined.
     pub fn group_id(&self) -> &str {
         &self.group_id
     }
 
+    /// The member id the coordinator gave.
     pub fn member_id(&self) -> &str {
         &self.member_id
     }
 
+    /// The generation of the current assignment.
     pub fn generation_id(&self) -> i32 {
         self.generation_id
     }
 
+    /// The broker coordinating the group.
     pub fn coordinator(&self) -> i32 {
         self.coordinator
     }

@@ -92,6 +92,7 @@ pub struct Producer {
 }
 
 impl Producer {
+    /// A producer to `topic` with `acks`.
     pub fn new(topic: &str, acks: Acks) -> Producer {
         Producer { topic: topic.to_string(), acks, sticky_partition: 0 }
     }

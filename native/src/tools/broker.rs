@@ -15,6 +15,7 @@ use super::{BrokerOptions, ToolError};
 /// How long the admin endpoint has to answer.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Runs `kafkalab broker ACTION N`.
 pub async fn run(options: BrokerOptions) -> Result<(), ToolError> {
     let path = format!("/admin/brokers/{}/{}", options.broker, action_name(options.action));
     let (status, body) = tokio::time::timeout(PATIENCE, post(&options.admin, &path))

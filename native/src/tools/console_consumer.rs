@@ -83,6 +83,7 @@ enum Source {
     },
 }
 
+/// Runs `kafkalab consume` until Ctrl-C, `--max-messages` or `--timeout-ms`.
 pub async fn run(options: ConsumeOptions) -> Result<(), ToolError> {
     let mut client = Client::connect(&options.bootstrap).await?;
     let topic = client.topic(&options.topic).await?;

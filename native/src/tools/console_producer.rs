@@ -20,6 +20,7 @@ const LINGER: Duration = Duration::from_millis(5);
 /// The most lines sent in one request.
 const MAX_BATCH_LINES: usize = 1000;
 
+/// Runs `kafkalab produce` until standard input ends.
 pub async fn run(options: ProduceOptions) -> Result<(), ToolError> {
     let mut client = Client::connect(&options.bootstrap).await?;
     // Fail on an unknown topic before reading any input, as Kafka's tool does on its first send.

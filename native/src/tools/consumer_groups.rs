@@ -32,6 +32,7 @@ pub struct Row {
     pub owner: Option<(String, String, String)>,
 }
 
+/// Runs `kafkalab groups`.
 pub async fn run(options: GroupsOptions) -> Result<(), ToolError> {
     let mut client = Client::connect(&options.bootstrap).await?;
     let mut out = std::io::stdout().lock();

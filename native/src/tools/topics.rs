@@ -16,6 +16,7 @@ use crate::client::{Client, ClientError};
 
 use super::{ToolError, TopicsAction, TopicsOptions};
 
+/// Runs `kafkalab topics`.
 pub async fn run(options: TopicsOptions) -> Result<(), ToolError> {
     let mut client = Client::connect(&options.bootstrap).await?;
     let mut out = std::io::stdout().lock();
