@@ -18,7 +18,7 @@
 //!                               prospective, unattached or resigned
 //! controller-epoch >= 2         the active controller's epoch, or none (`on c3`: c3's)
 //! metadata TopicRecord == 2     records of this KRaft type in the committed metadata log
-//!                               (`on c1`: in c1's log, committed or not); see [`quorum`]
+//!                               (`on c1`: in c1's log, committed or not); see quorum.rs
 //!
 //! group billing == Stable       the group's state: Empty, PreparingRebalance,
 //!                               CompletingRebalance, Stable, Dead, or none when no live
