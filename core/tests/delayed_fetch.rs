@@ -4,6 +4,7 @@
 //! simulation's clock.
 
 use bytes::Bytes;
+use kafkalab_core::command::Command;
 use kafkalab_core::error_code::ErrorCode;
 use kafkalab_core::ids::ClientId;
 use kafkalab_core::message::{
@@ -167,4 +168,32 @@ fn a_record_in_any_one_partition_answers_a_fetch_of_several() {
     produce(&mut simulation, client, led[led.len() - 1], b"one");
     let (_, partitions) = answer_within(&mut simulation, client, fetch_id, 1_000).expect("answered by one record");
     assert_eq!(partitions.iter().map(batch_count).sum::<usize>(), 1);
+}
+
+fn run(simulation: &mut Simulation, line: &str) {
+    let command = Command::parse(line).expect("a command");
+    simulation.apply(&command).expect("the command runs");
+}
+
+#[test]
+fn a_held_fetch_is_answered_with_not_leader_as_soon_as_leadership_moves_away() {
+    let mut simulation = settled();
+    let client = simulation.open_external();
+    let preferred = leader_of(&simulation, 0);
+    // Move orders/0 away from its preferred leader and bring that broker back as a follower.
+    run(&mut simulation, &format!("shutdown {}", preferred.0));
+    simulation.advance(5_000);
+    run(&mut simulation, &format!("restart {}", preferred.0));
+    simulation.advance(10_000);
+    let leader = leader_of(&simulation, 0);
+    assert_ne!(leader, preferred);
+    let fetch_id = send_fetch(&mut simulation, client, leader, fetch(&[0], 1, 30_000));
+    assert!(answer_within(&mut simulation, client, fetch_id, 500).is_none());
+    let elected_ms = simulation.now_ms();
+    run(&mut simulation, "elect-preferred");
+    let (answered_ms, partitions) =
+        answer_within(&mut simulation, client, fetch_id, 10_000).expect("answered long before the wait is over");
+    assert_eq!(leader_of(&simulation, 0), preferred);
+    assert!(answered_ms < elected_ms + 5_000, "answered at {answered_ms}");
+    assert_eq!(partitions[0].result.as_ref().err(), Some(&ErrorCode::NotLeaderOrFollower));
 }
