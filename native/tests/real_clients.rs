@@ -165,3 +165,23 @@ async fn confluent_kafka_idempotent_producer_at_acks_all_reads_back_byte_for_byt
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confluent_kafka_transactions_a_read_committed_consumer_never_sees_aborted_records() {
+    let server = TestServer::start_settled().await;
+    let args = [bootstrap(&server), "orders".into()];
+    if let Some(report) = run_client("confluent_transactions.py", &args).await {
+        let values = |key: &str| -> Vec<String> {
+            let mut values: Vec<String> = report[key].as_array().expect(key).iter().map(text).collect();
+            values.sort();
+            values
+        };
+        let committed = values("read_committed");
+        assert_eq!(committed.len(), 20, "both committed transactions, once each: {report}");
+        assert!(committed.iter().all(|v| v.starts_with("commit-")), "no aborted record: {report}");
+        let uncommitted = values("read_uncommitted");
+        assert_eq!(uncommitted.len(), 30, "read_uncommitted sees the aborted records too: {report}");
+        assert_eq!(uncommitted.iter().filter(|v| v.starts_with("abort-")).count(), 10, "{report}");
+    }
+    server.stop().await;
+}
