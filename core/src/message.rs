@@ -22,6 +22,8 @@ use crate::trace::TraceEvent;
 use crate::transaction::protocol::{TxnMarker, TxnRequest, TxnResponse};
 use crate::transaction::TxnTimer;
 
+pub use crate::controller::protocol::{TopicRequest, TopicResponse};
+
 /// An address on the cluster's network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NodeId {
@@ -208,6 +210,18 @@ pub enum Message {
         request_id: u64,
         results: Box<Vec<(i64, TopicPartition, Option<ErrorCode>)>>,
     },
+    /// A client's CreateTopics, DeleteTopics or CreatePartitions, sent to any broker, which
+    /// forwards it to the active controller (KIP-590) and relays the answer; or Metadata's
+    /// auto-creation, which the broker answers itself.
+    TopicAdmin {
+        request_id: u64,
+        request: Box<TopicRequest>,
+    },
+    /// The answer, per topic, once the controller has committed what it decided.
+    TopicAdminResponse {
+        request_id: u64,
+        response: Box<TopicResponse>,
+    },
 }
 
 /// Which kind of coordinator FindCoordinator looks for.
@@ -250,6 +264,8 @@ impl Message {
             Message::TxnResponse { response, .. } => response.name(),
             Message::WriteTxnMarkers { .. } => "WriteTxnMarkers",
             Message::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
+            Message::TopicAdmin { request, .. } => request.name(),
+            Message::TopicAdminResponse { response, .. } => response.name(),
         }
     }
 
@@ -294,6 +310,8 @@ pub enum AdminRequest {
     ElectPreferredLeaders { partitions: Option<Vec<TopicPartition>> },
     /// IncrementalAlterConfigs of one cluster-wide setting.
     AlterConfig { name: ConfigName, value: String },
+    /// DeleteTopics of one topic.
+    DeleteTopic { name: String },
 }
 
 /// Why an admin request was refused: Kafka's error code and its message.
@@ -384,6 +402,10 @@ pub enum Timer {
     MarkerRetry { token: u64 },
     /// Ask the controller for producer ids again, if still waiting for them.
     ProducerIdRetry,
+    /// A broker forwarding a topic request to the controller: send it again if it is still
+    /// unanswered, or answer REQUEST_TIMED_OUT once its time is up.
+    /// `attempt` numbers the sends: a timer set for an earlier send does nothing.
+    TopicAdminRetry { forward_id: u64, attempt: u32 },
 }
 
 /// One thing a node wants done.

@@ -26,6 +26,7 @@ mod leader;
 pub mod list_offsets;
 mod metadata;
 mod storage;
+mod topic_admin;
 mod transactions;
 
 use alloc::collections::BTreeMap;
@@ -52,6 +53,10 @@ const REPLICA_FETCH_MAX_BYTES: usize = 1_048_576;
 pub struct Replica {
     pub log: PartitionLog,
     pub role: Role,
+    /// The id of the topic it belongs to ([`MetadataImage::topic_ids`]): a replica of a topic
+    /// since deleted, perhaps created again under the same name, is stray and is dropped. It
+    /// survives a crash with the log, as Kafka's `partition.metadata` file does.
+    pub topic_id: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +182,12 @@ pub struct Broker {
     settings: DynamicConfig,
     /// Each topic's log settings, as the metadata last said.
     topic_configs: BTreeMap<String, LogConfig>,
+    /// Each topic's id, as the metadata last said.
+    topic_ids: BTreeMap<String, u64>,
+    /// Clients' topic requests forwarded to the controller, by the id they were sent under.
+    forwarded: BTreeMap<u64, topic_admin::Forwarded>,
+    /// Numbers forwarded requests.
+    next_forward_id: u64,
     /// Coordinator appends that were committed or failed, to hand back once the current input
     /// has been handled.
     finished_appends: Vec<(coordination::AppendOwner, u64, Result<(), ErrorCode>)>,
@@ -225,6 +236,9 @@ impl Broker {
             applied: Offset(0),
             metadata: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
+            topic_ids: BTreeMap::new(),
+            forwarded: BTreeMap::new(),
+            next_forward_id: 0,
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
             pending_loads: BTreeMap::new(),
@@ -283,6 +297,7 @@ impl Broker {
         self.pending_loads.clear();
         self.due_loads.clear();
         self.creating_topics.clear();
+        self.forwarded.clear();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
@@ -409,6 +424,10 @@ impl Broker {
                 debug_assert!(false, "broker {} got a message meant for the controller", self.id)
             }
             Message::Group { request_id, request } => self.handle_group_request(now_ms, from, request_id, *request),
+            Message::TopicAdmin { request_id, request } => self.handle_topic_admin(now_ms, from, request_id, *request),
+            Message::TopicAdminResponse { request_id, response } => {
+                self.handle_topic_admin_response(now_ms, request_id, *response)
+            }
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -488,6 +507,9 @@ impl Broker {
             Timer::Group(timer) => self.handle_group_timer(now_ms, timer),
             Timer::MarkerRetry { token } => self.handle_marker_retry(token),
             Timer::ProducerIdRetry => self.handle_producer_id_retry(),
+            Timer::TopicAdminRetry { forward_id, attempt } => {
+                self.handle_topic_admin_retry(now_ms, forward_id, attempt)
+            }
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }
