@@ -171,14 +171,14 @@ impl Controller {
     /// A topic can be deleted if it exists and is not internal: the coordinators' topics stay
     /// (Kafka's tools refuse to delete them; here the controller does, with INVALID_REQUEST).
     fn check_delete(&self, name: &str) -> Result<(), AdminError> {
-        if !self.speculative.topics.contains_key(name) {
-            return refuse(ErrorCode::UnknownTopicOrPartition, format!("Topic '{name}' does not exist."));
-        }
         if name == CONSUMER_OFFSETS_TOPIC || name == TRANSACTION_STATE_TOPIC {
             return refuse(
                 ErrorCode::InvalidRequest,
                 format!("Topic {name} is a Kafka internal topic and is not allowed to be deleted."),
             );
+        }
+        if !self.speculative.topics.contains_key(name) {
+            return refuse(ErrorCode::UnknownTopicOrPartition, format!("Topic '{name}' does not exist."));
         }
         Ok(())
     }
