@@ -160,3 +160,122 @@ impl Broker {
         self.send(controller, Message::Admin { request_id, request });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::protocol::NewTopic;
+    use crate::ids::ClientId;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    const CLIENT: NodeId = NodeId::Client(ClientId(7));
+
+    fn started() -> Broker {
+        let mut broker = Broker::new(BrokerId(1), ClusterConfig::default());
+        broker.start(0);
+        broker.take_outputs();
+        broker
+    }
+
+    fn create(timeout_ms: u64) -> TopicRequest {
+        let topic = NewTopic { name: "t".to_string(), partitions: 1, replication_factor: 1, configs: Vec::new() };
+        TopicRequest::CreateTopics { topics: vec![topic], validate_only: false, timeout_ms }
+    }
+
+    /// The forwarded request's id, and the retry timer set with it.
+    fn forwarded(outputs: &[Output]) -> (u64, Option<(u64, u32)>) {
+        let sent = outputs.iter().find_map(|o| match o {
+            Output::Send { to: NodeId::Controller(_), message: Message::TopicAdmin { request_id, .. } } => {
+                Some(*request_id)
+            }
+            _ => None,
+        });
+        let timer = outputs.iter().find_map(|o| match o {
+            Output::SetTimer { after_ms, timer: Timer::TopicAdminRetry { attempt, .. } } => Some((*after_ms, *attempt)),
+            _ => None,
+        });
+        (sent.expect("forwarded to a controller"), timer)
+    }
+
+    fn relayed(outputs: &[Output]) -> Option<(u64, TopicResponse)> {
+        outputs.iter().find_map(|o| match o {
+            Output::Send { to, message: Message::TopicAdminResponse { request_id, response } } if *to == CLIENT => {
+                Some((*request_id, (**response).clone()))
+            }
+            _ => None,
+        })
+    }
+
+    fn refused(code: ErrorCode) -> TopicResponse {
+        create(1).refuse_all(&AdminError { code, message: "no".to_string() })
+    }
+
+    #[test]
+    fn a_forwarded_request_is_relayed_under_the_clients_id_and_not_controller_is_asked_again() {
+        let mut broker = started();
+        broker.handle_message(10, CLIENT, Message::TopicAdmin { request_id: 42, request: Box::new(create(5_000)) });
+        let (forward_id, timer) = forwarded(&broker.take_outputs());
+        assert_eq!(timer, Some((FORWARD_RETRY_MS, 1)));
+
+        let response = Box::new(refused(ErrorCode::NotController));
+        broker.handle_message(
+            20,
+            NodeId::Controller(ControllerId(2)),
+            Message::TopicAdminResponse { request_id: forward_id, response },
+        );
+        let outputs = broker.take_outputs();
+        assert!(relayed(&outputs).is_none(), "NOT_CONTROLLER is not the client's answer");
+        assert!(outputs.iter().any(|o| matches!(o, Output::SetTimer { after_ms: NOT_CONTROLLER_BACKOFF_MS, .. })));
+        broker.handle_timer(20 + FORWARD_RETRY_MS, Timer::TopicAdminRetry { forward_id, attempt: 1 });
+        assert!(broker.take_outputs().is_empty(), "the first send's timer is stale");
+        broker.handle_timer(120, Timer::TopicAdminRetry { forward_id, attempt: 2 });
+        assert_eq!(forwarded(&broker.take_outputs()).0, forward_id, "sent again under the same id");
+
+        let answer = TopicResponse::CreateTopics(vec![(
+            "t".to_string(),
+            Err(AdminError { code: ErrorCode::TopicAlreadyExists, message: "exists".to_string() }),
+        )]);
+        let response = Box::new(answer.clone());
+        broker.handle_message(
+            130,
+            NodeId::Controller(ControllerId(3)),
+            Message::TopicAdminResponse { request_id: forward_id, response },
+        );
+        assert_eq!(relayed(&broker.take_outputs()), Some((42, answer)));
+    }
+
+    #[test]
+    fn an_unanswered_request_times_out_at_the_clients_deadline() {
+        let mut broker = started();
+        broker.handle_message(0, CLIENT, Message::TopicAdmin { request_id: 1, request: Box::new(create(1_500)) });
+        let (forward_id, _) = forwarded(&broker.take_outputs());
+        broker.handle_timer(1_000, Timer::TopicAdminRetry { forward_id, attempt: 1 });
+        let (_, timer) = forwarded(&broker.take_outputs());
+        assert_eq!(timer, Some((500, 2)), "the next try is due at the deadline");
+        broker.handle_timer(1_500, Timer::TopicAdminRetry { forward_id, attempt: 2 });
+        let (request_id, response) = relayed(&broker.take_outputs()).expect("answered");
+        assert_eq!(request_id, 1);
+        let TopicResponse::CreateTopics(results) = response else { panic!("a CreateTopics answer") };
+        assert_eq!(results[0].1.as_ref().unwrap_err().code, ErrorCode::RequestTimedOut);
+    }
+
+    #[test]
+    fn auto_creation_is_answered_at_once_and_asks_the_controller_once() {
+        let mut broker = started();
+        let request = || Box::new(TopicRequest::AutoCreate { topics: vec!["fresh".to_string(), "orders".to_string()] });
+        broker.handle_message(0, CLIENT, Message::TopicAdmin { request_id: 5, request: request() });
+        let outputs = broker.take_outputs();
+        let expected = TopicResponse::AutoCreate(vec![
+            ("fresh".to_string(), Err(ErrorCode::LeaderNotAvailable)),
+            ("orders".to_string(), Ok(())),
+        ]);
+        assert_eq!(relayed(&outputs), Some((5, expected)));
+        let asks = |outputs: &[Output]| {
+            outputs.iter().filter(|o| matches!(o, Output::Send { message: Message::Admin { .. }, .. })).count()
+        };
+        assert_eq!(asks(&outputs), 1);
+        broker.handle_message(1, CLIENT, Message::TopicAdmin { request_id: 6, request: request() });
+        assert_eq!(asks(&broker.take_outputs()), 0, "asked already");
+    }
+}
