@@ -15,8 +15,9 @@
 //! knows none), and sends what is still unanswered again when that leader changes.
 //!
 //! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
-//! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
-//! follower's in `follower`.
+//! The metadata it follows is applied in `metadata` (which also drops deleted topics' replicas),
+//! the leader's side in `leader`, the follower's in `follower`; clients' topic requests, which
+//! it forwards to the active controller, and Metadata's auto-creation in `topic_admin`.
 
 mod consumers;
 pub mod coordination;
