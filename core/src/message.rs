@@ -22,6 +22,8 @@ use crate::trace::TraceEvent;
 use crate::transaction::protocol::{TxnMarker, TxnRequest, TxnResponse};
 use crate::transaction::TxnTimer;
 
+pub use crate::controller::protocol::{TopicRequest, TopicResponse};
+
 /// An address on the cluster's network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NodeId {
@@ -220,6 +222,18 @@ pub enum Message {
         fetch_id: u64,
         partitions: Box<Vec<ClientFetchPartitionResult>>,
     },
+    /// A client's CreateTopics, DeleteTopics or CreatePartitions, sent to any broker, which
+    /// forwards it to the active controller (KIP-590) and relays the answer; or Metadata's
+    /// auto-creation, which the broker answers itself.
+    TopicAdmin {
+        request_id: u64,
+        request: Box<TopicRequest>,
+    },
+    /// The answer, per topic, once the controller has committed what it decided.
+    TopicAdminResponse {
+        request_id: u64,
+        response: Box<TopicResponse>,
+    },
 }
 
 /// Which kind of coordinator FindCoordinator looks for.
@@ -264,6 +278,8 @@ impl Message {
             Message::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
             Message::ClientFetch { .. } => "ClientFetch",
             Message::ClientFetchResponse { .. } => "ClientFetchResponse",
+            Message::TopicAdmin { request, .. } => request.name(),
+            Message::TopicAdminResponse { response, .. } => response.name(),
         }
     }
 
@@ -308,6 +324,8 @@ pub enum AdminRequest {
     ElectPreferredLeaders { partitions: Option<Vec<TopicPartition>> },
     /// IncrementalAlterConfigs of one cluster-wide setting.
     AlterConfig { name: ConfigName, value: String },
+    /// DeleteTopics of one topic.
+    DeleteTopic { name: String },
 }
 
 /// Why an admin request was refused: Kafka's error code and its message.
@@ -401,6 +419,10 @@ pub enum Timer {
     /// A client's Fetch held on the broker has waited its `max_wait_ms`: answer it with what
     /// there is.
     ClientFetchWaitExpired { from: NodeId, fetch_id: u64 },
+    /// A broker forwarding a topic request to the controller: send it again if it is still
+    /// unanswered, or answer REQUEST_TIMED_OUT once its time is up.
+    /// `attempt` numbers the sends: a timer set for an earlier send does nothing.
+    TopicAdminRetry { forward_id: u64, attempt: u32 },
 }
 
 /// One thing a node wants done.

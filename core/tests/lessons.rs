@@ -181,7 +181,7 @@ fn parse_errors_name_the_file_the_line_and_what_is_wrong() {
         (
             11,
             "advnace 1s",
-            "lessons/03-acks.md:11: in an action: column 1: unknown command \"advnace\"; expected kill, restart, shutdown, produce, consume, advance, split, heal, loss, create-topic, alter-topic, elect-preferred, set, producer, consumer, stop, begin, commit or abort",
+            "lessons/03-acks.md:11: in an action: column 1: unknown command \"advnace\"; expected kill, restart, shutdown, produce, consume, advance, split, heal, loss, create-topic, alter-topic, delete-topic, elect-preferred, set, producer, consumer, stop, begin, commit or abort",
         ),
         (
             11,

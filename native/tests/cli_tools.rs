@@ -270,7 +270,6 @@ async fn a_bad_flag_is_named_with_the_usage_and_status_2() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs CreateTopics/DeleteTopics/CreatePartitions from branch admin-apis"]
 async fn topics_are_created_grown_and_deleted() {
     let server = TestServer::start_settled().await;
     let b = bootstrap(&server);

@@ -94,7 +94,7 @@ impl Broker {
 
     /// Asks the controller to create an internal topic, compacted as Kafka's are; one request
     /// at a time per topic.
-    fn create_internal_topic(&mut self, key_type: CoordinatorType) {
+    pub(super) fn create_internal_topic(&mut self, key_type: CoordinatorType) {
         let (name, partitions, replication_factor) = self.internal_topic(key_type);
         if !self.creating_topics.insert(name.to_string()) {
             return;

@@ -15,8 +15,9 @@
 //! knows none), and sends what is still unanswered again when that leader changes.
 //!
 //! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
-//! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
-//! follower's in `follower`.
+//! The metadata it follows is applied in `metadata` (which also drops deleted topics' replicas),
+//! the leader's side in `leader`, the follower's in `follower`; clients' topic requests, which
+//! it forwards to the active controller, and Metadata's auto-creation in `topic_admin`.
 
 mod consumers;
 pub mod coordination;
@@ -27,6 +28,7 @@ mod leader;
 pub mod list_offsets;
 mod metadata;
 mod storage;
+mod topic_admin;
 mod transactions;
 
 use alloc::collections::BTreeMap;
@@ -53,6 +55,10 @@ const REPLICA_FETCH_MAX_BYTES: usize = 1_048_576;
 pub struct Replica {
     pub log: PartitionLog,
     pub role: Role,
+    /// The id of the topic it belongs to ([`MetadataImage::topic_ids`]): a replica of a topic
+    /// since deleted, perhaps created again under the same name, is stray and is dropped. It
+    /// survives a crash with the log, as Kafka's `partition.metadata` file does.
+    pub topic_id: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +184,12 @@ pub struct Broker {
     settings: DynamicConfig,
     /// Each topic's log settings, as the metadata last said.
     topic_configs: BTreeMap<String, LogConfig>,
+    /// Each topic's id, as the metadata last said.
+    topic_ids: BTreeMap<String, u64>,
+    /// Clients' topic requests forwarded to the controller, by the id they were sent under.
+    forwarded: BTreeMap<u64, topic_admin::Forwarded>,
+    /// Numbers forwarded requests.
+    next_forward_id: u64,
     /// Coordinator appends that were committed or failed, to hand back once the current input
     /// has been handled.
     finished_appends: Vec<(coordination::AppendOwner, u64, Result<(), ErrorCode>)>,
@@ -228,6 +240,9 @@ impl Broker {
             applied: Offset(0),
             metadata: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
+            topic_ids: BTreeMap::new(),
+            forwarded: BTreeMap::new(),
+            next_forward_id: 0,
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
             pending_loads: BTreeMap::new(),
@@ -288,6 +303,7 @@ impl Broker {
         self.due_loads.clear();
         self.creating_topics.clear();
         self.clear_delayed_fetches();
+        self.forwarded.clear();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
@@ -416,6 +432,10 @@ impl Broker {
             }
             Message::Group { request_id, request } => self.handle_group_request(now_ms, from, request_id, *request),
             Message::ClientFetch { fetch_id, request } => self.handle_client_fetch(from, fetch_id, *request),
+            Message::TopicAdmin { request_id, request } => self.handle_topic_admin(now_ms, from, request_id, *request),
+            Message::TopicAdminResponse { request_id, response } => {
+                self.handle_topic_admin_response(now_ms, request_id, *response)
+            }
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -496,6 +516,9 @@ impl Broker {
             Timer::MarkerRetry { token } => self.handle_marker_retry(token),
             Timer::ProducerIdRetry => self.handle_producer_id_retry(),
             Timer::ClientFetchWaitExpired { from, fetch_id } => self.handle_client_fetch_expired(from, fetch_id),
+            Timer::TopicAdminRetry { forward_id, attempt } => {
+                self.handle_topic_admin_retry(now_ms, forward_id, attempt)
+            }
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }

@@ -236,6 +236,11 @@ impl Known {
                 self.topics.insert(name.clone(), count.max(*partitions));
                 Ok(())
             }
+            Command::DeleteTopic { name } => {
+                self.topic(line, context, name)?;
+                self.topics.remove(name);
+                Ok(())
+            }
             Command::ElectPreferred { partitions } => {
                 partitions.iter().try_for_each(|partition| self.partition(line, context, partition))
             }

@@ -284,6 +284,10 @@ impl Simulation {
                 self.send_admin(command, AdminRequest::CreatePartitions { topic: name.clone(), count: *partitions });
                 Ok(())
             }
+            Command::DeleteTopic { name } => {
+                self.send_admin(command, AdminRequest::DeleteTopic { name: name.clone() });
+                Ok(())
+            }
             Command::ElectPreferred { partitions } => {
                 let partitions = (!partitions.is_empty()).then(|| partitions.clone());
                 self.send_admin(command, AdminRequest::ElectPreferredLeaders { partitions });
