@@ -127,7 +127,7 @@ impl Broker {
         records: Vec<CoordinatorRecord>,
         producer: Option<(i64, i16)>,
     ) -> Result<(), ErrorCode> {
-        let min_insync = self.settings.min_insync_replicas as usize;
+        let min_insync = self.min_insync_replicas(partition);
         let replica = match self.replicas.get_mut(partition) {
             Some(replica @ Replica { role: Role::Leader(_), .. }) => replica,
             Some(_) => return Err(ErrorCode::NotLeaderOrFollower),
