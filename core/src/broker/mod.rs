@@ -26,6 +26,7 @@ mod groups;
 mod leader;
 pub mod list_offsets;
 mod metadata;
+mod recovery;
 mod storage;
 mod transactions;
 
