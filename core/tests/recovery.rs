@@ -113,6 +113,15 @@ fn a_restarted_cluster_takes_new_writes_after_the_old_ones() {
 }
 
 #[test]
+fn empty_disks_start_a_new_cluster_event_for_event() {
+    let mut fresh = Simulation::new(ClusterConfig::default()).unwrap();
+    let mut recovered = Simulation::from_disks(ClusterConfig::default(), &ClusterDisks::default()).unwrap();
+    fresh.advance(5_000);
+    recovered.advance(5_000);
+    assert_eq!(recovered.trace(), fresh.trace());
+}
+
+#[test]
 fn disks_that_name_a_broker_the_cluster_lacks_are_refused() {
     let mut disks = lab().disks();
     let disk = disks.brokers[&BrokerId(1)].clone();

@@ -26,8 +26,10 @@ impl Broker {
                 .map_err(|error| RecoveryError::Log { partition: partition.clone(), error })?;
             broker.replicas.insert(partition.clone(), Replica { log, role: Role::Follower(Following::nobody()) });
         }
-        // A recovered broker has started before: `start` must treat it as a restart.
-        broker.incarnation = previous_incarnation.max(1);
+        // A broker that registered before starts as a restart: no role until its metadata
+        // has caught up. One that never did (no controller remembers it) starts as a new
+        // cluster's broker does, from the bootstrap metadata.
+        broker.incarnation = previous_incarnation;
         Ok(broker)
     }
 
