@@ -120,7 +120,11 @@ fn check_cluster_shape(root: &Path, broker_count: i32) -> Result<(), StorageErro
 
 /// Prints what recovery did: a summary line, then every truncation and repair.
 pub fn announce(root: &Path, opened: &Opened) {
-    println!("kafkalab: data in {}: {}", root.display(), recovery::summary(&opened.report, &opened.disks));
+    if opened.disks == ClusterDisks::default() {
+        println!("kafkalab: data in {} (new: nothing to recover)", root.display());
+    } else {
+        println!("kafkalab: data in {}: {}", root.display(), recovery::summary(&opened.report, &opened.disks));
+    }
     for dropped in &opened.report.dropped {
         eprintln!("kafkalab: recovery truncated {dropped}");
     }
