@@ -116,6 +116,7 @@ Options:
 
 pub const SERVE_HELP: &str = "\
 Usage: kafkalab serve [--brokers N] [--host HOST] [--port PORT] [--http-port PORT] [--web-dir DIR]
+                      [--data-dir DIR | --in-memory]
 
 Serves the built page over HTTP and listens as N simulated Kafka brokers that answer
 real clients (try `kcat -b 127.0.0.1:9092 -L`).
@@ -127,6 +128,10 @@ Options:
                      0 gives every broker a free port)
   --http-port PORT   the page's port (default 8080; 0 picks a free port)
   --web-dir DIR      the built page (default dist)
+  --data-dir DIR     where the brokers keep their logs and the controllers their metadata,
+                     recovered when serve starts again on it (default
+                     $XDG_DATA_HOME/kafkalab/N-brokers, else ~/.local/share/kafkalab/N-brokers)
+  --in-memory        keep nothing on disk: every serve starts a fresh cluster
   -h, --help         print this help
 ";
 
@@ -149,6 +154,28 @@ pub struct ServeOptions {
     pub first_broker_port: u16,
     pub http_port: u16,
     pub web_dir: PathBuf,
+    pub data_dir: DataDir,
+}
+
+/// Where `serve` keeps the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataDir {
+    /// The per-user default for the number of brokers (see [`default_data_dir`]).
+    Default,
+    Path(PathBuf),
+    /// Nowhere: `--in-memory`.
+    InMemory,
+}
+
+/// `$XDG_DATA_HOME/kafkalab/N-brokers` (XDG's per-user data directory), else
+/// `~/.local/share/kafkalab/N-brokers`, else `kafkalab-data/N-brokers` here. One per cluster
+/// size, so a lab of 3 brokers and one of 5 never share a directory by default.
+pub fn default_data_dir(broker_count: i32) -> PathBuf {
+    let absolute = |value: Option<std::ffi::OsString>| value.map(PathBuf::from).filter(|path| path.is_absolute());
+    let base = absolute(std::env::var_os("XDG_DATA_HOME"))
+        .or_else(|| absolute(std::env::var_os("HOME")).map(|home| home.join(".local").join("share")))
+        .map_or_else(|| PathBuf::from("kafkalab-data"), |data| data.join("kafkalab"));
+    base.join(format!("{broker_count}-brokers"))
 }
 
 impl Default for ServeOptions {
@@ -159,11 +186,21 @@ impl Default for ServeOptions {
             first_broker_port: 9092,
             http_port: 8080,
             web_dir: PathBuf::from("dist"),
+            data_dir: DataDir::Default,
         }
     }
 }
 
 impl ServeOptions {
+    /// The data directory to use, if any.
+    pub fn data_dir_path(&self) -> Option<PathBuf> {
+        match &self.data_dir {
+            DataDir::Default => Some(default_data_dir(self.broker_count)),
+            DataDir::Path(path) => Some(path.clone()),
+            DataDir::InMemory => None,
+        }
+    }
+
     /// The port broker `index` (0-based) listens on.
     pub fn broker_port(&self, index: i32) -> u16 {
         if self.first_broker_port == 0 {
@@ -207,12 +244,16 @@ fn parse_serve(mut args: impl Iterator<Item = OsString>) -> Result<Invocation, U
         if arg == "-h" || arg == "--help" {
             return Ok(Invocation::Help(SERVE_HELP));
         }
+        if arg == "--in-memory" {
+            options.data_dir = DataDir::InMemory;
+            continue;
+        }
         // Both `--port 9092` and `--port=9092`.
         let (flag, inline_value) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(OsString::from(value))),
             _ => (arg.clone(), None),
         };
-        if !matches!(flag.as_str(), "--brokers" | "--host" | "--port" | "--http-port" | "--web-dir") {
+        if !matches!(flag.as_str(), "--brokers" | "--host" | "--port" | "--http-port" | "--web-dir" | "--data-dir") {
             return Err(UsageError(format!(
                 "unknown {} {arg} for serve (see kafkalab serve --help)",
                 if arg.starts_with('-') { "flag" } else { "argument" }
@@ -226,6 +267,7 @@ fn parse_serve(mut args: impl Iterator<Item = OsString>) -> Result<Invocation, U
             "--host" => options.host = parse_host(&value)?,
             "--port" => options.first_broker_port = parse_port(&flag, &value)?,
             "--http-port" => options.http_port = parse_port(&flag, &value)?,
+            "--data-dir" => options.data_dir = DataDir::Path(PathBuf::from(value)),
             _ => options.web_dir = PathBuf::from(value),
         }
     }
@@ -326,6 +368,18 @@ mod tests {
             assert!(MAIN_HELP.contains(&format!("kafkalab {command} ")), "{command}");
             assert!(matches!(parse_strs(&[command, "--help"]), Ok(Invocation::Help(_))), "{command} --help");
         }
+    }
+
+    #[test]
+    fn the_data_dir_is_per_user_by_default_named_by_flag_or_none_in_memory() {
+        let options = |args: &[&str]| match parse_strs(args) {
+            Ok(Invocation::Serve(options)) => options,
+            other => panic!("{other:?}"),
+        };
+        let default = options(&["serve", "--brokers", "5"]).data_dir_path().expect("a default");
+        assert!(default.ends_with("kafkalab/5-brokers"), "{}", default.display());
+        assert_eq!(options(&["serve", "--data-dir=/tmp/lab"]).data_dir_path(), Some(PathBuf::from("/tmp/lab")));
+        assert_eq!(options(&["serve", "--in-memory", "--port", "1"]).data_dir_path(), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use kafkalab_core::config::{ConfigError, ControllerLayout};
 use kafkalab_core::ids::ClientId;
 use kafkalab_core::message::{Message, NodeId};
 use kafkalab_core::simulation::CommandError;
+use kafkalab_core::storage::{ClusterDisks, RecoveryError};
 use kafkalab_core::view::ClusterView;
 use kafkalab_core::{BrokerId, ClusterConfig, Command, Simulation};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -70,6 +71,14 @@ impl Cluster {
         debug_assert!(endpoints.iter().enumerate().all(|(i, e)| usize::try_from(e.broker.0) == Ok(i + 1)));
         let broker_count = i32::try_from(endpoints.len()).map_err(|_| ConfigError::NoBrokers)?;
         let simulation = Simulation::new(config_for(broker_count))?;
+        Ok(Cluster { simulation: Mutex::new(simulation), endpoints, routes: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// A cluster of one broker per endpoint whose nodes start from `disks`, as after a crash
+    /// of every node (see [`Simulation::from_disks`]).
+    pub fn recovered(endpoints: Vec<Endpoint>, disks: &ClusterDisks) -> Result<Cluster, RecoveryError> {
+        let broker_count = i32::try_from(endpoints.len()).map_err(|_| RecoveryError::Config(ConfigError::NoBrokers))?;
+        let simulation = Simulation::from_disks(config_for(broker_count), disks)?;
         Ok(Cluster { simulation: Mutex::new(simulation), endpoints, routes: Mutex::new(BTreeMap::new()) })
     }
 

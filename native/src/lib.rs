@@ -17,7 +17,8 @@
 //! - [`exchange`]: a connection's requests waiting for the core, answered in order;
 //! - [`http`]: the static file server for the page;
 //! - [`http_admin`]: the page's port's admin endpoint (`POST /admin/brokers/N/kill`);
-//! - [`tools`]: the command-line tools (`topics`, `produce`, `consume`, `groups`, `broker`).
+//! - [`tools`]: the command-line tools (`topics`, `produce`, `consume`, `groups`, `broker`);
+//! - [`storage`]: the data directory: logs in segment files, recovered at start.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -31,4 +32,5 @@ pub mod http;
 pub mod http_admin;
 pub mod server;
 pub mod shutdown;
+pub mod storage;
 pub mod tools;

@@ -27,6 +27,7 @@ mod groups;
 mod leader;
 pub mod list_offsets;
 mod metadata;
+mod recovery;
 mod storage;
 mod topic_admin;
 mod transactions;

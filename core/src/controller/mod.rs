@@ -89,6 +89,17 @@ impl Controller {
         }
     }
 
+    /// A controller whose disk held `disk` (its epoch, vote and metadata log), not started: it
+    /// starts as after a crash, replaying its log once a leader commits it again.
+    pub fn recovered(
+        id: ControllerId,
+        config: ClusterConfig,
+        disk: crate::storage::ControllerDisk,
+    ) -> Result<Self, crate::raft::RaftConfigError> {
+        let log = MetadataLog::recovered(NodeId::Controller(id), &config, disk)?;
+        Ok(Controller { log, ..Controller::new(id, config) })
+    }
+
     /// Starts, or starts again after a crash: only the metadata log survived (epoch, vote and
     /// entries); the images are rebuilt as the log commits again.
     pub fn start(&mut self, now_ms: u64) {
