@@ -4,9 +4,9 @@
 //! | unused (7-15) | delete horizon (6) | control (5) | transactional (4) | timestamp type (3) | compression (0-2) |
 //! ```
 //!
-//! The compression codec is carried, not applied: this crate never compresses or decompresses,
-//! so a compressed batch's records stay opaque bytes. Unused bits are kept as they arrived so a
-//! parsed batch re-encodes to the same bytes.
+//! The codec says how the records section is stored: the encoder applies gzip and the batch
+//! reads it back ([`super::gzip`]); snappy, lz4 and zstd are carried as opaque bytes. Unused
+//! bits are kept as they arrived so a parsed batch re-encodes to the same bytes.
 
 use core::fmt;
 
