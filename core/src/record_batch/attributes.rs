@@ -9,6 +9,7 @@
 //! bits are kept as they arrived so a parsed batch re-encodes to the same bytes.
 
 use core::fmt;
+use serde::{Deserialize, Serialize};
 
 const COMPRESSION_MASK: u16 = 0x07;
 const TIMESTAMP_TYPE_BIT: u16 = 0x08;
@@ -17,7 +18,7 @@ const CONTROL_BIT: u16 = 0x20;
 const DELETE_HORIZON_BIT: u16 = 0x40;
 
 /// The codec of a batch's records section, as Kafka numbers them (`CompressionType.id`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Compression {
     None,
     Gzip,
@@ -52,6 +53,11 @@ impl Compression {
             4 => Some(Compression::Zstd),
             _ => None,
         }
+    }
+
+    /// The codec with this configuration name (`compression.type`), in Kafka's lower case.
+    pub fn from_name(name: &str) -> Option<Compression> {
+        Compression::ALL.into_iter().find(|compression| compression.name() == name)
     }
 
     /// Kafka's configuration name (`compression.type`).
