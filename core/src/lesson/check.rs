@@ -253,8 +253,9 @@ impl Observation {
                 .map_or(ObservedValue::None, |log| count(log.records().count())),
             Observed::Batches(..) => log_of(simulation, partition, self.broker())
                 .map_or(ObservedValue::None, |log| count(log.batches().count())),
-            Observed::Bytes(..) => log_of(simulation, partition, self.broker())
-                .map_or(ObservedValue::None, |log| ObservedValue::Number(i64::try_from(log.size_bytes()).unwrap_or(i64::MAX))),
+            Observed::Bytes(..) => log_of(simulation, partition, self.broker()).map_or(ObservedValue::None, |log| {
+                ObservedValue::Number(i64::try_from(log.size_bytes()).unwrap_or(i64::MAX))
+            }),
             Observed::Value(_, key, _) => {
                 let newest = log_of(simulation, partition, self.broker())
                     .and_then(|log| log.records().filter(|r| r.key.as_deref() == Some(key.as_bytes())).last());

@@ -160,6 +160,23 @@ mod tests {
     }
 
     #[test]
+    fn a_gzip_batch_is_checked_record_by_record_and_other_codecs_are_unsupported() {
+        use crate::record_batch::{encode_compressed, Compression, TimestampType};
+        let gzip = BatchAttributes::new(Compression::Gzip, TimestampType::CreateTime);
+        let compacted = LogConfig { cleanup_policy: CleanupPolicy::Compact, ..LogConfig::default() };
+        let header = BatchHeader { attributes: gzip, ..BatchHeader::new(Offset(0), 0) };
+        let keyless = encode(&header, &[Record::new(0, 0, None, Some(Bytes::from_static(b"v")))]).unwrap();
+        let expected = AppendError::KeylessRecordInCompactedTopic { index: 0 };
+        assert_eq!(check_leader_batch(&keyless, &compacted), Err(expected));
+        assert_eq!(check_leader_batch(&keyless, &LogConfig::default()), Ok(()));
+        let lz4 = BatchHeader { attributes: gzip.with_compression(Compression::Lz4), ..header };
+        let opaque = encode_compressed(&lz4, 1, b"lz4 frame").unwrap();
+        let refused = check_leader_batch(&opaque, &LogConfig::default()).unwrap_err();
+        assert_eq!(refused, AppendError::UnsupportedCompression { compression: Compression::Lz4 });
+        assert_eq!(refused.error_code().code(), 76);
+    }
+
+    #[test]
     fn a_batch_larger_than_a_segment_is_refused() {
         let config = LogConfig { segment_bytes: 61, ..LogConfig::default() };
         let batch = single_record_batch(0, key(), None);

@@ -183,7 +183,12 @@ mod tests {
         let gzip = batch.encode(Compression::Gzip);
         assert_eq!(plain.size_bytes(), batch.size_bytes);
         assert_eq!(gzip.compression(), Compression::Gzip);
-        assert!(gzip.size_bytes() * 5 < plain.size_bytes(), "gzip {} of {} bytes", gzip.size_bytes(), plain.size_bytes());
+        assert!(
+            gzip.size_bytes() * 5 < plain.size_bytes(),
+            "gzip {} of {} bytes",
+            gzip.size_bytes(),
+            plain.size_bytes()
+        );
         let values: Vec<_> = gzip.records().unwrap().map(|record| record.value).collect();
         assert_eq!(values, plain.records().unwrap().map(|record| record.value).collect::<Vec<_>>());
     }

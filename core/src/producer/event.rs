@@ -237,7 +237,8 @@ impl fmt::Display for ProducerEvent {
                 attempt,
                 base_sequence,
             } => {
-                write!(f, "producer: batch {batch} ({records} records, {size_bytes} bytes")?;
+                let plural = if *records == 1 { "" } else { "s" };
+                write!(f, "producer: batch {batch} ({records} record{plural}, {size_bytes} bytes")?;
                 if *compression != Compression::None {
                     write!(f, " {compression}")?;
                 }

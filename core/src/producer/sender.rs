@@ -95,12 +95,8 @@ impl Producer {
             attempt: batch.retries + 1,
             base_sequence: batch.base_sequence,
         });
-        let message = Message::Produce {
-            request_id,
-            partition: batch.partition.clone(),
-            batch: encoded,
-            acks: self.config.acks,
-        };
+        let message =
+            Message::Produce { request_id, partition: batch.partition.clone(), batch: encoded, acks: self.config.acks };
         self.outputs.push(ProducerOutput::Send { to: NodeId::Broker(leader), message });
         if self.config.acks == Acks::None {
             // acks=0: no answer comes; the records count as sent, with no offset (Kafka's -1).
