@@ -359,3 +359,21 @@ impl fmt::Display for Check {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_and_bytes_read_a_partition_and_an_optional_broker_and_print_back() {
+        for line in ["batches clicks/0 == 5", "bytes clicks/3 on 2 < 300"] {
+            assert_eq!(Check::parse(line).unwrap().to_string(), line);
+        }
+        let expected = Observation {
+            subject: Observed::Bytes(TopicPartition::new("clicks", 3), Some(BrokerId(2))),
+            comparison: Comparison::Less,
+            value: ObservedValue::Number(300),
+        };
+        assert_eq!(Check::parse("bytes clicks/3 on 2 < 300"), Ok(Check::Run(expected)));
+    }
+}
