@@ -208,6 +208,18 @@ pub enum Message {
         request_id: u64,
         results: Box<Vec<(i64, TopicPartition, Option<ErrorCode>)>>,
     },
+    /// A client's Fetch over several partitions at once, as Kafka's Fetch request is: the
+    /// broker holds it (Kafka's `DelayedFetch`) until `min_bytes` are readable across them, one
+    /// of them fails, or `max_wait_ms` passes.
+    ClientFetch {
+        fetch_id: u64,
+        request: Box<ClientFetchRequest>,
+    },
+    /// Every partition of a [`Message::ClientFetch`], in the order the request listed them.
+    ClientFetchResponse {
+        fetch_id: u64,
+        partitions: Box<Vec<ClientFetchPartitionResult>>,
+    },
 }
 
 /// Which kind of coordinator FindCoordinator looks for.
@@ -250,6 +262,8 @@ impl Message {
             Message::TxnResponse { response, .. } => response.name(),
             Message::WriteTxnMarkers { .. } => "WriteTxnMarkers",
             Message::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
+            Message::ClientFetch { .. } => "ClientFetch",
+            Message::ClientFetchResponse { .. } => "ClientFetchResponse",
         }
     }
 
@@ -384,6 +398,9 @@ pub enum Timer {
     MarkerRetry { token: u64 },
     /// Ask the controller for producer ids again, if still waiting for them.
     ProducerIdRetry,
+    /// A client's Fetch held on the broker has waited its `max_wait_ms`: answer it with what
+    /// there is.
+    ClientFetchWaitExpired { from: NodeId, fetch_id: u64 },
 }
 
 /// One thing a node wants done.
@@ -406,4 +423,37 @@ pub enum Output {
     },
     /// The node has finished a controlled shutdown: the driver stops it.
     Stop,
+}
+
+/// One partition a [`Message::ClientFetch`] reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchPartition {
+    pub partition: TopicPartition,
+    pub fetch_offset: Offset,
+    /// The most bytes of this partition's batches to return (`max.partition.fetch.bytes`); the
+    /// first batch goes whatever its size.
+    pub max_bytes: usize,
+}
+
+/// A client's Fetch: Kafka's FetchRequest as the broker needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchRequest {
+    pub partitions: Vec<ClientFetchPartition>,
+    pub isolation: IsolationLevel,
+    /// Answer once this many bytes are readable across the partitions (`fetch.min.bytes`).
+    pub min_bytes: usize,
+    /// Answer after this long at the latest (`fetch.max.wait.ms`); 0 answers at once.
+    pub max_wait_ms: u64,
+    /// The most bytes of batches in the whole response (`fetch.max.bytes`); the first
+    /// partition with records gets at least one batch whatever its size.
+    pub max_bytes: usize,
+}
+
+/// One partition of a [`Message::ClientFetchResponse`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchPartitionResult {
+    pub partition: TopicPartition,
+    /// Where the leader's log starts, so a consumer told OFFSET_OUT_OF_RANGE can reset.
+    pub log_start_offset: Offset,
+    pub result: Result<ConsumerFetchData, ErrorCode>,
 }

@@ -1,7 +1,8 @@
-//! The command line, parsed by hand: `kafkalab serve [options]` and the help texts.
+//! The command line, parsed by hand: `kafkalab serve [options]`, the tools' commands (parsed
+//! in [`crate::tools::args`]) and the help texts.
 //!
-//! Every mistake becomes one [`UsageError`] line naming the problem; `main` prints it and
-//! exits with status 2.
+//! Every mistake becomes a [`UsageError`] naming the problem (for a tool, followed by its usage
+//! lines); `main` prints it and exits with status 2.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -11,13 +12,106 @@ use std::path::PathBuf;
 pub const MAX_BROKERS: i32 = 32;
 
 pub const MAIN_HELP: &str = "\
-kafkalab: Kafka Lab's native server
+kafkalab: Kafka Lab's native server and its Kafka tools
 
 Usage:
-  kafkalab serve [options]   serve the page and run the simulated brokers
-  kafkalab --help            print this help
+  kafkalab serve [options]     serve the page and run the simulated brokers
+  kafkalab topics [options]    create, list, describe, alter and delete topics
+  kafkalab produce [options]   send lines from stdin as records (like kafka-console-producer)
+  kafkalab consume [options]   print a topic's records (like kafka-console-consumer)
+  kafkalab groups [options]    list and describe consumer groups (like kafka-consumer-groups)
+  kafkalab broker ACTION N     kill, restart or shut down a broker of a running serve
+  kafkalab --help              print this help
 
-Run `kafkalab serve --help` for the options.
+The tools speak the Kafka protocol: they work against any Kafka cluster too.
+Run `kafkalab COMMAND --help` for a command's options.
+";
+
+pub const TOPICS_HELP: &str = "\
+Usage: kafkalab topics [--bootstrap-server HOST:PORT] --create --topic T [--partitions N]
+                       [--replication-factor R] [--config NAME=VALUE]...
+       kafkalab topics [--bootstrap-server HOST:PORT] --list
+       kafkalab topics [--bootstrap-server HOST:PORT] --describe [--topic T]
+       kafkalab topics [--bootstrap-server HOST:PORT] --alter --topic T --partitions N
+       kafkalab topics [--bootstrap-server HOST:PORT] --delete --topic T
+
+Manages topics, as kafka-topics.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --create                      create --topic
+  --list                        print every topic's name
+  --describe                    print each topic's partitions, leaders and in-sync replicas
+  --alter                       grow --topic to --partitions partitions
+  --delete                      delete --topic
+  --topic T                     the topic
+  --partitions N                partitions (--create: default the broker's num.partitions)
+  --replication-factor R        replicas per partition (default the broker's)
+  --config NAME=VALUE           a topic config such as cleanup.policy=compact (repeatable)
+  -h, --help                    print this help
+";
+
+pub const PRODUCE_HELP: &str = "\
+Usage: kafkalab produce [--bootstrap-server HOST:PORT] --topic T [--acks all|1|0]
+                        [--property parse.key=true] [--property key.separator=SEP]
+
+Sends each line of standard input as one record, as kafka-console-producer.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --topic T                     the topic to produce to
+  --acks all|1|0                replicas that must have a record (default all)
+  --property parse.key=true     split each line into key and value at the separator
+  --property key.separator=SEP  the separator (default a tab)
+  -h, --help                    print this help
+";
+
+pub const CONSUME_HELP: &str = "\
+Usage: kafkalab consume [--bootstrap-server HOST:PORT] --topic T [--from-beginning] [--group G]
+                        [--property print.key=true] [--property key.separator=SEP]
+                        [--max-messages N] [--timeout-ms MS]
+
+Prints a topic's records, one per line, as kafka-console-consumer.sh does. Without --group it
+reads every partition from the end (or the beginning); with --group it joins the group,
+reads the partitions assigned to it from the group's committed offsets and commits.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --topic T                     the topic to read
+  --from-beginning              start where the log starts when there is no committed offset
+  --group G                     consume as a member of consumer group G
+  --property print.key=true     print each key before its value (also print.value,
+                                print.partition, print.offset, print.timestamp)
+  --property key.separator=SEP  what follows the key (default a tab)
+  --max-messages N              stop after N records
+  --timeout-ms MS               stop when no record came for MS milliseconds
+  -h, --help                    print this help
+";
+
+pub const GROUPS_HELP: &str = "\
+Usage: kafkalab groups [--bootstrap-server HOST:PORT] --list
+       kafkalab groups [--bootstrap-server HOST:PORT] --describe --group G
+
+Lists consumer groups, or shows where one stands on each partition (committed offset, log
+end offset, lag and owner), as kafka-consumer-groups.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --list                        print every group's name
+  --describe                    print the group's partitions
+  --group G                     the group
+  -h, --help                    print this help
+";
+
+pub const BROKER_HELP: &str = "\
+Usage: kafkalab broker (kill|restart|shutdown) N [--admin HOST:PORT]
+
+Acts on broker N of a running `kafkalab serve`, through the admin endpoint on its page's port:
+kill crashes it (its logs survive), restart starts it again, shutdown stops it cleanly.
+
+Options:
+  --admin HOST:PORT  the serve's page address (default 127.0.0.1:8080)
+  -h, --help         print this help
 ";
 
 pub const SERVE_HELP: &str = "\
@@ -42,6 +136,8 @@ pub enum Invocation {
     /// Print this text and exit successfully.
     Help(&'static str),
     Serve(ServeOptions),
+    /// One of the Kafka tools: `topics`, `produce`, `consume`, `groups` or `broker`.
+    Tool(crate::tools::Tool),
 }
 
 /// The options of `kafkalab serve`.
@@ -99,6 +195,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
     match command.to_str() {
         Some("-h" | "--help" | "help") => Ok(Invocation::Help(MAIN_HELP)),
         Some("serve") => parse_serve(args),
+        Some(tool @ ("topics" | "produce" | "consume" | "groups" | "broker")) => crate::tools::args::parse(tool, args),
         _ => Err(UsageError(format!("unknown command {} (see kafkalab --help)", command.to_string_lossy()))),
     }
 }
@@ -221,6 +318,14 @@ mod tests {
         assert!(message(&["frobnicate"]).contains("unknown command frobnicate"));
         assert!(message(&[]).contains("missing command"));
         assert!(!message(&["serve", "--bogus"]).contains('\n'));
+    }
+
+    #[test]
+    fn the_main_help_lists_every_command() {
+        for command in ["serve", "topics", "produce", "consume", "groups", "broker"] {
+            assert!(MAIN_HELP.contains(&format!("kafkalab {command} ")), "{command}");
+            assert!(matches!(parse_strs(&[command, "--help"]), Ok(Invocation::Help(_))), "{command} --help");
+        }
     }
 
     #[test]

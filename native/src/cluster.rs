@@ -17,8 +17,9 @@ use std::time::Duration;
 use kafkalab_core::config::{ConfigError, ControllerLayout};
 use kafkalab_core::ids::ClientId;
 use kafkalab_core::message::{Message, NodeId};
+use kafkalab_core::simulation::CommandError;
 use kafkalab_core::view::ClusterView;
-use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
+use kafkalab_core::{BrokerId, ClusterConfig, Command, Simulation};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -123,6 +124,11 @@ impl Cluster {
         let request_id = simulation.next_external_request_id();
         simulation.submit(client, broker, build(request_id));
         request_id
+    }
+
+    /// Carries out one console command (`kill 2`, `restart 2`, `shutdown 2`, ...) now.
+    pub fn apply(&self, command: &Command) -> Result<(), CommandError> {
+        self.lock().apply(command)
     }
 
     /// Reads the simulation as it stands.

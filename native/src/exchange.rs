@@ -118,7 +118,9 @@ pub fn request_id_of(message: &Message) -> Option<u64> {
         | Message::FindCoordinatorResponse { request_id, .. }
         | Message::GroupResponse { request_id, .. }
         | Message::TxnResponse { request_id, .. } => Some(*request_id),
-        Message::ConsumerFetchResponse { fetch_id, .. } => Some(*fetch_id),
+        Message::ConsumerFetchResponse { fetch_id, .. } | Message::ClientFetchResponse { fetch_id, .. } => {
+            Some(*fetch_id)
+        }
         _ => None,
     }
 }

@@ -97,7 +97,7 @@ pub async fn run(listeners: Listeners, web_root: WebRoot, shutdown: impl Future)
         let broker = BrokerId(i32::try_from(index + 1).unwrap_or(i32::MAX));
         tokio::spawn(accept_brokers(listener, broker, Arc::clone(&cluster), accepting.clone()));
     }
-    tokio::spawn(accept_http(listeners.http, Arc::new(web_root), accepting.clone()));
+    tokio::spawn(accept_http(listeners.http, Arc::new(web_root), Arc::clone(&cluster), accepting.clone()));
     drop(accepting);
 
     let outcome = tokio::select! {
@@ -169,15 +169,15 @@ async fn accept_brokers(listener: TcpListener, broker: BrokerId, cluster: Arc<Cl
     }
 }
 
-async fn accept_http(listener: TcpListener, web_root: Arc<WebRoot>, accepting: Accepting) {
+async fn accept_http(listener: TcpListener, web_root: Arc<WebRoot>, cluster: Arc<Cluster>, accepting: Accepting) {
     let mut shutdown = accepting.shutdown();
     while let Some((stream, _, permit)) = accepting.next(&listener, &mut shutdown).await {
-        let web_root = Arc::clone(&web_root);
+        let (web_root, cluster) = (Arc::clone(&web_root), Arc::clone(&cluster));
         let mut connection_shutdown = accepting.shutdown();
         let finished = accepting.finished_sender.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = http::serve(stream, web_root) => {}
+                () = http::serve(stream, web_root, cluster) => {}
                 () = connection_shutdown.recv() => {}
             }
             drop((permit, finished));

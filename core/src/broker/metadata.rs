@@ -226,6 +226,8 @@ impl Broker {
     }
 
     pub(super) fn fail_abandoned(&mut self, partition: &TopicPartition, abandoned: Option<(LeaderEpoch, Leadership)>) {
+        // A held client fetch of a partition no longer led here is answered with that error.
+        self.try_complete_delayed_fetches(partition);
         let Some((leader_epoch, leadership)) = abandoned else {
             return;
         };

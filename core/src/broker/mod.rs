@@ -20,6 +20,7 @@
 
 mod consumers;
 pub mod coordination;
+mod delayed_fetch;
 mod follower;
 mod groups;
 mod leader;
@@ -207,6 +208,8 @@ pub struct Broker {
     incarnation: u64,
     /// Numbers this broker's fetches, so an answer is matched to its request.
     next_fetch_id: u64,
+    /// Clients' fetches held for bytes or their wait, by client and fetch id.
+    delayed_fetches: BTreeMap<(NodeId, u64), delayed_fetch::DelayedFetch>,
     outputs: Vec<Output>,
 }
 
@@ -240,6 +243,7 @@ impl Broker {
             broker_epoch: None,
             incarnation: 0,
             next_fetch_id: 0,
+            delayed_fetches: BTreeMap::new(),
             outputs: Vec::new(),
         }
     }
@@ -283,6 +287,7 @@ impl Broker {
         self.pending_loads.clear();
         self.due_loads.clear();
         self.creating_topics.clear();
+        self.clear_delayed_fetches();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
@@ -389,7 +394,8 @@ impl Broker {
             | Message::ConsumerFetchResponse { .. }
             | Message::FindCoordinatorResponse { .. }
             | Message::GroupResponse { .. }
-            | Message::TxnResponse { .. } => {
+            | Message::TxnResponse { .. }
+            | Message::ClientFetchResponse { .. } => {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
             // Coordinators arrive with the group and transaction coordinators.
@@ -409,6 +415,7 @@ impl Broker {
                 debug_assert!(false, "broker {} got a message meant for the controller", self.id)
             }
             Message::Group { request_id, request } => self.handle_group_request(now_ms, from, request_id, *request),
+            Message::ClientFetch { fetch_id, request } => self.handle_client_fetch(from, fetch_id, *request),
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -488,6 +495,7 @@ impl Broker {
             Timer::Group(timer) => self.handle_group_timer(now_ms, timer),
             Timer::MarkerRetry { token } => self.handle_marker_retry(token),
             Timer::ProducerIdRetry => self.handle_producer_id_retry(),
+            Timer::ClientFetchWaitExpired { from, fetch_id } => self.handle_client_fetch_expired(from, fetch_id),
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }

@@ -252,6 +252,12 @@ impl Known {
             Check::State(expectation) => {
                 match &expectation.subject {
                     Subject::Broker(broker) => self.broker(line, context, *broker)?,
+                    Subject::ControllerRole(controller) => self.controller(line, context, *controller)?,
+                    Subject::ControllerEpoch(on) | Subject::MetadataRecords(_, on) => {
+                        if let Some(controller) = on {
+                            self.controller(line, context, *controller)?;
+                        }
+                    }
                     // Groups come into being when consumers join them, so any group id goes.
                     Subject::ActiveController
                     | Subject::Group(_)

@@ -23,6 +23,8 @@ pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod transactions;
+pub mod txn_offset_commit;
 
 use std::fmt;
 
@@ -40,7 +42,7 @@ use crate::framing::encode_frame;
 
 /// Every API this server answers, with the versions it answers at; ApiVersions advertises
 /// exactly this list.
-pub const SERVED: [(ApiKey, VersionRange); 15] = [
+pub const SERVED: [(ApiKey, VersionRange); 19] = [
     (ApiKey::Produce, produce::VERSIONS),
     (ApiKey::Fetch, fetch::VERSIONS),
     (ApiKey::ListOffsets, list_offsets::VERSIONS),
@@ -56,6 +58,10 @@ pub const SERVED: [(ApiKey, VersionRange); 15] = [
     (ApiKey::ListGroups, groups_admin::LIST_GROUPS_VERSIONS),
     (ApiKey::ApiVersions, api_versions::VERSIONS),
     (ApiKey::InitProducerId, init_producer_id::VERSIONS),
+    (ApiKey::AddPartitionsToTxn, transactions::ADD_PARTITIONS_TO_TXN_VERSIONS),
+    (ApiKey::AddOffsetsToTxn, transactions::ADD_OFFSETS_TO_TXN_VERSIONS),
+    (ApiKey::EndTxn, transactions::END_TXN_VERSIONS),
+    (ApiKey::TxnOffsetCommit, txn_offset_commit::VERSIONS),
 ];
 
 /// The connection a request came in on: the cluster, the connection's own client in the
@@ -150,6 +156,10 @@ pub fn handle(frame: Bytes, context: &Context<'_>) -> Result<Answer, (RequestPre
         Ok(ApiKey::DescribeGroups) => groups_admin::describe_groups(&prefix, frame, context),
         Ok(ApiKey::ListGroups) => groups_admin::list_groups(&prefix, frame, context),
         Ok(ApiKey::InitProducerId) => init_producer_id::handle(&prefix, frame, context),
+        Ok(ApiKey::AddPartitionsToTxn) => transactions::add_partitions_to_txn(&prefix, frame, context),
+        Ok(ApiKey::AddOffsetsToTxn) => transactions::add_offsets_to_txn(&prefix, frame, context),
+        Ok(ApiKey::EndTxn) => transactions::end_txn(&prefix, frame, context),
+        Ok(ApiKey::TxnOffsetCommit) => txn_offset_commit::handle(&prefix, frame, context),
         _ => Err(Rejection::UnsupportedApi { api_key: prefix.api_key, api_version: prefix.api_version }),
     };
     answer.map_err(|rejection| (prefix, rejection))
