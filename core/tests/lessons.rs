@@ -245,7 +245,7 @@ fn parse_errors_name_the_file_the_line_and_what_is_wrong() {
         (
             18,
             "check: leaders orders/0 != 1",
-            "lessons/03-acks.md:18: in a task's check: column 1: unknown check \"leaders\"; expected one of leader, epoch, isr, hw, leo, lso, broker, controller, role, controller-epoch, metadata, group, generation, members, owner, committed, lag, processed, duplicates, client, transaction, acked, lost, errors, log-start, records, value",
+            "lessons/03-acks.md:18: in a task's check: column 1: unknown check \"leaders\"; expected one of leader, epoch, isr, hw, leo, lso, broker, controller, role, controller-epoch, metadata, group, generation, members, owner, committed, lag, processed, duplicates, client, transaction, acked, lost, errors, log-start, records, batches, bytes, value",
         ),
         (
             18,
