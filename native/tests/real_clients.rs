@@ -185,3 +185,147 @@ async fn confluent_kafka_transactions_a_read_committed_consumer_never_sees_abort
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confluent_kafka_group_of_two_shares_six_partitions_and_a_restarted_member_resumes_from_committed_offsets() {
+    let server = TestServer::start_settled().await;
+    let args = [bootstrap(&server), "payments".into(), "payments-group".into()];
+    if let Some(report) = run_client("confluent_group.py", &args).await {
+        // Both members got three of the six partitions, between them all six.
+        let first_assignment = &report["first_assignment"];
+        let mut all: Vec<i64> = Vec::new();
+        for name in ["member-a", "member-b"] {
+            let partitions: Vec<i64> = first_assignment[name].as_array().expect(name).iter().map(int).collect();
+            assert_eq!(partitions.len(), 3, "{name} owns three partitions: {report}");
+            all.extend(partitions);
+        }
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 2, 3, 4, 5], "{report}");
+        // The first 60 records once each, by the member owning the partition.
+        let values = |round: &str| -> Vec<String> {
+            let mut values: Vec<String> = report[round].as_array().expect(round).iter().map(|r| text(&r[3])).collect();
+            values.sort();
+            values
+        };
+        let mut expected: Vec<String> = (0..60).map(|i| format!("value-{i}")).collect();
+        expected.sort();
+        assert_eq!(values("first"), expected, "the first 60 records, each once: {report}");
+        for record in report["first"].as_array().unwrap() {
+            let owner = text(&record[0]);
+            let partition = int(&record[1]);
+            assert!(
+                first_assignment[owner.as_str()].as_array().unwrap().iter().any(|p| int(p) == partition),
+                "{owner} read partition {partition} it does not own: {report}"
+            );
+        }
+        // After member-b's replacement joined, only the 30 new records: nothing before the
+        // committed offsets came again.
+        let mut expected: Vec<String> = (60..90).map(|i| format!("value-{i}")).collect();
+        expected.sort();
+        assert_eq!(values("second"), expected, "the restarted group resumes at the committed offsets: {report}");
+        let second_assignment = &report["second_assignment"];
+        let sizes: Vec<usize> = ["member-a", "member-b2"]
+            .iter()
+            .map(|name| second_assignment[*name].as_array().expect(name).len())
+            .collect();
+        assert_eq!(sizes, vec![3, 3], "the replacement shares the partitions again: {report}");
+    }
+    server.stop().await;
+}
+
+/// Runs a client script that prints `READY <broker>` once it is writing; then kills that
+/// broker with `kafkalab broker kill`, as a learner would, and returns the script's JSON.
+async fn run_client_killing_the_leader(server: &TestServer, script: &str, args: &[String]) -> Option<Value> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let program = interpreter(script)?;
+    let path = workspace().join("tests/clients").join(script);
+    let args = args.to_vec();
+    let admin = format!("127.0.0.1:{}", server.http_port);
+    let (stdout, stderr, status, killed) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(program)
+            .arg(path)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the client script starts");
+        let mut lines = Vec::new();
+        let mut killed = None;
+        for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+            let line = line.expect("a line of output");
+            if let Some(leader) = line.strip_prefix("READY ") {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let kill = Command::new(env!("CARGO_BIN_EXE_kafkalab"))
+                    .args(["broker", "kill", leader, "--admin", &admin])
+                    .output()
+                    .expect("kafkalab broker kill runs");
+                assert!(
+                    kill.status.success(),
+                    "kafkalab broker kill {leader}: {}",
+                    String::from_utf8_lossy(&kill.stderr)
+                );
+                killed = Some(leader.to_string());
+            }
+            lines.push(line);
+        }
+        let output = child.wait_with_output().expect("the script ends");
+        (lines.join("\n"), String::from_utf8_lossy(&output.stderr).to_string(), output.status, killed)
+    })
+    .await
+    .expect("join");
+    assert!(status.success(), "{script} failed ({status})\n{stdout}\n{stderr}");
+    assert!(killed.is_some(), "{script} never said READY\n{stdout}\n{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    Some(serde_json::from_str(last).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}\n{stderr}")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_leader_under_acks_all_loses_and_duplicates_no_acknowledged_record() {
+    let server = TestServer::start_settled().await;
+    let args = [bootstrap(&server), "failover".into(), "400".into()];
+    if let Some(report) = run_client_killing_the_leader(&server, "confluent_failover.py", &args).await {
+        assert_eq!(int(&report["unflushed"]), 0, "every record was settled: {report}");
+        let before = int(&report["leader_before"]);
+        assert_ne!(int(&report["leader_after"]), before, "partition 0 has a new leader: {report}");
+        assert!(
+            report["isr_after"].as_array().unwrap().iter().all(|b| int(b) != before),
+            "the killed broker left the ISR: {report}"
+        );
+        let acknowledged: Vec<(i64, i64, String)> =
+            report["acknowledged"].as_array().unwrap().iter().map(|r| (int(&r[0]), int(&r[1]), text(&r[2]))).collect();
+        assert!(acknowledged.len() >= 300, "most records were acknowledged despite the failover: {report}");
+        let consumed = consumed_records(&report);
+        let mut read_at: BTreeMap<(i64, i64), String> = BTreeMap::new();
+        let mut count_of: BTreeMap<String, usize> = BTreeMap::new();
+        for (partition, offset, _, value) in &consumed {
+            read_at.insert((*partition, *offset), value.clone());
+            *count_of.entry(value.clone()).or_default() += 1;
+        }
+        for (partition, offset, value) in &acknowledged {
+            assert_eq!(
+                read_at.get(&(*partition, *offset)),
+                Some(value),
+                "acknowledged {value} at {partition}@{offset}"
+            );
+            assert_eq!(count_of.get(value), Some(&1), "{value} read exactly once");
+        }
+        // Per partition, the acknowledged records are read in the order they were sent.
+        let mut sent_order: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (partition, _, value) in &acknowledged {
+            sent_order.entry(*partition).or_default().push(value["value-".len()..].parse().unwrap());
+        }
+        for (partition, sent) in &mut sent_order {
+            let read: Vec<i64> = consumed
+                .iter()
+                .filter(|(p, ..)| p == partition)
+                .map(|(.., v)| v["value-".len()..].parse().unwrap())
+                .filter(|i| sent.contains(i))
+                .collect();
+            sent.sort_unstable();
+            assert_eq!(&read, sent, "partition {partition} keeps the send order");
+        }
+    }
+    server.stop().await;
+}

@@ -40,7 +40,7 @@ function waitForPort(port, timeoutMs = 15000) {
 
 step(`starting kafkalab serve (page :${httpPort}, brokers :${brokerPort}-${brokerPort + 2})`);
 const server = spawn(join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'release', 'kafkalab'),
-  ['serve', '--web-dir', join(root, 'dist'), '--http-port', String(httpPort), '--port', String(brokerPort)],
+  ['serve', '--in-memory', '--web-dir', join(root, 'dist'), '--http-port', String(httpPort), '--port', String(brokerPort)],
   { stdio: ['ignore', 'inherit', 'inherit'] });
 let serverExit = null;
 server.on('exit', (code, signal) => { serverExit = { code, signal }; });
