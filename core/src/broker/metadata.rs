@@ -134,6 +134,13 @@ impl Broker {
     /// its id) and the topic under its name is gone or is a newer one. What a leader still owed
     /// its clients and followers is failed as when it loses leadership.
     fn drop_stray_replicas(&mut self, next_topic_id: u64) {
+        for (partition, replica) in self.replicas.iter_mut() {
+            if replica.topic_id == UNKNOWN_TOPIC_ID {
+                if let Some(id) = self.topic_ids.get(&*partition.topic) {
+                    replica.topic_id = *id;
+                }
+            }
+        }
         let stray: Vec<TopicPartition> = self
             .replicas
             .iter()

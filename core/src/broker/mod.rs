@@ -62,6 +62,10 @@ pub struct Replica {
     pub topic_id: u64,
 }
 
+/// The topic id of a replica recovered from a disk that did not keep it: the broker takes the
+/// id its metadata gives the topic's name.
+pub const UNKNOWN_TOPIC_ID: u64 = u64::MAX;
+
 #[derive(Clone, Debug)]
 pub enum Role {
     Leader(Leadership),

@@ -24,7 +24,10 @@ impl Broker {
         for (partition, stored) in &disk.partitions {
             let log = PartitionLog::recover(LogConfig::default(), stored, now_ms)
                 .map_err(|error| RecoveryError::Log { partition: partition.clone(), error })?;
-            broker.replicas.insert(partition.clone(), Replica { log, role: Role::Follower(Following::nobody()) });
+            let topic_id = stored.topic_id.unwrap_or(UNKNOWN_TOPIC_ID);
+            broker
+                .replicas
+                .insert(partition.clone(), Replica { log, role: Role::Follower(Following::nobody()), topic_id });
         }
         // A broker that registered before starts as a restart: no role until its metadata
         // has caught up. One that never did (no controller remembers it) starts as a new
@@ -35,8 +38,14 @@ impl Broker {
 
     /// What this broker keeps on disk: every partition log it holds.
     pub fn disk(&self) -> BrokerDisk {
-        let partitions =
-            self.replicas.iter().map(|(partition, replica)| (partition.clone(), StoredLog::of(&replica.log))).collect();
+        let partitions = self
+            .replicas
+            .iter()
+            .map(|(partition, replica)| {
+                let stored = StoredLog { topic_id: Some(replica.topic_id), ..StoredLog::of(&replica.log) };
+                (partition.clone(), stored)
+            })
+            .collect();
         BrokerDisk { partitions }
     }
 }

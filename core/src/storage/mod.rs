@@ -54,6 +54,9 @@ pub struct StoredLog {
     /// The leader-epoch checkpoint; `None` when it was lost, and recovery rebuilds the cache
     /// from the batches' partition leader epochs (as Kafka does without the file).
     pub epochs: Option<Vec<EpochEntry>>,
+    /// The id of the topic the log belongs to (Kafka's `partition.metadata` file); `None` when
+    /// it was not kept, and the broker then takes the id its metadata gives the topic's name.
+    pub topic_id: Option<u64>,
 }
 
 impl StoredLog {
@@ -70,6 +73,7 @@ impl StoredLog {
                 .collect(),
             high_watermark: log.high_watermark(),
             epochs: Some(log.epoch_entries().to_vec()),
+            topic_id: None,
         }
     }
 

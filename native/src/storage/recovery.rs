@@ -149,7 +149,7 @@ fn recover_log(dir: &Path, high_watermark: Offset, report: &mut RecoveryReport) 
             None
         }),
     };
-    Ok(StoredLog { segments, high_watermark, epochs })
+    Ok(StoredLog { segments, high_watermark, epochs, topic_id: None })
 }
 
 /// Truncates `path` to `valid_bytes` and deletes the segments after it.
