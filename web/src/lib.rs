@@ -33,5 +33,8 @@ mod time_controls;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn mount_lab() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| leptos::view! { <app::App /> });
+    // A shared link's fragment holds a run to replay; from then on the address bar follows
+    // the run, so it is always a link to it.
+    let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| !h.is_empty());
+    leptos::mount::mount_to_body(move || leptos::view! { <app::App share=fragment.clone() sync_url=true /> });
 }
