@@ -72,7 +72,8 @@ impl Lab {
 
     /// A fresh run with these settings; the error says why they describe no cluster.
     pub fn with_settings(settings: Settings) -> Result<Self, String> {
-        let recording = Recording::new(settings.config()).map_err(|e| format!("the settings describe no cluster: {e}"))?;
+        let recording =
+            Recording::new(settings.config()).map_err(|e| format!("the settings describe no cluster: {e}"))?;
         Ok(Lab { settings, recording, records_produced: 0 })
     }
 

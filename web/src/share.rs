@@ -181,7 +181,10 @@ mod tests {
             end_ms: 12_000,
         };
         let fragment = encode(&share);
-        assert!(fragment.starts_with("seed=42&brokers=5&t=5000&end=12000&a=1200:kill%201;1200:produce%20orders"), "{fragment}");
+        assert!(
+            fragment.starts_with("seed=42&brokers=5&t=5000&end=12000&a=1200:kill%201;1200:produce%20orders"),
+            "{fragment}"
+        );
         let (_, encoded_actions) = fragment.split_once("a=").unwrap();
         assert!(encoded_actions.bytes().all(|b| b.is_ascii_graphic() && !b"\"#=&".contains(&b)), "{fragment}");
         let separators = fragment.matches(';').count() + fragment.matches('&').count();

@@ -85,7 +85,7 @@ pub fn TimeControls(
         Shortcut::CloseHelp => help_open.set(false),
     };
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.ctrl_key() || ev.alt_key() || ev.meta_key() || ev.default_prevented() {
+        if ev.ctrl_key() || ev.alt_key() || ev.meta_key() {
             return;
         }
         let key = ev.key();

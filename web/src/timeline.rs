@@ -225,7 +225,12 @@ impl Recording {
         loop {
             let now = self.now_ms();
             let action_at = self.actions.get(self.applied).map(|a| a.at_ms).filter(|&at| at <= target_ms);
-            let boundary = (now / self.interval_ms + 1) * self.interval_ms;
+            // The next checkpoint due: this very moment when it has none yet (an action taken
+            // at a checkpoint's time, replayed, comes before the checkpoint).
+            let mut boundary = now.div_ceil(self.interval_ms) * self.interval_ms;
+            if boundary == now && self.checkpoints.contains_key(&now) {
+                boundary += self.interval_ms;
+            }
             let stop = action_at.unwrap_or(u64::MAX).min(boundary).min(target_ms);
             debug_assert!(stop >= now, "every recorded action at or before the present is applied");
             self.current.advance(stop - now);
@@ -286,7 +291,9 @@ mod tests {
         run.act("produce orders key=k value=b acks=all").unwrap();
         run.advance(3_000);
         run.act("restart 1").unwrap();
-        run.advance(12_200);
+        run.advance(2_200);
+        run.act("produce orders key=k value=c acks=all").unwrap();
+        run.advance(10_000);
         run
     }
 
@@ -315,7 +322,7 @@ mod tests {
         run.seek(16_500);
         assert_eq!(run.simulation().view(), straight.simulation().view());
         assert_eq!(run.past_actions().len(), 2);
-        assert_eq!(run.actions().len(), 4, "the future stays recorded until the learner acts");
+        assert_eq!(run.actions().len(), 5, "the future stays recorded until the learner acts");
         assert!(run.is_rewound());
     }
 
@@ -334,7 +341,10 @@ mod tests {
         run.seek(5_000);
         run.act("kill 3").unwrap();
         assert_eq!(run.horizon_ms(), 5_000, "the time reached after the fork is gone");
-        assert_eq!(run.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(), ["produce orders value=a acks=all", "kill 3"]);
+        assert_eq!(
+            run.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(),
+            ["produce orders value=a acks=all", "kill 3"]
+        );
         assert!(run.checkpoint_times().all(|at| at <= 5_000));
         run.advance(20_000);
         let view = run.simulation().view();
@@ -356,7 +366,7 @@ mod tests {
         run.seek(5_000);
         assert!(run.act("restart 2").unwrap_err().contains("already running"));
         assert!(run.act("kill 2x").unwrap_err().contains("column 6"));
-        assert_eq!((run.actions().len(), run.horizon_ms()), (4, 40_000));
+        assert_eq!((run.actions().len(), run.horizon_ms()), (5, 40_000));
     }
 
     #[test]
@@ -365,7 +375,7 @@ mod tests {
         run.seek(10_000);
         run.act("advance 3s").unwrap();
         assert_eq!(run.past_actions().len(), 2, "kill 1 at 12.5 s was replayed");
-        assert_eq!(run.actions().len(), 4, "moving in time is not acting: nothing forked");
+        assert_eq!(run.actions().len(), 5, "moving in time is not acting: nothing forked");
         assert_eq!(run.simulation().view().broker(BrokerId(1)).unwrap().status, BrokerStatus::Dead);
     }
 
@@ -413,8 +423,10 @@ mod tests {
         let replayed = Recording::replay(ClusterConfig::default(), live.actions(), live.now_ms(), 0).unwrap();
         assert_eq!(replayed.simulation().trace(), live.simulation().trace());
 
+        assert_eq!(replayed.checkpoint_times().collect::<Vec<_>>(), live.checkpoint_times().collect::<Vec<_>>());
+
         let halfway = Recording::replay(ClusterConfig::default(), live.actions(), 20_000, 40_000).unwrap();
-        assert_eq!((halfway.now_ms(), halfway.horizon_ms(), halfway.actions().len()), (20_000, 40_000, 4));
+        assert_eq!((halfway.now_ms(), halfway.horizon_ms(), halfway.actions().len()), (20_000, 40_000, 5));
         let mut rewound = live.clone();
         rewound.seek(20_000);
         assert_eq!(halfway.simulation().trace(), rewound.simulation().trace());

@@ -55,7 +55,10 @@ fn mount_with(share: Option<String>, sync_url: bool) -> Element {
     let document = document();
     let host = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || view! { <App share=share.clone() sync_url=sync_url /> });
+    let handle = leptos::mount::mount_to(
+        host.clone().unchecked_into(),
+        move || view! { <App share=share.clone() sync_url=sync_url /> },
+    );
     handle.forget();
     host
 }
@@ -263,7 +266,11 @@ async fn scrubbing_back_past_a_kill_draws_the_broker_alive_again_and_acting_ther
     click(&page, "[data-broker=\"2\"]");
     tick().await;
     assert_eq!(attribute(&page, "[data-broker=\"2\"]", "data-status"), "dead");
-    assert_eq!(find(&page, "[data-testid=time]").text_content().unwrap(), "0.500 s / 0.500 s", "the old future is gone");
+    assert_eq!(
+        find(&page, "[data-testid=time]").text_content().unwrap(),
+        "0.500 s / 0.500 s",
+        "the old future is gone"
+    );
     let history = find(&page, "[data-testid=history]").text_content().unwrap();
     assert!(history.contains("kill 2") && !history.contains("kill 1"), "{history}");
     assert!(page.query_selector("[data-testid=fork-notice]").unwrap().is_none());
