@@ -64,7 +64,7 @@ pub fn App(
     // The address bar is updated when the run changes course, not on every tick.
     let sync = move || {
         if sync_url {
-            lab.with_value(|lab| show_in_address_bar(lab));
+            lab.with_value(show_in_address_bar);
         }
     };
     // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
