@@ -71,6 +71,7 @@ fn config_strategy() -> impl Strategy<Value = LogConfig> {
                     cleanup_policy,
                     delete_retention_ms,
                     min_compaction_lag_ms: lag,
+                    min_insync_replicas: None,
                 }
             },
         )
@@ -255,6 +256,7 @@ fn any_config() -> impl Strategy<Value = LogConfig> {
                     cleanup_policy,
                     delete_retention_ms,
                     min_compaction_lag_ms: lag,
+                    min_insync_replicas: None,
                 }
             },
         )
