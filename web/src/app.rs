@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use crate::clients::ClientsPanel;
 use crate::groups::GroupsPanel;
 use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
+use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
+use crate::lessons::{LessonRun, StepView};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
@@ -25,6 +27,8 @@ struct Snapshot {
     view: ClusterView,
     events: Vec<String>,
     history: Vec<String>,
+    /// The lesson being played: its index and its current step.
+    lesson: Option<(usize, StepView)>,
 }
 
 impl Snapshot {
@@ -33,12 +37,15 @@ impl Snapshot {
             view: lab.view(),
             events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
             history: lab.history().to_vec(),
+            lesson: lab.lesson().map(|run| (run.index(), run.view())),
         }
     }
 }
 
 /// The whole lab: controls, the cluster drawing, the partition table, the consumer groups and
 /// clients, the console and the event log. The simulation runs on a timer while playing.
+/// With the lesson player open, the lab is the lesson's, and the player sits beside it; the
+/// lesson open when the page was left is opened again, where the learner left it.
 #[component]
 pub fn App(
     /// The seed of the run.
@@ -61,6 +68,57 @@ pub fn App(
     let toggle_broker = Callback::new(move |id: BrokerId| act(&|lab| lab.toggle_broker(id)));
     let run_line = Callback::new(move |line: String| act(&|lab| lab.run_line(&line)));
 
+    // The lesson player. Replacing the lab (a lesson opened or closed) bumps `generation`, so
+    // the drawing is built again for the new cluster's brokers.
+    let generation = RwSignal::new(0u64);
+    let lesson_error = RwSignal::new(None::<String>);
+    let replace_lab = move |new: Lab| {
+        lab.set_value(new);
+        generation.update(|g| *g += 1);
+        error.set(None);
+        snapshot.set(lab.with_value(Snapshot::of));
+    };
+    let open_lesson = Callback::new(move |index: usize| {
+        let name = crate::lessons::LESSONS[index].name;
+        match LessonRun::open(index, stored_progress(name)) {
+            Ok(run) => {
+                store_lesson(Some(name));
+                lesson_error.set(None);
+                replace_lab(Lab::in_lesson(run));
+            }
+            Err(why) => lesson_error.set(Some(why)),
+        }
+    });
+    let lesson_act = move |action: &dyn Fn(&mut LessonRun) -> Result<(), String>| {
+        let result = lab
+            .try_update_value(|lab| {
+                let run = lab.lesson_mut()?;
+                let result = action(run);
+                store_progress(run.file_name(), run.saved());
+                Some(result)
+            })
+            .flatten()
+            .unwrap_or(Ok(()));
+        lesson_error.set(result.err());
+        snapshot.set(lab.with_value(Snapshot::of));
+    };
+    let go_to_step = Callback::new(move |step: usize| lesson_act(&|run| run.go_to(step)));
+    let answer = Callback::new(move |(part, choice): (usize, usize)| lesson_act(&|run| run.answer(part, choice)));
+    let toggle_lessons = move |_| {
+        if snapshot.with_untracked(|s| s.lesson.is_some()) {
+            store_lesson(None);
+            replace_lab(Lab::new(seed));
+        } else {
+            open_lesson.run(stored_lesson().unwrap_or(0));
+        }
+    };
+    if let Some(index) = stored_lesson() {
+        open_lesson.run(index);
+    }
+    let in_lesson = Memo::new(move |_| snapshot.with(|s| s.lesson.is_some()));
+    let step_view = Memo::new(move |_| snapshot.with(|s| s.lesson.as_ref().map(|(_, v)| v.clone())));
+    let picked = Signal::derive(move || snapshot.with(|s| s.lesson.as_ref().map(|(i, _)| *i)));
+
     if let Ok(handle) = set_interval_with_handle(
         move || {
             if playing.get_untracked() {
@@ -77,11 +135,23 @@ pub fn App(
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
     view! {
+        <div class="page" class:with-lesson=move || in_lesson.get()>
+        <Show when=move || in_lesson.get()>
+            <LessonPanel view=step_view picked=picked error=lesson_error.into() on_pick=open_lesson on_step=go_to_step on_answer=answer />
+        </Show>
+        <div class="workspace">
         <header class="topbar">
             <h1>"Kafka Lab"</h1>
-            <p class="subtitle">"Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it."</p>
+            <p class="subtitle">{move || if in_lesson.get() {
+                view! { "The lesson's cluster. Click a broker to kill or restart it, or type commands in the console." }.into_any()
+            } else {
+                view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
+            }}</p>
         </header>
         <section class="controls">
+            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
+                {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
+            </button>
             <button data-testid="play" on:click=move |_| playing.update(|p| *p = !*p)>
                 {move || if playing.get() { "Pause" } else { "Play" }}
             </button>
@@ -103,7 +173,10 @@ pub fn App(
             <span class="clock" data-testid="clock">{move || format!("t = {:.1} s", snapshot.with(|s| s.view.now_ms) as f64 / 1000.0)}</span>
         </section>
         <main class="lab">
-            <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal />
+            {move || {
+                generation.track();
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
+            }}
             <div class="side">
                 <PartitionTable view=view show_internal=internal />
                 <ControllerQuorum view=view />
@@ -117,6 +190,8 @@ pub fn App(
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
         </section>
+        </div>
+        </div>
     }
 }
 

@@ -1,12 +1,19 @@
 //! The page's session with the simulator: it runs command lines, keeps them (so a run can be
 //! replayed), and turns a click on a broker into `kill N` or `restart N`.
 //!
+//! The run is either the free lab or a lesson's: in a lesson, the lab drives the lesson's own
+//! simulation through its [`LessonRun`], so what the learner does in the lab is what the
+//! lesson's tasks check.
+//!
 //! Nothing here decides how the cluster behaves; that is `kafkalab-core`'s job.
 
 use kafkalab_core::ids::BrokerId;
+use kafkalab_core::simulation::CommandError;
 use kafkalab_core::trace::TraceLine;
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use kafkalab_core::{ClusterConfig, Command, Simulation};
+
+use crate::lessons::LessonRun;
 
 /// How much simulated time one tick of the page's timer covers at 1× speed.
 pub const TICK_MS: u64 = 100;
@@ -16,9 +23,15 @@ pub const SPEEDS: [u64; 4] = [1, 3, 10, 30];
 
 /// One run of the simulator in the page, with the commands that shaped it.
 pub struct Lab {
-    simulation: Simulation,
+    run: Run,
     history: Vec<String>,
     records_produced: u64,
+}
+
+/// Whose simulation the lab drives.
+enum Run {
+    Free(Simulation),
+    Lesson(Box<LessonRun>),
 }
 
 impl Lab {
@@ -26,11 +39,46 @@ impl Lab {
     pub fn new(seed: u64) -> Self {
         let config = ClusterConfig { seed, ..ClusterConfig::default() };
         let simulation = Simulation::new(config).expect("the default cluster config is valid");
-        Lab { simulation, history: Vec::new(), records_produced: 0 }
+        Lab { run: Run::Free(simulation), history: Vec::new(), records_produced: 0 }
+    }
+
+    /// The lab of a lesson: its cluster, as the lesson has shaped it so far.
+    pub fn in_lesson(lesson: LessonRun) -> Self {
+        Lab { run: Run::Lesson(Box::new(lesson)), history: Vec::new(), records_produced: 0 }
+    }
+
+    /// The lesson being played, if any.
+    pub fn lesson(&self) -> Option<&LessonRun> {
+        match &self.run {
+            Run::Lesson(lesson) => Some(lesson),
+            Run::Free(_) => None,
+        }
+    }
+
+    pub fn lesson_mut(&mut self) -> Option<&mut LessonRun> {
+        match &mut self.run {
+            Run::Lesson(lesson) => Some(lesson),
+            Run::Free(_) => None,
+        }
+    }
+
+    fn simulation(&self) -> &Simulation {
+        match &self.run {
+            Run::Free(simulation) => simulation,
+            Run::Lesson(lesson) => lesson.session().simulation(),
+        }
+    }
+
+    /// Runs a command; in a lesson, the lesson then notices what it did.
+    fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
+        match &mut self.run {
+            Run::Free(simulation) => simulation.apply(command),
+            Run::Lesson(lesson) => lesson.session_mut().apply(command),
+        }
     }
 
     pub fn view(&self) -> ClusterView {
-        self.simulation.view()
+        self.simulation().view()
     }
 
     /// The commands run so far, in order, as typed.
@@ -40,14 +88,14 @@ impl Lab {
 
     /// The last `count` trace lines, oldest first.
     pub fn recent_trace(&self, count: usize) -> &[TraceLine] {
-        let trace = self.simulation.trace();
+        let trace = self.simulation().trace();
         &trace[trace.len().saturating_sub(count)..]
     }
 
     /// Parses and runs one command line; the error says what is wrong and where.
     pub fn run_line(&mut self, line: &str) -> Result<(), String> {
         let command = Command::parse(line).map_err(|e| format!("{line:?}: {e}"))?;
-        self.simulation.apply(&command).map_err(|e| format!("{command}: {e}"))?;
+        self.apply(&command).map_err(|e| format!("{command}: {e}"))?;
         self.history.push(command.to_string());
         Ok(())
     }
@@ -55,20 +103,29 @@ impl Lab {
     /// Lets simulated time pass for one timer tick at `speed`× (not recorded as a command:
     /// the page records its ticks as `advance` only when a run is shared).
     pub fn tick(&mut self, speed: u64) {
-        self.simulation.advance(TICK_MS * speed);
+        match &mut self.run {
+            Run::Free(simulation) => simulation.advance(TICK_MS * speed),
+            Run::Lesson(lesson) => lesson.session_mut().advance(TICK_MS * speed),
+        }
     }
 
     /// A click on a broker: kill it when it runs, restart it when it is down.
     pub fn toggle_broker(&mut self, broker: BrokerId) -> Result<(), String> {
         let line =
-            if self.simulation.is_alive(broker) { format!("kill {broker}") } else { format!("restart {broker}") };
+            if self.simulation().is_alive(broker) { format!("kill {broker}") } else { format!("restart {broker}") };
         self.run_line(&line)
     }
 
-    /// The Produce button: one record, without a key (spread round robin), `acks=all`.
+    /// The Produce button: one record, without a key (spread round robin), `acks=all`, to
+    /// `orders` (in a lesson without it, to the lesson's first topic).
     pub fn produce_one(&mut self) -> Result<(), String> {
+        let topics = &self.simulation().config().topics;
+        let topic = match topics.iter().find(|t| t.name == "orders").or(topics.first()) {
+            Some(topic) => topic.name.clone(),
+            None => return Err(String::from("there is no topic to produce to; create one with create-topic")),
+        };
         self.records_produced += 1;
-        let line = format!("produce orders value=record-{} acks=all", self.records_produced);
+        let line = format!("produce {topic} value=record-{} acks=all", self.records_produced);
         self.run_line(&line)
     }
 }

@@ -4,13 +4,19 @@
 //! - [`lab`]: the page's session with the simulator: every click becomes a line of the core's
 //!   command language, run and remembered (plain Rust, tested on the host);
 //! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
+//! - [`lessons`]: the course embedded at build time, the lesson being played and what the
+//!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
+//! - [`markdown`]: the lessons' narration read into styled blocks (plain Rust, tested on the
+//!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `groups`, `clients`: the Leptos components, only built for `wasm32`; they
+//! - `app`, `groups`, `clients`, `lesson_player`: the Leptos components, only built for `wasm32`; they
 //!   translate, they do not decide.
 
 pub mod lab;
 pub mod layout;
+pub mod lessons;
+pub mod markdown;
 pub mod panels;
 
 #[cfg(target_arch = "wasm32")]
@@ -19,6 +25,8 @@ pub mod app;
 mod clients;
 #[cfg(target_arch = "wasm32")]
 mod groups;
+#[cfg(target_arch = "wasm32")]
+pub mod lesson_player;
 
 /// Mounts the lab on the page's `<body>`; `index.html` calls it once the module is loaded.
 #[cfg(target_arch = "wasm32")]
