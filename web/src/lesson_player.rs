@@ -144,7 +144,7 @@ fn TaskCard(goal: String, hints: Vec<String>, done: bool) -> impl IntoView {
                 {move || hints.iter().take(shown.get()).map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
             </ul>
             {(!done && total > 0).then(|| view! {
-                <button data-testid="hint" disabled=move || shown.get() >= total
+                <button data-testid="hint" disabled=move || { shown.get() >= total }
                         on:click=move |_| shown.update(|n| *n = (*n + 1).min(total))>
                     {move || if shown.get() == 0 { "Hint" } else if shown.get() < total { "Another hint" } else { "No more hints" }}
                 </button>
