@@ -29,6 +29,8 @@ struct Snapshot {
     history: Vec<String>,
     /// The lesson being played: its index and its current step.
     lesson: Option<(usize, StepView)>,
+    /// The lesson holds the clock until the learner acts or a wait begins.
+    clock_held: bool,
 }
 
 impl Snapshot {
@@ -38,6 +40,7 @@ impl Snapshot {
             events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
             history: lab.history().to_vec(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
+            clock_held: lab.clock_held(),
         }
     }
 }
@@ -170,7 +173,8 @@ pub fn App(
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
                 " Show internal topics"
             </label>
-            <span class="clock" data-testid="clock">{move || format!("t = {:.1} s", snapshot.with(|s| s.view.now_ms) as f64 / 1000.0)}</span>
+            <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
+                if s.clock_held { " · the lesson holds the clock until you act" } else { "" }))}</span>
         </section>
         <main class="lab">
             {move || {

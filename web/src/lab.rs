@@ -101,12 +101,20 @@ impl Lab {
     }
 
     /// Lets simulated time pass for one timer tick at `speed`× (not recorded as a command:
-    /// the page records its ticks as `advance` only when a run is shared).
+    /// the page records its ticks as `advance` only when a run is shared). In a lesson, only
+    /// while the lesson awaits time (see [`Lab::clock_held`]).
     pub fn tick(&mut self, speed: u64) {
         match &mut self.run {
             Run::Free(simulation) => simulation.advance(TICK_MS * speed),
-            Run::Lesson(lesson) => lesson.session_mut().advance(TICK_MS * speed),
+            Run::Lesson(lesson) if lesson.session().awaits_time() => lesson.session_mut().advance(TICK_MS * speed),
+            Run::Lesson(_) => {}
         }
+    }
+
+    /// Whether a lesson holds the clock: as in CI, time runs on its own only during a wait or
+    /// once the learner has acted on a task, never between steps or during a prediction.
+    pub fn clock_held(&self) -> bool {
+        self.lesson().is_some_and(|lesson| !lesson.session().awaits_time())
     }
 
     /// A click on a broker: kill it when it runs, restart it when it is down.
@@ -169,6 +177,37 @@ mod tests {
             .map(|p| view.partition(&TopicPartition::new("orders", p)).unwrap().replicas[0].log_end_offset.0)
             .collect();
         assert_eq!(ends, [1, 1, 1], "null keys go round robin, one record per partition");
+    }
+
+    #[test]
+    fn in_a_lesson_the_clock_stands_still_once_the_step_is_done_and_runs_in_the_free_lab() {
+        use crate::lessons::{PartView, Saved};
+        use kafkalab_core::lesson::Part;
+        let mut lab = Lab::in_lesson(LessonRun::open(0, Saved::default()).unwrap());
+        let step = lab.lesson().unwrap().session().lesson().steps[0].clone();
+        // Play the first step as a learner: the task's solution typed once, every answer right.
+        let mut acted = false;
+        while !lab.lesson().unwrap().view().complete {
+            let (part, shown) = lab.lesson().unwrap().view().parts.last().cloned().unwrap();
+            match (&step.parts[part], shown) {
+                (Part::Task(task), PartView::Task { .. }) if !acted => {
+                    acted = true;
+                    for command in &task.solution {
+                        lab.run_line(&command.value.to_string()).unwrap();
+                    }
+                }
+                (Part::Prediction(p), PartView::Prediction(_)) => lab.lesson_mut().unwrap().answer(part, p.answer).unwrap(),
+                _ => lab.lesson_mut().unwrap().session_mut().advance(TICK_MS),
+            }
+        }
+        assert!(lab.clock_held(), "nothing runs between steps");
+        let before = lab.view().now_ms;
+        lab.tick(10);
+        assert_eq!(lab.view().now_ms, before);
+        let mut free = Lab::new(1);
+        assert!(!free.clock_held());
+        free.tick(10);
+        assert_eq!(free.view().now_ms, 10 * TICK_MS);
     }
 
     #[test]

@@ -86,8 +86,11 @@ pub enum ActionsProgress {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TaskProgress {
     NotReached,
-    /// The learner is on it, and its checks do not all hold yet.
-    Pending,
+    /// The learner is on it, and its checks do not all hold yet; `acted` once the learner has
+    /// done something in the lab since reaching it (from then on its checks may need time).
+    Pending {
+        acted: bool,
+    },
     Done {
         /// The simulated time its checks were seen to hold.
         at_ms: u64,

@@ -12,6 +12,7 @@
 //!   advance(ms)                time passes (the page's timer)
 //!   answer(part, choice)       the learner answers a prediction
 //!   progress()                 per part: done, waiting, answered, right, proved
+//!   awaits_time()              whether the page should let time run on its own now
 //! ```
 //!
 //! After every one of these the session *settles*: from the part the learner is on, actions run
@@ -20,6 +21,11 @@
 //! When every part is behind the learner, the step's predictions are checked against what the
 //! simulation shows. Time moves in slices of at most [`POLL_MS`] and never past the end of a
 //! wait's bound, so a wait ends at the same simulated time in the page and in CI.
+//!
+//! As in CI, the clock only moves when something moves it: the lesson's own `advance`, the
+//! learner's commands, and the page's timer while [`Session::awaits_time`] says the learner is
+//! waiting on the simulation (a wait, or a task they have acted on), never while they read or
+//! think about a prediction.
 //!
 //! Same seed and same calls give the same run, event for event: Back rebuilds the run from the
 //! seed rather than undoing anything.
@@ -99,6 +105,19 @@ impl Session {
         &self.progress
     }
 
+    /// Whether the learner is held up by something that takes simulated time: a wait, or a task
+    /// they have acted on (its checks may take time to hold). Otherwise the clock should stand
+    /// still: nothing runs between steps, or while a prediction is being thought about.
+    pub fn awaits_time(&self) -> bool {
+        matches!(
+            self.progress.parts.get(self.progress.cursor),
+            Some(
+                PartProgress::Wait(WaitProgress::Waiting { .. })
+                    | PartProgress::Task(TaskProgress::Pending { acted: true })
+            )
+        )
+    }
+
     /// The last step is complete.
     pub fn is_finished(&self) -> bool {
         self.progress.step + 1 == self.lesson.steps.len() && self.progress.is_complete()
@@ -127,6 +146,7 @@ impl Session {
     /// The learner acts in the lab: a console line, a click on a broker.
     pub fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
         let result = self.simulation.apply(command);
+        self.mark_acted();
         self.settle();
         result
     }
@@ -174,8 +194,18 @@ impl Session {
         let result = commands
             .iter()
             .try_for_each(|command| self.simulation.apply(&command.value).map_err(|error| (command.line, error)));
+        self.mark_acted();
         self.settle();
         result
+    }
+
+    /// The learner did something while on a task.
+    fn mark_acted(&mut self) {
+        if let Some(PartProgress::Task(TaskProgress::Pending { acted })) =
+            self.progress.parts.get_mut(self.progress.cursor)
+        {
+            *acted = true;
+        }
     }
 
     /// Enters step `index` with the run as it stands.
@@ -248,7 +278,7 @@ fn settle_part(simulation: &mut Simulation, part: &Part, state: &mut PartProgres
                 *state = TaskProgress::Done { at_ms: now_ms, on_arrival };
                 true
             } else {
-                *state = TaskProgress::Pending;
+                *state = TaskProgress::Pending { acted: matches!(state, TaskProgress::Pending { acted: true }) };
                 false
             }
         }
@@ -387,16 +417,21 @@ solution: advance 100ms
         let mut session = session();
         session.enter_step(1).unwrap();
         assert_eq!(session.progress().cursor, 1, "the narration is read, the task holds them up");
-        assert_eq!(session.progress().parts[1], PartProgress::Task(TaskProgress::Pending));
+        assert_eq!(session.progress().parts[1], PartProgress::Task(TaskProgress::Pending { acted: false }));
         assert!(!session.progress().is_reached(2), "the prediction is not shown yet");
+        assert!(!session.awaits_time(), "the clock waits for the learner to act");
         session.advance(5_000);
         assert_eq!(session.progress().cursor, 1, "time alone does not do a task");
+        session.apply(&Command::parse("produce orders value=a").unwrap()).unwrap();
+        assert_eq!(session.progress().parts[1], PartProgress::Task(TaskProgress::Pending { acted: true }));
+        assert!(session.awaits_time(), "once they have acted, the task's checks may need time");
         session.apply(&kill("1")).unwrap();
         assert_eq!(
             session.progress().parts[1],
             PartProgress::Task(TaskProgress::Done { at_ms: 6_000, on_arrival: false })
         );
         assert_eq!(session.progress().cursor, 2, "now the prediction holds them up");
+        assert!(!session.awaits_time(), "the clock stands still while they think");
     }
 
     #[test]
@@ -440,6 +475,7 @@ solution: advance 100ms
         session.answer(2, 1).unwrap();
         let since_ms = session.simulation().now_ms();
         assert_eq!(session.progress().parts[4], PartProgress::Wait(WaitProgress::Waiting { since_ms }));
+        assert!(session.awaits_time());
         session.advance(30_000);
         let PartProgress::Wait(WaitProgress::Satisfied { after_ms }) = session.progress().parts[4] else {
             panic!("{:?}", session.progress().parts[4]);
@@ -447,6 +483,7 @@ solution: advance 100ms
         // The controller waits for broker.session.timeout.ms (9 s) before it moves leadership.
         assert!((9_000..=15_000).contains(&after_ms) && after_ms % POLL_MS == 0, "{after_ms}");
         assert!(session.progress().is_complete());
+        assert!(!session.awaits_time(), "nothing runs between steps");
     }
 
     #[test]
