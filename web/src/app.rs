@@ -10,12 +10,12 @@ use leptos::prelude::*;
 use crate::clients::ClientsPanel;
 use crate::groups::GroupsPanel;
 use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
-use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
-use crate::lessons::{LessonRun, StepView};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
 };
+use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
+use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
 
 /// How many trace lines the event log shows.
@@ -174,7 +174,7 @@ pub fn App(
                 " Show internal topics"
             </label>
             <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
-                if s.clock_held { " · the lesson holds the clock until you act" } else { "" }))}</span>
+                if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
         <main class="lab">
             {move || {

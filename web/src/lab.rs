@@ -28,9 +28,9 @@ pub struct Lab {
     records_produced: u64,
 }
 
-/// Whose simulation the lab drives.
+/// Whose simulation the lab drives (both boxed: the lab moves between signals whole).
 enum Run {
-    Free(Simulation),
+    Free(Box<Simulation>),
     Lesson(Box<LessonRun>),
 }
 
@@ -39,7 +39,7 @@ impl Lab {
     pub fn new(seed: u64) -> Self {
         let config = ClusterConfig { seed, ..ClusterConfig::default() };
         let simulation = Simulation::new(config).expect("the default cluster config is valid");
-        Lab { run: Run::Free(simulation), history: Vec::new(), records_produced: 0 }
+        Lab { run: Run::Free(Box::new(simulation)), history: Vec::new(), records_produced: 0 }
     }
 
     /// The lab of a lesson: its cluster, as the lesson has shaped it so far.
@@ -196,7 +196,9 @@ mod tests {
                         lab.run_line(&command.value.to_string()).unwrap();
                     }
                 }
-                (Part::Prediction(p), PartView::Prediction(_)) => lab.lesson_mut().unwrap().answer(part, p.answer).unwrap(),
+                (Part::Prediction(p), PartView::Prediction(_)) => {
+                    lab.lesson_mut().unwrap().answer(part, p.answer).unwrap()
+                }
                 _ => lab.lesson_mut().unwrap().session_mut().advance(TICK_MS),
             }
         }

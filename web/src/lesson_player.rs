@@ -29,7 +29,8 @@ pub fn LessonPanel(
 ) -> impl IntoView {
     let parts = move || {
         view.with(|v| {
-            v.as_ref().map_or_else(Vec::new, |v| v.parts.iter().map(|(index, part)| (v.step, *index, part.clone())).collect())
+            v.as_ref()
+                .map_or_else(Vec::new, |v| v.parts.iter().map(|(index, part)| (v.step, *index, part.clone())).collect())
         })
     };
     let step_of = move || view.with(|v| v.as_ref().map(|v| (v.step, v.steps, v.complete, v.finished)));

@@ -181,10 +181,20 @@ pub struct StepView {
 pub enum PartView {
     Narration(Vec<Block>),
     /// The lesson's own commands, as console lines, and why the lab refused one, if it did.
-    Actions { commands: Vec<String>, refused: Option<String> },
-    Task { goal: String, hints: Vec<String>, done: bool },
+    Actions {
+        commands: Vec<String>,
+        refused: Option<String>,
+    },
+    Task {
+        goal: String,
+        hints: Vec<String>,
+        done: bool,
+    },
     Prediction(PredictionView),
-    Wait { until: String, state: WaitState },
+    Wait {
+        until: String,
+        state: WaitState,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -10,7 +10,10 @@
 pub enum Block {
     Paragraph(Vec<Span>),
     /// A list: its items, numbered or bulleted.
-    List { ordered: bool, items: Vec<Vec<Span>> },
+    List {
+        ordered: bool,
+        items: Vec<Vec<Span>>,
+    },
     /// A fenced code block's lines, shown as they are.
     Code(String),
 }
@@ -140,7 +143,10 @@ mod tests {
         let blocks = blocks("One line\nwrapped here.\n\nA second paragraph.\n");
         assert_eq!(
             blocks,
-            [Block::Paragraph(vec![text("One line wrapped here.")]), Block::Paragraph(vec![text("A second paragraph.")])]
+            [
+                Block::Paragraph(vec![text("One line wrapped here.")]),
+                Block::Paragraph(vec![text("A second paragraph.")])
+            ]
         );
     }
 
@@ -173,7 +179,8 @@ mod tests {
 
     #[test]
     fn lists_numbered_or_not_and_code_blocks_are_their_own_blocks() {
-        let blocks = blocks("Steps:\n- kill **1**\n- wait\n  longer\n\n1. first\n2. second\n\n```text\nkill 1\n```\nAfter.");
+        let blocks =
+            blocks("Steps:\n- kill **1**\n- wait\n  longer\n\n1. first\n2. second\n\n```text\nkill 1\n```\nAfter.");
         assert_eq!(
             blocks,
             [

@@ -229,7 +229,9 @@ fn perform(page: &Element, task: &kafkalab_core::lesson::Task) {
     for command in &task.solution {
         let line = command.value.to_string();
         match line.split_once(' ') {
-            Some(("kill" | "restart", id)) if id.parse::<u32>().is_ok() => click(page, &format!("[data-broker=\"{id}\"]")),
+            Some(("kill" | "restart", id)) if id.parse::<u32>().is_ok() => {
+                click(page, &format!("[data-broker=\"{id}\"]"))
+            }
             _ => type_command(page, &line),
         }
     }
@@ -283,11 +285,19 @@ async fn the_first_lesson_is_played_to_its_end_by_clicking_and_typing_and_reopen
                 });
                 let prediction = prediction.unwrap_or_else(|| panic!("the question shown is the lesson's: {question}"));
                 // The first answer is a wrong one, to see it marked wrong; the others are right.
-                let choice = if answered == 0 { (prediction.answer + 1) % prediction.choices.len() } else { prediction.answer };
+                let choice =
+                    if answered == 0 { (prediction.answer + 1) % prediction.choices.len() } else { prediction.answer };
                 click(&card, &format!("[data-choice=\"{choice}\"]"));
                 tick().await;
-                let reveal = format!("[data-testid=prediction][data-answered=true] [data-testid=reveal][data-right={}]", answered > 0);
-                assert!(exists(&page, &reveal), "the answer is revealed and marked {}", if answered > 0 { "right" } else { "wrong" });
+                let reveal = format!(
+                    "[data-testid=prediction][data-answered=true] [data-testid=reveal][data-right={}]",
+                    answered > 0
+                );
+                assert!(
+                    exists(&page, &reveal),
+                    "the answer is revealed and marked {}",
+                    if answered > 0 { "right" } else { "wrong" }
+                );
                 answered += 1;
             } else {
                 // A wait, or the clock must run for the step to go on.
