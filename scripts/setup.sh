@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kafka Lab needs and the machine lacks; does nothing for what is already there.
 #   scripts/setup.sh run    what building and running the lab needs
-#   scripts/setup.sh test   that, plus what the tests need (Chromium, chromedriver, kcat)
+#   scripts/setup.sh test   that, plus what the tests need (Chromium, chromedriver, kcat, and
+#                           the Python Kafka clients in tools/venv)
 # Everything comes from the package registries (Debian, crates.io, npm); nothing fetches its
 # own binaries.
 set -euo pipefail
@@ -25,6 +26,7 @@ if [ "$purpose" = test ]; then
   need_command chromium chromium
   need_command chromedriver chromium-driver
   need_command kcat kcat
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   say "installing Debian packages: ${apt_packages[*]}"
@@ -45,10 +47,20 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindge
   cargo install --quiet wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
 
-# wasm-opt from npm's binaryen (Debian's writes modules Chromium refuses) and playwright-core,
-# at the versions tools/package-lock.json records.
+# wasm-opt from npm's binaryen (Debian's writes modules Chromium refuses), playwright-core and
+# kafkajs, at the versions tools/package-lock.json records.
 if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ] \
+   || [ ! -d tools/node_modules/kafkajs ] \
    || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
-  say "installing Node tools (binaryen, playwright-core)"
+  say "installing Node tools (binaryen, playwright-core, kafkajs)"
   npm ci --prefix tools --no-audit --no-fund --loglevel=error
+fi
+
+# The Python Kafka clients the tests run (confluent-kafka, kafka-python), at the versions
+# tools/requirements.txt pins, in a virtual environment of the project's own.
+if [ "$purpose" = test ] && { [ ! -x tools/venv/bin/python ] || [ tools/requirements.txt -nt tools/venv/.installed ]; }; then
+  say "installing the Python Kafka clients into tools/venv"
+  python3 -m venv tools/venv
+  tools/venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+  touch tools/venv/.installed
 fi

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 scripts/setup.sh test
+# The real-client tests fail, rather than skip, when a client is missing.
+export KAFKALAB_REQUIRE_CLIENTS=1
 
 section "cargo test --workspace (host)"
 cargo test --workspace

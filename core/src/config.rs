@@ -89,6 +89,15 @@ pub struct ClusterConfig {
     /// `group.initial.rebalance.delay.ms` (Kafka: 3000): how long a new group waits for more
     /// members before its first rebalance.
     pub group_initial_rebalance_delay_ms: u64,
+    /// `auto.create.topics.enable` (Kafka: true): a Metadata request naming an unknown topic,
+    /// from a client that allows it, makes the broker ask the controller to create it.
+    pub auto_create_topics_enable: bool,
+    /// `num.partitions` (Kafka: 1): the partitions of a topic created without a count (by
+    /// auto-creation, or CreateTopics with -1).
+    pub num_partitions: i32,
+    /// `default.replication.factor` (Kafka: 1): the replicas of each partition of a topic
+    /// created without a replication factor.
+    pub default_replication_factor: i32,
 }
 
 impl Default for ClusterConfig {
@@ -125,6 +134,9 @@ impl Default for ClusterConfig {
             transaction_state_log_num_partitions: 5,
             transaction_state_log_replication_factor: 3,
             group_initial_rebalance_delay_ms: 3_000,
+            auto_create_topics_enable: true,
+            num_partitions: 1,
+            default_replication_factor: 1,
         }
     }
 }
@@ -155,6 +167,11 @@ pub enum ConfigError {
     },
     HeartbeatNotShorterThanSession,
     SocketTimeoutBelowFetchWait,
+    /// `num.partitions` or `default.replication.factor` below 1.
+    TopicDefaultBelowOne {
+        name: &'static str,
+        value: i32,
+    },
     LatencyRangeEmpty,
 }
 
@@ -179,6 +196,7 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidTopicName { topic } => {
                 write!(f, "topic name {topic:?} is not legal: use 1 to 249 characters from [a-zA-Z0-9._-]")
             }
+            ConfigError::TopicDefaultBelowOne { name, value } => write!(f, "{name} must be at least 1, not {value}"),
             ConfigError::SocketTimeoutBelowFetchWait => {
                 write!(f, "replica.socket.timeout.ms must be at least replica.fetch.wait.max.ms")
             }
@@ -239,6 +257,13 @@ impl ClusterConfig {
                 });
             }
         }
+        for (name, value) in
+            [("num.partitions", self.num_partitions), ("default.replication.factor", self.default_replication_factor)]
+        {
+            if value < 1 {
+                return Err(ConfigError::TopicDefaultBelowOne { name, value });
+            }
+        }
         if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms {
             return Err(ConfigError::HeartbeatNotShorterThanSession);
         }
@@ -284,10 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn topic_defaults_are_kafkas_and_must_be_positive() {
+        let config = ClusterConfig::default();
+        assert!(config.auto_create_topics_enable);
+        assert_eq!((config.num_partitions, config.default_replication_factor), (1, 1));
+        let config = ClusterConfig { num_partitions: 0, ..ClusterConfig::default() };
+        assert_eq!(config.validate(), Err(ConfigError::TopicDefaultBelowOne { name: "num.partitions", value: 0 }));
+    }
+
+    #[test]
     fn topic_names_follow_kafka_rules() {
         assert!(is_legal_topic_name("orders.v1_a-b"));
         assert!(!is_legal_topic_name(""));
         assert!(!is_legal_topic_name(".."));
         assert!(!is_legal_topic_name("a/b"));
+        assert!(!is_legal_topic_name("."));
+        assert!(is_legal_topic_name(&"a".repeat(249)));
+        assert!(!is_legal_topic_name(&"a".repeat(250)));
     }
 }

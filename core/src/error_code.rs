@@ -44,6 +44,8 @@ error_codes! {
     NotEnoughReplicasAfterAppend = 20, "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
     FencedLeaderEpoch = 74, "FENCED_LEADER_EPOCH";
     UnknownLeaderEpoch = 75, "UNKNOWN_LEADER_EPOCH";
+    /// A produce whose batch uses a codec the broker cannot read (here snappy, lz4 and zstd).
+    UnsupportedCompressionType = 76, "UNSUPPORTED_COMPRESSION_TYPE";
     UnsupportedVersion = 35, "UNSUPPORTED_VERSION";
     UnknownTopicId = 100, "UNKNOWN_TOPIC_ID";
     InvalidRequest = 42, "INVALID_REQUEST";

@@ -30,6 +30,7 @@
 //! - [`oracle`]: which acknowledged writes the cluster has lost;
 //! - [`simulation`]: the machines (combined or dedicated controllers), the network, the clock
 //!   and the event queue that run them;
+//! - [`storage`]: what each node keeps on disk, read out of a run and handed back to start one;
 //! - [`command`]: the command language people and lessons use to act on a run;
 //! - [`expectation`]: statements about a run's state, checked against it;
 //! - [`lesson`]: lessons as Markdown with command-language blocks: parser and headless runner;
@@ -67,6 +68,7 @@ pub mod raft;
 pub mod record_batch;
 pub mod rng;
 pub mod simulation;
+pub mod storage;
 pub mod topology;
 pub mod trace;
 pub mod transaction;

@@ -22,6 +22,8 @@ use crate::trace::TraceEvent;
 use crate::transaction::protocol::{TxnMarker, TxnRequest, TxnResponse};
 use crate::transaction::TxnTimer;
 
+pub use crate::controller::protocol::{TopicRequest, TopicResponse};
+
 /// An address on the cluster's network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NodeId {
@@ -208,6 +210,30 @@ pub enum Message {
         request_id: u64,
         results: Box<Vec<(i64, TopicPartition, Option<ErrorCode>)>>,
     },
+    /// A client's Fetch over several partitions at once, as Kafka's Fetch request is: the
+    /// broker holds it (Kafka's `DelayedFetch`) until `min_bytes` are readable across them, one
+    /// of them fails, or `max_wait_ms` passes.
+    ClientFetch {
+        fetch_id: u64,
+        request: Box<ClientFetchRequest>,
+    },
+    /// Every partition of a [`Message::ClientFetch`], in the order the request listed them.
+    ClientFetchResponse {
+        fetch_id: u64,
+        partitions: Box<Vec<ClientFetchPartitionResult>>,
+    },
+    /// A client's CreateTopics, DeleteTopics or CreatePartitions, sent to any broker, which
+    /// forwards it to the active controller (KIP-590) and relays the answer; or Metadata's
+    /// auto-creation, which the broker answers itself.
+    TopicAdmin {
+        request_id: u64,
+        request: Box<TopicRequest>,
+    },
+    /// The answer, per topic, once the controller has committed what it decided.
+    TopicAdminResponse {
+        request_id: u64,
+        response: Box<TopicResponse>,
+    },
 }
 
 /// Which kind of coordinator FindCoordinator looks for.
@@ -250,6 +276,10 @@ impl Message {
             Message::TxnResponse { response, .. } => response.name(),
             Message::WriteTxnMarkers { .. } => "WriteTxnMarkers",
             Message::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
+            Message::ClientFetch { .. } => "ClientFetch",
+            Message::ClientFetchResponse { .. } => "ClientFetchResponse",
+            Message::TopicAdmin { request, .. } => request.name(),
+            Message::TopicAdminResponse { response, .. } => response.name(),
         }
     }
 
@@ -294,6 +324,8 @@ pub enum AdminRequest {
     ElectPreferredLeaders { partitions: Option<Vec<TopicPartition>> },
     /// IncrementalAlterConfigs of one cluster-wide setting.
     AlterConfig { name: ConfigName, value: String },
+    /// DeleteTopics of one topic.
+    DeleteTopic { name: String },
 }
 
 /// Why an admin request was refused: Kafka's error code and its message.
@@ -384,6 +416,13 @@ pub enum Timer {
     MarkerRetry { token: u64 },
     /// Ask the controller for producer ids again, if still waiting for them.
     ProducerIdRetry,
+    /// A client's Fetch held on the broker has waited its `max_wait_ms`: answer it with what
+    /// there is.
+    ClientFetchWaitExpired { from: NodeId, fetch_id: u64 },
+    /// A broker forwarding a topic request to the controller: send it again if it is still
+    /// unanswered, or answer REQUEST_TIMED_OUT once its time is up.
+    /// `attempt` numbers the sends: a timer set for an earlier send does nothing.
+    TopicAdminRetry { forward_id: u64, attempt: u32 },
 }
 
 /// One thing a node wants done.
@@ -406,4 +445,37 @@ pub enum Output {
     },
     /// The node has finished a controlled shutdown: the driver stops it.
     Stop,
+}
+
+/// One partition a [`Message::ClientFetch`] reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchPartition {
+    pub partition: TopicPartition,
+    pub fetch_offset: Offset,
+    /// The most bytes of this partition's batches to return (`max.partition.fetch.bytes`); the
+    /// first batch goes whatever its size.
+    pub max_bytes: usize,
+}
+
+/// A client's Fetch: Kafka's FetchRequest as the broker needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchRequest {
+    pub partitions: Vec<ClientFetchPartition>,
+    pub isolation: IsolationLevel,
+    /// Answer once this many bytes are readable across the partitions (`fetch.min.bytes`).
+    pub min_bytes: usize,
+    /// Answer after this long at the latest (`fetch.max.wait.ms`); 0 answers at once.
+    pub max_wait_ms: u64,
+    /// The most bytes of batches in the whole response (`fetch.max.bytes`); the first
+    /// partition with records gets at least one batch whatever its size.
+    pub max_bytes: usize,
+}
+
+/// One partition of a [`Message::ClientFetchResponse`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientFetchPartitionResult {
+    pub partition: TopicPartition,
+    /// Where the leader's log starts, so a consumer told OFFSET_OUT_OF_RANGE can reset.
+    pub log_start_offset: Offset,
+    pub result: Result<ConsumerFetchData, ErrorCode>,
 }

@@ -12,11 +12,12 @@
 //! - `elect`: the controller gave a partition a leader (or none) at a new leader epoch, marked
 //!   UNCLEAN when the leader was not in sync;
 //! - `isr`: the controller accepted a partition's new in-sync replica set;
-//! - `topic`, `config`: a topic was created or grew; a setting changed; `admin`: an
-//!   administrator's request was done or refused;
+//! - `topic`, `config`: a topic was created, grew or was deleted; a setting changed; `admin`:
+//!   an administrator's request was done or refused;
 //! - `shutdown`, `stopped`: a controlled shutdown began and ended;
 //! - `retention`, `compact`: a broker deleted old segments, or compacted a log;
-//! - `leader` / `follower`: a broker took up a role for a partition;
+//! - `leader` / `follower`: a broker took up a role for a partition; `delete`: a broker dropped
+//!   a deleted topic's replica and its log;
 //! - `append`: a leader wrote a produced record; `replicate`: a follower copied records;
 //! - `hw`: a replica's high watermark moved; `truncate`: a follower dropped a divergent tail;
 //! - `produce`, `ack`, `error`: the producer sent a record, had it acknowledged, or failed;
@@ -166,6 +167,15 @@ pub enum TraceEvent {
     TopicChanged {
         topic: String,
         partitions: i32,
+    },
+    /// A topic was deleted, with all its partitions.
+    TopicDeleted {
+        topic: String,
+    },
+    /// A broker dropped its replica (and log) of a deleted topic's partition.
+    ReplicaDeleted {
+        broker: BrokerId,
+        partition: TopicPartition,
     },
     ConfigChanged {
         name: ConfigName,
@@ -352,6 +362,8 @@ impl fmt::Display for TraceEvent {
                 write!(f, "error #{request_id} {partition}: {error}")
             }
             TopicChanged { topic, partitions } => write!(f, "topic {topic} has {partitions} partitions"),
+            TopicDeleted { topic } => write!(f, "topic {topic} deleted"),
+            ReplicaDeleted { broker, partition } => write!(f, "delete {partition} on broker {broker}: its topic was deleted"),
             ConfigChanged { name, value } => write!(f, "config {}={value}", name.key()),
             AdminDone { request_id, what } => write!(f, "admin #{request_id} {what}: done"),
             AdminFailed { request_id, what, error, message } => {

@@ -91,6 +91,21 @@ fn min_insync_replicas_refuses_acks_all_when_the_isr_is_too_small() {
 }
 
 #[test]
+fn a_topics_own_min_insync_replicas_overrides_the_clusters() {
+    let mut sim = lab_with(ClusterConfig::default());
+    run(&mut sim, "create-topic strict partitions=1 replication-factor=3 min.insync.replicas=2");
+    sim.advance(2_000);
+    run(&mut sim, "kill 2");
+    run(&mut sim, "kill 3");
+    sim.advance(10_000); // both fenced: every ISR is [1]
+    run(&mut sim, "produce strict partition=0 value=refused acks=all");
+    run(&mut sim, "produce orders partition=0 value=taken acks=all");
+    sim.advance(100);
+    assert_eq!(produce_errors(&sim), [ErrorCode::NotEnoughReplicas], "strict asks for two in-sync replicas");
+    assert_eq!(acked_offsets(&sim), [0], "orders keeps the cluster's min.insync.replicas=1");
+}
+
+#[test]
 fn a_write_appended_before_the_isr_shrank_fails_after_the_append() {
     let config = ClusterConfig { min_insync_replicas: 2, request_timeout_ms: 120_000, ..ClusterConfig::default() };
     let mut sim = lab_with(config);

@@ -195,3 +195,30 @@ fn a_follower_copies_a_compacted_log_with_its_gaps() {
     assert_eq!(follower.log_end_offset(), leader.log_end_offset());
     assert_eq!(follower.validate_records(), Ok(()));
 }
+
+/// Kafka's cleaner writes the records it keeps with the batch's own codec; so does the lab's.
+#[test]
+fn a_thinned_gzip_batch_stays_gzip_and_reads_back_the_kept_records() {
+    use kafkalab_core::record_batch::{BatchAttributes, Compression, TimestampType};
+    let records: Vec<Record> = ["a", "b", "a"]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Record::new(i as i32, 0, Some(bytes(key)), Some(bytes(&i.to_string()))))
+        .collect();
+    let header = BatchHeader {
+        attributes: BatchAttributes::new(Compression::Gzip, TimestampType::CreateTime),
+        ..BatchHeader::new(Offset(0), 0).fitted_to(&records)
+    };
+    // segment.ms rolls the gzip batch's segment, so it is below the active one and cleanable.
+    let config = LogConfig { cleanup_policy: CleanupPolicy::Compact, segment_ms: 1_000, ..LogConfig::default() };
+    let mut log = PartitionLog::new(config);
+    log.append_as_leader(LeaderEpoch(0), 0, encode(&header, &records).unwrap()).unwrap();
+    log.append_as_leader(LeaderEpoch(0), 2_000, put(2_000, "c", Some("x"))).unwrap();
+    log.set_high_watermark(log.log_end_offset());
+    let outcome = log.compact(2_000);
+    assert_eq!(outcome.records_removed, 1);
+    let thinned = log.batches().next().unwrap();
+    assert_eq!(thinned.compression(), Compression::Gzip);
+    assert_eq!((thinned.base_offset(), thinned.next_offset()), (Offset(0), Offset(3)));
+    assert_eq!(contents(&log), ["1 b=1", "2 a=2", "3 c=x"]);
+}

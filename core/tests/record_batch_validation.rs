@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use kafkalab_core::ids::{LeaderEpoch, Offset};
 use kafkalab_core::record_batch::{
-    crc32c, encode, encode_compressed, BatchAttributes, BatchError, BatchHeader, CompressedRecords, Compression,
-    ControlError, ControlRecordType, EncodeError, Record, RecordBatch, RecordError, RecordField, RecordHeader,
-    TimestampType, TransactionMarker, TransactionResult,
+    crc32c, encode, encode_compressed, BatchAttributes, BatchError, BatchHeader, Compression, ControlError,
+    ControlRecordType, EncodeError, GzipError, Record, RecordBatch, RecordError, RecordField, RecordHeader,
+    TimestampType, TransactionMarker, TransactionResult, UnsupportedCompression,
 };
 
 fn text(value: &str) -> Option<Bytes> {
@@ -195,36 +195,52 @@ fn setting_a_base_offset_whose_last_offset_overflows_is_a_bug() {
 }
 
 #[test]
-fn a_compressed_batch_carries_its_payload_and_refuses_to_iterate() {
+fn a_batch_under_an_unimplemented_codec_carries_its_payload_and_refuses_to_iterate() {
     let header = BatchHeader {
-        attributes: BatchAttributes::new(Compression::Gzip, TimestampType::LogAppendTime),
+        attributes: BatchAttributes::new(Compression::Snappy, TimestampType::LogAppendTime),
         ..BatchHeader::new(Offset(7), 50)
     };
-    let payload = b"\x1f\x8b opaque gzip output";
+    let payload = b"opaque snappy output";
     let batch = encode_compressed(&header, 3, payload).unwrap();
     let parsed = RecordBatch::parse(batch.as_bytes().clone()).unwrap();
-    assert_eq!(parsed.compression(), Compression::Gzip);
+    assert_eq!(parsed.compression(), Compression::Snappy);
     assert_eq!(parsed.timestamp_type(), TimestampType::LogAppendTime);
     assert_eq!(parsed.record_count(), 3);
     assert_eq!(parsed.records_section().as_ref(), payload);
     let error = parsed.records().err().unwrap();
-    assert_eq!(error, CompressedRecords { compression: Compression::Gzip });
+    assert_eq!(error, UnsupportedCompression { compression: Compression::Snappy });
     assert_eq!(
         error.to_string(),
-        "the records are compressed with gzip and are carried as opaque bytes from offset 61"
+        "the records are compressed with snappy, which the lab does not implement (only none and gzip); they are \
+         carried as opaque bytes from offset 61"
+    );
+}
+
+#[test]
+fn a_gzip_payload_that_is_not_gzip_is_refused_with_the_reason() {
+    let header = BatchHeader {
+        attributes: BatchAttributes::new(Compression::Gzip, TimestampType::CreateTime),
+        ..BatchHeader::new(Offset(7), 50)
+    };
+    let error = encode_compressed(&header, 3, b"\x1f\x8b not really gzip").unwrap_err();
+    assert_eq!(error, EncodeError::InvalidPayload(BatchError::Gzip(GzipError::UnknownMethod { method: b' ' })));
+    assert_eq!(
+        error.to_string(),
+        "the compressed payload is invalid: the records section at offset 61: gzip compression method 32; only 8 \
+         (deflate) is defined"
     );
 }
 
 #[test]
 fn the_encoder_refuses_mismatched_compression() {
-    let gzip = BatchHeader {
+    let zstd = BatchHeader {
         attributes: BatchAttributes::new(Compression::Zstd, TimestampType::CreateTime),
         ..BatchHeader::new(Offset(0), 0)
     };
-    assert_eq!(encode(&gzip, &[]), Err(EncodeError::RecordsNeedCompression { compression: Compression::Zstd }));
+    assert_eq!(encode(&zstd, &[]), Err(EncodeError::UnsupportedCompression { compression: Compression::Zstd }));
     let plain = BatchHeader::new(Offset(0), 0);
     assert_eq!(encode_compressed(&plain, 1, b"x"), Err(EncodeError::PayloadNotCompressed));
-    assert_eq!(encode_compressed(&gzip, -1, b"x"), Err(EncodeError::NegativeRecordCount { count: -1 }));
+    assert_eq!(encode_compressed(&zstd, -1, b"x"), Err(EncodeError::NegativeRecordCount { count: -1 }));
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! The command line, parsed by hand: `kafkalab serve [options]` and the help texts.
+//! The command line, parsed by hand: `kafkalab serve [options]`, the tools' commands (parsed
+//! in [`crate::tools::args`]) and the help texts.
 //!
-//! Every mistake becomes one [`UsageError`] line naming the problem; `main` prints it and
-//! exits with status 2.
+//! Every mistake becomes a [`UsageError`] naming the problem (for a tool, followed by its usage
+//! lines); `main` prints it and exits with status 2.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -11,17 +12,111 @@ use std::path::PathBuf;
 pub const MAX_BROKERS: i32 = 32;
 
 pub const MAIN_HELP: &str = "\
-kafkalab: Kafka Lab's native server
+kafkalab: Kafka Lab's native server and its Kafka tools
 
 Usage:
-  kafkalab serve [options]   serve the page and run the simulated brokers
-  kafkalab --help            print this help
+  kafkalab serve [options]     serve the page and run the simulated brokers
+  kafkalab topics [options]    create, list, describe, alter and delete topics
+  kafkalab produce [options]   send lines from stdin as records (like kafka-console-producer)
+  kafkalab consume [options]   print a topic's records (like kafka-console-consumer)
+  kafkalab groups [options]    list and describe consumer groups (like kafka-consumer-groups)
+  kafkalab broker ACTION N     kill, restart or shut down a broker of a running serve
+  kafkalab --help              print this help
 
-Run `kafkalab serve --help` for the options.
+The tools speak the Kafka protocol: they work against any Kafka cluster too.
+Run `kafkalab COMMAND --help` for a command's options.
+";
+
+pub const TOPICS_HELP: &str = "\
+Usage: kafkalab topics [--bootstrap-server HOST:PORT] --create --topic T [--partitions N]
+                       [--replication-factor R] [--config NAME=VALUE]...
+       kafkalab topics [--bootstrap-server HOST:PORT] --list
+       kafkalab topics [--bootstrap-server HOST:PORT] --describe [--topic T]
+       kafkalab topics [--bootstrap-server HOST:PORT] --alter --topic T --partitions N
+       kafkalab topics [--bootstrap-server HOST:PORT] --delete --topic T
+
+Manages topics, as kafka-topics.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --create                      create --topic
+  --list                        print every topic's name
+  --describe                    print each topic's partitions, leaders and in-sync replicas
+  --alter                       grow --topic to --partitions partitions
+  --delete                      delete --topic
+  --topic T                     the topic
+  --partitions N                partitions (--create: default the broker's num.partitions)
+  --replication-factor R        replicas per partition (default the broker's)
+  --config NAME=VALUE           a topic config such as cleanup.policy=compact (repeatable)
+  -h, --help                    print this help
+";
+
+pub const PRODUCE_HELP: &str = "\
+Usage: kafkalab produce [--bootstrap-server HOST:PORT] --topic T [--acks all|1|0]
+                        [--property parse.key=true] [--property key.separator=SEP]
+
+Sends each line of standard input as one record, as kafka-console-producer.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --topic T                     the topic to produce to
+  --acks all|1|0                replicas that must have a record (default all)
+  --property parse.key=true     split each line into key and value at the separator
+  --property key.separator=SEP  the separator (default a tab)
+  -h, --help                    print this help
+";
+
+pub const CONSUME_HELP: &str = "\
+Usage: kafkalab consume [--bootstrap-server HOST:PORT] --topic T [--from-beginning] [--group G]
+                        [--property print.key=true] [--property key.separator=SEP]
+                        [--max-messages N] [--timeout-ms MS]
+
+Prints a topic's records, one per line, as kafka-console-consumer.sh does. Without --group it
+reads every partition from the end (or the beginning); with --group it joins the group,
+reads the partitions assigned to it from the group's committed offsets and commits.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --topic T                     the topic to read
+  --from-beginning              start where the log starts when there is no committed offset
+  --group G                     consume as a member of consumer group G
+  --property print.key=true     print each key before its value (also print.value,
+                                print.partition, print.offset, print.timestamp)
+  --property key.separator=SEP  what follows the key (default a tab)
+  --max-messages N              stop after N records
+  --timeout-ms MS               stop when no record came for MS milliseconds
+  -h, --help                    print this help
+";
+
+pub const GROUPS_HELP: &str = "\
+Usage: kafkalab groups [--bootstrap-server HOST:PORT] --list
+       kafkalab groups [--bootstrap-server HOST:PORT] --describe --group G
+
+Lists consumer groups, or shows where one stands on each partition (committed offset, log
+end offset, lag and owner), as kafka-consumer-groups.sh does.
+
+Options:
+  --bootstrap-server HOST:PORT  a broker to start from (default 127.0.0.1:9092)
+  --list                        print every group's name
+  --describe                    print the group's partitions
+  --group G                     the group
+  -h, --help                    print this help
+";
+
+pub const BROKER_HELP: &str = "\
+Usage: kafkalab broker (kill|restart|shutdown) N [--admin HOST:PORT]
+
+Acts on broker N of a running `kafkalab serve`, through the admin endpoint on its page's port:
+kill crashes it (its logs survive), restart starts it again, shutdown stops it cleanly.
+
+Options:
+  --admin HOST:PORT  the serve's page address (default 127.0.0.1:8080)
+  -h, --help         print this help
 ";
 
 pub const SERVE_HELP: &str = "\
 Usage: kafkalab serve [--brokers N] [--host HOST] [--port PORT] [--http-port PORT] [--web-dir DIR]
+                      [--data-dir DIR | --in-memory]
 
 Serves the built page over HTTP and listens as N simulated Kafka brokers that answer
 real clients (try `kcat -b 127.0.0.1:9092 -L`).
@@ -33,6 +128,10 @@ Options:
                      0 gives every broker a free port)
   --http-port PORT   the page's port (default 8080; 0 picks a free port)
   --web-dir DIR      the built page (default dist)
+  --data-dir DIR     where the brokers keep their logs and the controllers their metadata,
+                     recovered when serve starts again on it (default
+                     $XDG_DATA_HOME/kafkalab/N-brokers, else ~/.local/share/kafkalab/N-brokers)
+  --in-memory        keep nothing on disk: every serve starts a fresh cluster
   -h, --help         print this help
 ";
 
@@ -42,6 +141,8 @@ pub enum Invocation {
     /// Print this text and exit successfully.
     Help(&'static str),
     Serve(ServeOptions),
+    /// One of the Kafka tools: `topics`, `produce`, `consume`, `groups` or `broker`.
+    Tool(crate::tools::Tool),
 }
 
 /// The options of `kafkalab serve`.
@@ -53,6 +154,28 @@ pub struct ServeOptions {
     pub first_broker_port: u16,
     pub http_port: u16,
     pub web_dir: PathBuf,
+    pub data_dir: DataDir,
+}
+
+/// Where `serve` keeps the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataDir {
+    /// The per-user default for the number of brokers (see [`default_data_dir`]).
+    Default,
+    Path(PathBuf),
+    /// Nowhere: `--in-memory`.
+    InMemory,
+}
+
+/// `$XDG_DATA_HOME/kafkalab/N-brokers` (XDG's per-user data directory), else
+/// `~/.local/share/kafkalab/N-brokers`, else `kafkalab-data/N-brokers` here. One per cluster
+/// size, so a lab of 3 brokers and one of 5 never share a directory by default.
+pub fn default_data_dir(broker_count: i32) -> PathBuf {
+    let absolute = |value: Option<std::ffi::OsString>| value.map(PathBuf::from).filter(|path| path.is_absolute());
+    let base = absolute(std::env::var_os("XDG_DATA_HOME"))
+        .or_else(|| absolute(std::env::var_os("HOME")).map(|home| home.join(".local").join("share")))
+        .map_or_else(|| PathBuf::from("kafkalab-data"), |data| data.join("kafkalab"));
+    base.join(format!("{broker_count}-brokers"))
 }
 
 impl Default for ServeOptions {
@@ -63,11 +186,21 @@ impl Default for ServeOptions {
             first_broker_port: 9092,
             http_port: 8080,
             web_dir: PathBuf::from("dist"),
+            data_dir: DataDir::Default,
         }
     }
 }
 
 impl ServeOptions {
+    /// The data directory to use, if any.
+    pub fn data_dir_path(&self) -> Option<PathBuf> {
+        match &self.data_dir {
+            DataDir::Default => Some(default_data_dir(self.broker_count)),
+            DataDir::Path(path) => Some(path.clone()),
+            DataDir::InMemory => None,
+        }
+    }
+
     /// The port broker `index` (0-based) listens on.
     pub fn broker_port(&self, index: i32) -> u16 {
         if self.first_broker_port == 0 {
@@ -99,6 +232,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Usa
     match command.to_str() {
         Some("-h" | "--help" | "help") => Ok(Invocation::Help(MAIN_HELP)),
         Some("serve") => parse_serve(args),
+        Some(tool @ ("topics" | "produce" | "consume" | "groups" | "broker")) => crate::tools::args::parse(tool, args),
         _ => Err(UsageError(format!("unknown command {} (see kafkalab --help)", command.to_string_lossy()))),
     }
 }
@@ -110,12 +244,16 @@ fn parse_serve(mut args: impl Iterator<Item = OsString>) -> Result<Invocation, U
         if arg == "-h" || arg == "--help" {
             return Ok(Invocation::Help(SERVE_HELP));
         }
+        if arg == "--in-memory" {
+            options.data_dir = DataDir::InMemory;
+            continue;
+        }
         // Both `--port 9092` and `--port=9092`.
         let (flag, inline_value) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(OsString::from(value))),
             _ => (arg.clone(), None),
         };
-        if !matches!(flag.as_str(), "--brokers" | "--host" | "--port" | "--http-port" | "--web-dir") {
+        if !matches!(flag.as_str(), "--brokers" | "--host" | "--port" | "--http-port" | "--web-dir" | "--data-dir") {
             return Err(UsageError(format!(
                 "unknown {} {arg} for serve (see kafkalab serve --help)",
                 if arg.starts_with('-') { "flag" } else { "argument" }
@@ -129,6 +267,7 @@ fn parse_serve(mut args: impl Iterator<Item = OsString>) -> Result<Invocation, U
             "--host" => options.host = parse_host(&value)?,
             "--port" => options.first_broker_port = parse_port(&flag, &value)?,
             "--http-port" => options.http_port = parse_port(&flag, &value)?,
+            "--data-dir" => options.data_dir = DataDir::Path(PathBuf::from(value)),
             _ => options.web_dir = PathBuf::from(value),
         }
     }
@@ -221,6 +360,26 @@ mod tests {
         assert!(message(&["frobnicate"]).contains("unknown command frobnicate"));
         assert!(message(&[]).contains("missing command"));
         assert!(!message(&["serve", "--bogus"]).contains('\n'));
+    }
+
+    #[test]
+    fn the_main_help_lists_every_command() {
+        for command in ["serve", "topics", "produce", "consume", "groups", "broker"] {
+            assert!(MAIN_HELP.contains(&format!("kafkalab {command} ")), "{command}");
+            assert!(matches!(parse_strs(&[command, "--help"]), Ok(Invocation::Help(_))), "{command} --help");
+        }
+    }
+
+    #[test]
+    fn the_data_dir_is_per_user_by_default_named_by_flag_or_none_in_memory() {
+        let options = |args: &[&str]| match parse_strs(args) {
+            Ok(Invocation::Serve(options)) => options,
+            other => panic!("{other:?}"),
+        };
+        let default = options(&["serve", "--brokers", "5"]).data_dir_path().expect("a default");
+        assert!(default.ends_with("kafkalab/5-brokers"), "{}", default.display());
+        assert_eq!(options(&["serve", "--data-dir=/tmp/lab"]).data_dir_path(), Some(PathBuf::from("/tmp/lab")));
+        assert_eq!(options(&["serve", "--in-memory", "--port", "1"]).data_dir_path(), None);
     }
 
     #[test]

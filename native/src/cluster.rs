@@ -17,8 +17,10 @@ use std::time::Duration;
 use kafkalab_core::config::{ConfigError, ControllerLayout};
 use kafkalab_core::ids::ClientId;
 use kafkalab_core::message::{Message, NodeId};
+use kafkalab_core::simulation::CommandError;
+use kafkalab_core::storage::{ClusterDisks, RecoveryError};
 use kafkalab_core::view::ClusterView;
-use kafkalab_core::{BrokerId, ClusterConfig, Simulation};
+use kafkalab_core::{BrokerId, ClusterConfig, Command, Simulation};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -69,6 +71,14 @@ impl Cluster {
         debug_assert!(endpoints.iter().enumerate().all(|(i, e)| usize::try_from(e.broker.0) == Ok(i + 1)));
         let broker_count = i32::try_from(endpoints.len()).map_err(|_| ConfigError::NoBrokers)?;
         let simulation = Simulation::new(config_for(broker_count))?;
+        Ok(Cluster { simulation: Mutex::new(simulation), endpoints, routes: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// A cluster of one broker per endpoint whose nodes start from `disks`, as after a crash
+    /// of every node (see [`Simulation::from_disks`]).
+    pub fn recovered(endpoints: Vec<Endpoint>, disks: &ClusterDisks) -> Result<Cluster, RecoveryError> {
+        let broker_count = i32::try_from(endpoints.len()).map_err(|_| RecoveryError::Config(ConfigError::NoBrokers))?;
+        let simulation = Simulation::from_disks(config_for(broker_count), disks)?;
         Ok(Cluster { simulation: Mutex::new(simulation), endpoints, routes: Mutex::new(BTreeMap::new()) })
     }
 
@@ -123,6 +133,11 @@ impl Cluster {
         let request_id = simulation.next_external_request_id();
         simulation.submit(client, broker, build(request_id));
         request_id
+    }
+
+    /// Carries out one console command (`kill 2`, `restart 2`, `shutdown 2`, ...) now.
+    pub fn apply(&self, command: &Command) -> Result<(), CommandError> {
+        self.lock().apply(command)
     }
 
     /// Reads the simulation as it stands.

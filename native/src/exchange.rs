@@ -117,8 +117,11 @@ pub fn request_id_of(message: &Message) -> Option<u64> {
         Message::ProduceResponse { request_id, .. }
         | Message::FindCoordinatorResponse { request_id, .. }
         | Message::GroupResponse { request_id, .. }
-        | Message::TxnResponse { request_id, .. } => Some(*request_id),
-        Message::ConsumerFetchResponse { fetch_id, .. } => Some(*fetch_id),
+        | Message::TxnResponse { request_id, .. }
+        | Message::TopicAdminResponse { request_id, .. } => Some(*request_id),
+        Message::ConsumerFetchResponse { fetch_id, .. } | Message::ClientFetchResponse { fetch_id, .. } => {
+            Some(*fetch_id)
+        }
         _ => None,
     }
 }

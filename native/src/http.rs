@@ -13,6 +13,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::cluster::Cluster;
+use crate::http_admin;
+
 /// The most bytes a request head (request line and headers) may take.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 
@@ -44,10 +47,17 @@ there is nothing to show here. Build it, then run <code>kafkalab serve --web-dir
 with the directory it was built into.</p>\n<p>The brokers are running anyway: try \
 <code>kcat -b 127.0.0.1:9092 -L</code>.</p>\n</body>\n</html>\n";
 
-/// Serves one connection: one request, one response, close.
-pub async fn serve(mut stream: TcpStream, root: Arc<WebRoot>) {
+/// Serves one connection: one request, one response, close. Paths under `/admin/` go to
+/// [`crate::http_admin`], which acts on `cluster`.
+pub async fn serve(mut stream: TcpStream, root: Arc<WebRoot>, cluster: Arc<Cluster>) {
     let response = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
-        Ok(Ok(head)) => respond(&root, &head).await,
+        Ok(Ok(head)) => match (request_line(&head), stream.peer_addr()) {
+            (Some((method, target)), Ok(peer)) if target.starts_with(http_admin::PREFIX) => {
+                http_admin::respond(method, target, peer.ip(), &cluster)
+                    .unwrap_or_else(|| Response::text(404, "Not Found"))
+            }
+            _ => respond(&root, &head).await,
+        },
         Ok(Err(HeadError::TooLarge)) => Response::text(431, "Request Header Fields Too Large"),
         Ok(Err(HeadError::Closed)) | Err(_) => return,
     };
@@ -215,6 +225,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         431 => "Request Header Fields Too Large",
         _ => "Internal Server Error",
     }

@@ -7,6 +7,7 @@
 //!
 //! The pieces, each one concept:
 //! - [`cli`]: the command line (`kafkalab serve ...`), parsed by hand;
+//! - [`client`]: a small Kafka client for the command-line tools;
 //! - [`server`]: binds the listeners and runs everything until shutdown ([`server::run`]);
 //! - [`shutdown`]: the signal that tells every task to stop;
 //! - [`cluster`]: the shared simulation and the clock task that advances it;
@@ -14,15 +15,22 @@
 //! - [`connection`]: one broker connection's read-answer loop;
 //! - [`api`]: one module per Kafka API, dispatched from one place;
 //! - [`exchange`]: a connection's requests waiting for the core, answered in order;
-//! - [`http`]: the static file server for the page.
+//! - [`http`]: the static file server for the page;
+//! - [`http_admin`]: the page's port's admin endpoint (`POST /admin/brokers/N/kill`);
+//! - [`tools`]: the command-line tools (`topics`, `produce`, `consume`, `groups`, `broker`);
+//! - [`storage`]: the data directory: logs in segment files, recovered at start.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod cluster;
 pub mod connection;
 pub mod exchange;
 pub mod framing;
 pub mod http;
+pub mod http_admin;
 pub mod server;
 pub mod shutdown;
+pub mod storage;
+pub mod tools;

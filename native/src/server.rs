@@ -8,7 +8,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kafkalab_core::config::ConfigError;
@@ -21,6 +22,7 @@ use crate::cluster::{drive_clock, Cluster, Endpoint};
 use crate::connection::{self, Peer};
 use crate::http::{self, WebRoot};
 use crate::shutdown::Shutdown;
+use crate::storage;
 
 /// The most connections (broker and HTTP together) served at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -47,6 +49,8 @@ pub enum ServerError {
     Config(ConfigError),
     /// The simulation's clock task ended: a panic, such as a violated invariant.
     SimulationStopped(String),
+    /// The data directory could not be read or recovered.
+    Storage(storage::StorageError),
 }
 
 impl fmt::Display for ServerError {
@@ -60,6 +64,7 @@ impl fmt::Display for ServerError {
             ServerError::Signal(e) => write!(f, "cannot listen for Ctrl-C: {e}"),
             ServerError::Config(e) => write!(f, "cannot build the cluster: {e}"),
             ServerError::SimulationStopped(why) => write!(f, "the simulation stopped: {why}"),
+            ServerError::Storage(e) => write!(f, "cannot use the data directory: {e}"),
         }
     }
 }
@@ -74,17 +79,41 @@ pub fn serve(options: ServeOptions) -> Result<(), ServerError> {
         let web_root = web_root(&options);
         let shutdown = shutdown_signal()?;
         announce(&listeners)?;
-        run(listeners, web_root, shutdown).await?;
+        run_with_storage(listeners, web_root, options.data_dir_path(), shutdown).await?;
         println!("kafkalab: stopped");
         Ok(())
     })
 }
 
-/// Serves until `shutdown` completes, then waits for every connection to finish.
+/// Serves until `shutdown` completes, then waits for every connection to finish. The cluster
+/// lives in memory only.
 pub async fn run(listeners: Listeners, web_root: WebRoot, shutdown: impl Future) -> Result<(), ServerError> {
+    run_with_storage(listeners, web_root, None, shutdown).await
+}
+
+/// [`run`], with the cluster kept in `data_dir` when one is given: recovered from it first,
+/// persisted while serving and once more after the clock has stopped.
+pub async fn run_with_storage(
+    listeners: Listeners,
+    web_root: WebRoot,
+    data_dir: Option<PathBuf>,
+    shutdown: impl Future,
+) -> Result<(), ServerError> {
     let endpoints = endpoints(&listeners.brokers)?;
-    let cluster = Arc::new(Cluster::new(endpoints).map_err(ServerError::Config)?);
+    let (cluster, persister) = match data_dir {
+        None => (Arc::new(Cluster::new(endpoints).map_err(ServerError::Config)?), None),
+        Some(dir) => {
+            let broker_count = i32::try_from(endpoints.len()).unwrap_or(i32::MAX);
+            let opened = storage::open(&dir, broker_count).map_err(ServerError::Storage)?;
+            storage::announce(&dir, &opened);
+            let cluster = Cluster::recovered(endpoints, &opened.disks)
+                .map_err(|e| ServerError::Storage(storage::StorageError::Recovery(e)))?;
+            (Arc::new(cluster), Some(Arc::new(Mutex::new(opened.persister))))
+        }
+    };
     let mut clock = tokio::spawn(drive_clock(Arc::clone(&cluster)));
+    let persisting =
+        persister.as_ref().map(|p| tokio::spawn(storage::drive_persister(Arc::clone(&cluster), Arc::clone(p))));
 
     let (notify_shutdown, shutdown_receiver) = watch::channel(false);
     let (finished_sender, mut all_finished) = mpsc::channel::<()>(1);
@@ -97,7 +126,7 @@ pub async fn run(listeners: Listeners, web_root: WebRoot, shutdown: impl Future)
         let broker = BrokerId(i32::try_from(index + 1).unwrap_or(i32::MAX));
         tokio::spawn(accept_brokers(listener, broker, Arc::clone(&cluster), accepting.clone()));
     }
-    tokio::spawn(accept_http(listeners.http, Arc::new(web_root), accepting.clone()));
+    tokio::spawn(accept_http(listeners.http, Arc::new(web_root), Arc::clone(&cluster), accepting.clone()));
     drop(accepting);
 
     let outcome = tokio::select! {
@@ -112,6 +141,10 @@ pub async fn run(listeners: Listeners, web_root: WebRoot, shutdown: impl Future)
     // `recv` sees `None` when all have.
     let _ = notify_shutdown.send(true);
     let _ = all_finished.recv().await;
+    if let (Some(task), Some(persister)) = (persisting, persister) {
+        task.abort();
+        let _ = tokio::task::spawn_blocking(move || storage::persist_now(&cluster, &persister)).await;
+    }
     outcome
 }
 
@@ -169,15 +202,15 @@ async fn accept_brokers(listener: TcpListener, broker: BrokerId, cluster: Arc<Cl
     }
 }
 
-async fn accept_http(listener: TcpListener, web_root: Arc<WebRoot>, accepting: Accepting) {
+async fn accept_http(listener: TcpListener, web_root: Arc<WebRoot>, cluster: Arc<Cluster>, accepting: Accepting) {
     let mut shutdown = accepting.shutdown();
     while let Some((stream, _, permit)) = accepting.next(&listener, &mut shutdown).await {
-        let web_root = Arc::clone(&web_root);
+        let (web_root, cluster) = (Arc::clone(&web_root), Arc::clone(&cluster));
         let mut connection_shutdown = accepting.shutdown();
         let finished = accepting.finished_sender.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = http::serve(stream, web_root) => {}
+                () = http::serve(stream, web_root, cluster) => {}
                 () = connection_shutdown.recv() => {}
             }
             drop((permit, finished));

@@ -75,7 +75,18 @@ fn a_port_in_use_is_one_line_and_status_1() {
 #[test]
 fn serve_starts_answers_and_stops_on_ctrl_c() {
     let mut child = Command::new(KAFKALAB)
-        .args(["serve", "--brokers", "2", "--port", "0", "--http-port", "0", "--web-dir", "/nonexistent/kafkalab-dist"])
+        .args([
+            "serve",
+            "--in-memory",
+            "--brokers",
+            "2",
+            "--port",
+            "0",
+            "--http-port",
+            "0",
+            "--web-dir",
+            "/nonexistent/kafkalab-dist",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

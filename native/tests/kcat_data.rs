@@ -21,6 +21,10 @@ const KCAT: &str = "/usr/bin/kcat";
 fn kcat_missing() -> bool {
     let missing = !Path::new(KCAT).exists();
     if missing {
+        assert!(
+            std::env::var_os("KAFKALAB_REQUIRE_CLIENTS").is_none(),
+            "{KCAT} is not installed: run scripts/setup.sh test"
+        );
         eprintln!("note: {KCAT} is not installed; skipping");
     }
     missing

@@ -1,7 +1,8 @@
 // End to end: start `kafkalab serve`, open the page it serves in headless Chromium, produce
-// and kill a broker by clicking, save a screenshot, then list the brokers' metadata with kcat;
-// then open the lesson player and play the first lesson to its end by clicking and typing, and
-// save a screenshot of it at 1280x720.
+// and kill a broker by clicking, save a screenshot, scrub the timeline back to before the kill
+// (another screenshot), open the page's own link in a new tab and see the same run, then list
+// the brokers' metadata with kcat; then open the lesson player and play the first lesson to its
+// end by clicking and typing, and save a screenshot of it at 1280x720.
 //
 //   node tests/e2e/lab.test.mjs        (after scripts/build-web.sh and a release build)
 //
@@ -70,7 +71,7 @@ function waitForPort(port, timeoutMs = 15000) {
 
 step(`starting kafkalab serve (page :${httpPort}, brokers :${brokerPort}-${brokerPort + 2})`);
 const server = spawn(join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'release', 'kafkalab'),
-  ['serve', '--web-dir', join(root, 'dist'), '--http-port', String(httpPort), '--port', String(brokerPort)],
+  ['serve', '--in-memory', '--web-dir', join(root, 'dist'), '--http-port', String(httpPort), '--port', String(brokerPort)],
   { stdio: ['ignore', 'inherit', 'inherit'] });
 let serverExit = null;
 server.on('exit', (code, signal) => { serverExit = { code, signal }; });
@@ -105,6 +106,7 @@ try {
 
   step('killing broker 1 by clicking it');
   assert.equal(await page.getAttribute('[data-partition="orders/0"]', 'data-leader'), '1');
+  const beforeKillMs = Number(await page.getAttribute('[data-testid=time]', 'data-now-ms'));
   await page.click('[data-broker="1"]');
   await page.waitForSelector('[data-broker="1"][data-status="dead"]', { timeout: 5000 });
   step('waiting for the controller to fence it and elect a new leader for orders/0');
@@ -114,6 +116,39 @@ try {
   const screenshot = join(out, 'e2e-lab.png');
   await page.screenshot({ path: screenshot, fullPage: true });
   step(`screenshot saved to ${screenshot}`);
+
+  // The kill happened at beforeKillMs at the earliest: a millisecond earlier, broker 1 ran.
+  const scrubToMs = beforeKillMs - 1;
+  step(`pausing and scrubbing the timeline back to ${scrubToMs} ms, before the kill`);
+  await page.click('[data-testid=play]');
+  await page.waitForSelector('[data-testid=play]:text("Play")');
+  const endMs = Number(await page.getAttribute('[data-testid=time]', 'data-horizon-ms'));
+  await page.$eval('[data-testid=timeline]', (slider, ms) => {
+    slider.value = String(ms);
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  }, scrubToMs);
+  await page.waitForSelector('[data-broker="1"][data-status="alive"]', { timeout: 5000 });
+  assert.equal(await page.getAttribute('[data-partition="orders/0"]', 'data-leader'), '1', 'broker 1 leads again');
+  assert.match(await page.textContent('[data-testid=fork-notice]'), /forks/);
+  assert.equal(Number(await page.getAttribute('[data-testid=time]', 'data-horizon-ms')), endMs, 'the future is kept');
+  const timelineShot = join(out, 'e2e-timeline.png');
+  await page.screenshot({ path: timelineShot, fullPage: true });
+  step(`screenshot saved to ${timelineShot}`);
+
+  step('opening the address bar\'s link in a new tab replays the same run');
+  const link = page.url();
+  assert.match(link, /#seed=1&brokers=3&t=\d+&end=\d+&a=.*kill%201/);
+  const copy = await context.newPage();
+  copy.on('pageerror', (error) => problems.push(`page error (link): ${error.message}`));
+  await copy.goto(link);
+  await copy.waitForSelector('[data-broker="3"]');
+  for (const selector of ['svg.cluster', '[data-testid=partitions]', '[data-testid=time]']) {
+    assert.equal(await copy.innerHTML(selector), await page.innerHTML(selector), `${selector} is the same`);
+  }
+  await copy.keyboard.press('End');
+  await copy.waitForSelector('[data-broker="1"][data-status="dead"]', { timeout: 5000 });
+  assert.equal(await copy.getAttribute('[data-partition="orders/0"]', 'data-leader'), '2', 'and its future too');
+  await copy.close();
   assert.deepEqual(problems, [], 'the page logged no errors');
 
   step(`kcat -b 127.0.0.1:${brokerPort} -L`);
@@ -131,9 +166,18 @@ try {
   const lesson = firstLesson();
   step(`opening the lesson player: ${lesson.name} (${lesson.steps} steps)`);
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.selectOption('[data-testid=speed]', '30');
+  // About 30× real time (the speed slider's position 6), playing: the run was left paused.
+  await page.$eval('[data-testid=speed]', (slider) => {
+    slider.value = '6';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  });
   await page.click('[data-testid=lessons]');
   await page.waitForSelector('[data-testid=lesson]');
+  await page.click('[data-testid=play]:text("Play")');
+  await page.waitForSelector('[data-testid=play]:text("Pause")');
+  assert.equal(await page.locator('[data-testid=timeline], [data-testid=step], [data-testid=copy-link]').count(), 0,
+    'a lesson has no timeline to move along and no link to copy');
+  assert.doesNotMatch(page.url(), /#/, 'the address bar no longer holds the free run');
   assert.equal((await page.textContent('#lesson-heading')).trim(), lesson.title);
   const done = new Set();
   for (let index = 0; index < lesson.steps; index++) {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::clients::ClientsPanel;
 use crate::groups::GroupsPanel;
-use crate::lab::{status_label, Lab, SPEEDS, TICK_MS};
+use crate::lab::{status_label, Lab, Speed, TICK_MS};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
@@ -17,6 +17,7 @@ use crate::layout::{
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
+use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
 const EVENT_LOG_LINES: usize = 14;
@@ -27,6 +28,8 @@ struct Snapshot {
     view: ClusterView,
     events: Vec<String>,
     history: Vec<String>,
+    /// The furthest moment reached: the timeline's end.
+    horizon_ms: u64,
     /// The lesson being played: its index and its current step.
     lesson: Option<(usize, StepView)>,
     /// The lesson holds the clock until the learner acts or a wait begins.
@@ -38,7 +41,8 @@ impl Snapshot {
         Snapshot {
             view: lab.view(),
             events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
-            history: lab.history().to_vec(),
+            history: lab.history(),
+            horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
         }
@@ -47,19 +51,36 @@ impl Snapshot {
 
 /// The whole lab: controls, the cluster drawing, the partition table, the consumer groups and
 /// clients, the console and the event log. The simulation runs on a timer while playing.
-/// With the lesson player open, the lab is the lesson's, and the player sits beside it; the
-/// lesson open when the page was left is opened again, where the learner left it.
+/// With the lesson player open, the lab is the lesson's, and the player sits beside it (the
+/// timeline is free play's: a lesson only plays, pauses and changes speed); the lesson open
+/// when the page was left is opened again, where the learner left it, unless the page opens a
+/// shared link.
 #[component]
 pub fn App(
     /// The seed of the run.
     #[prop(default = 1)]
     seed: u64,
+    /// A shared link's fragment: the run to replay instead (it is shown paused).
+    #[prop(default = None)]
+    share: Option<String>,
+    /// Whether the address bar follows the run, so it is always a link to it.
+    #[prop(optional)]
+    sync_url: bool,
 ) -> impl IntoView {
-    let lab = StoredValue::new(Lab::new(seed));
+    let from_link = share.is_some();
+    let (lab, loaded) = load_lab(seed, share.as_deref());
+    let lab = StoredValue::new(lab);
     let snapshot = RwSignal::new(lab.with_value(Snapshot::of));
-    let error = RwSignal::new(None::<String>);
-    let playing = RwSignal::new(true);
-    let speed = RwSignal::new(SPEEDS[1]);
+    let error = RwSignal::new(loaded.err());
+    let playing = RwSignal::new(!from_link);
+    let speed = RwSignal::new(Speed::DEFAULT);
+    // The address bar is updated when the run changes course, not on every tick (in a lesson,
+    // it loses its fragment: a lesson is reopened from the progress the browser keeps).
+    let sync = move || {
+        if sync_url {
+            lab.with_value(show_in_address_bar);
+        }
+    };
     // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
     let show_internal = RwSignal::new(false);
 
@@ -67,7 +88,18 @@ pub fn App(
         let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
         error.set(result.err());
         snapshot.set(lab.with_value(Snapshot::of));
+        sync();
     };
+    let move_in_time = move |motion: &dyn Fn(&mut Lab)| {
+        lab.update_value(|lab| motion(lab));
+        snapshot.set(lab.with_value(Snapshot::of));
+        sync();
+    };
+    let on_seek = Callback::new(move |ms: u64| move_in_time(&|lab| lab.seek(ms)));
+    let on_step = Callback::new(move |()| move_in_time(&|lab| lab.step()));
+    let on_step_back = Callback::new(move |()| move_in_time(&|lab| lab.step_back()));
+    let link = Callback::new(move |()| lab.with_value(link_to));
+    Effect::watch(move || playing.get(), move |_, _, _| sync(), false);
     let toggle_broker = Callback::new(move |id: BrokerId| act(&|lab| lab.toggle_broker(id)));
     let run_line = Callback::new(move |line: String| act(&|lab| lab.run_line(&line)));
 
@@ -80,6 +112,7 @@ pub fn App(
         generation.update(|g| *g += 1);
         error.set(None);
         snapshot.set(lab.with_value(Snapshot::of));
+        sync();
     };
     let open_lesson = Callback::new(move |index: usize| {
         let name = crate::lessons::LESSONS[index].name;
@@ -115,7 +148,7 @@ pub fn App(
             open_lesson.run(stored_lesson().unwrap_or(0));
         }
     };
-    if let Some(index) = stored_lesson() {
+    if let Some(index) = stored_lesson().filter(|_| !from_link) {
         open_lesson.run(index);
     }
     let in_lesson = Memo::new(move |_| snapshot.with(|s| s.lesson.is_some()));
@@ -125,8 +158,8 @@ pub fn App(
     if let Ok(handle) = set_interval_with_handle(
         move || {
             if playing.get_untracked() {
-                let speed = speed.get_untracked();
-                lab.update_value(|lab| lab.tick(speed));
+                let ms = speed.get_untracked().tick_ms();
+                lab.update_value(|lab| lab.advance(ms));
                 snapshot.set(lab.with_value(Snapshot::of));
             }
         },
@@ -151,22 +184,14 @@ pub fn App(
                 view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
             }}</p>
         </header>
+        <TimeControls playing=playing speed=speed now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms))
+                      horizon_ms=Signal::derive(move || snapshot.with(|s| s.horizon_ms))
+                      timeline=Signal::derive(move || !in_lesson.get())
+                      on_seek=on_seek on_step=on_step on_step_back=on_step_back link=link />
         <section class="controls">
             <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
                 {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
             </button>
-            <button data-testid="play" on:click=move |_| playing.update(|p| *p = !*p)>
-                {move || if playing.get() { "Pause" } else { "Play" }}
-            </button>
-            <label>"Speed "
-                <select data-testid="speed" on:change=move |ev| {
-                    if let Ok(value) = event_target_value(&ev).parse() { speed.set(value) }
-                }>
-                    {SPEEDS.iter().map(|&s| view! {
-                        <option value=s.to_string() selected=move || speed.get() == s>{format!("{s}×")}</option>
-                    }).collect_view()}
-                </select>
-            </label>
             <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
             <label class="toggle">
                 <input type="checkbox" data-testid="show-internal" prop:checked=move || show_internal.get()

@@ -1,79 +1,155 @@
-//! The page's session with the simulator: it runs command lines, keeps them (so a run can be
-//! replayed), and turns a click on a broker into `kill N` or `restart N`.
+//! The page's session with the simulator: a [`Recording`] of the run that the page plays,
+//! rewinds and forks, and the page's own actions (a click on a broker becomes `kill N` or
+//! `restart N`).
 //!
-//! The run is either the free lab or a lesson's: in a lesson, the lab drives the lesson's own
-//! simulation through its [`LessonRun`], so what the learner does in the lab is what the
-//! lesson's tasks check.
+//! The run is either free play (the recording, with its timeline and share links) or a
+//! lesson's: in a lesson, the lab drives the lesson's own simulation through its
+//! [`LessonRun`], so what the learner does in the lab is what the lesson's tasks check; the
+//! lesson's clock rule applies and there is no timeline to move along.
 //!
 //! Nothing here decides how the cluster behaves; that is `kafkalab-core`'s job.
 
 use kafkalab_core::ids::BrokerId;
-use kafkalab_core::simulation::CommandError;
 use kafkalab_core::trace::TraceLine;
 use kafkalab_core::view::{BrokerStatus, ClusterView};
-use kafkalab_core::{ClusterConfig, Command, Simulation};
+use kafkalab_core::{Command, Simulation};
 
 use crate::lessons::LessonRun;
+use crate::share::{Settings, Share};
+use crate::timeline::Recording;
 
-/// How much simulated time one tick of the page's timer covers at 1× speed.
+/// How often the page's timer ticks while playing, in real milliseconds.
 pub const TICK_MS: u64 = 100;
 
-/// The speeds the page offers, as multiples of real time.
-pub const SPEEDS: [u64; 4] = [1, 3, 10, 30];
+/// How fast the page plays, as a position on a log scale: position `p` is `10^(p/4)`× real
+/// time, from 0.1× at [`Speed::SLOWEST`] to 100× at [`Speed::FASTEST`]; four positions make
+/// ten times faster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Speed(pub i32);
 
-/// One run of the simulator in the page, with the commands that shaped it.
+impl Speed {
+    pub const SLOWEST: Speed = Speed(-4);
+    pub const FASTEST: Speed = Speed(8);
+    /// About 3× real time, as the page starts.
+    pub const DEFAULT: Speed = Speed(2);
+
+    /// The multiple of real time.
+    pub fn factor(self) -> f64 {
+        10f64.powf(f64::from(self.0) / 4.0)
+    }
+
+    /// Simulated milliseconds per tick of the page's timer.
+    pub fn tick_ms(self) -> u64 {
+        (TICK_MS as f64 * self.factor()).round().max(1.0) as u64
+    }
+
+    pub fn faster(self) -> Speed {
+        Speed((self.0 + 1).min(Self::FASTEST.0))
+    }
+
+    pub fn slower(self) -> Speed {
+        Speed((self.0 - 1).max(Self::SLOWEST.0))
+    }
+
+    /// `0.32×`, `3.2×`, `10×`: two significant digits.
+    pub fn label(self) -> String {
+        let factor = self.factor();
+        if factor >= 10.0 {
+            format!("{factor:.0}×")
+        } else if factor >= 1.0 {
+            format!("{factor:.1}×")
+        } else {
+            format!("{factor:.2}×")
+        }
+    }
+}
+
+/// One run of the simulator in the page: free play, recorded so it can be rewound and shared,
+/// or a lesson's.
 pub struct Lab {
     run: Run,
-    history: Vec<String>,
     records_produced: u64,
 }
 
-/// Whose simulation the lab drives (both boxed: the lab moves between signals whole).
+/// Whose simulation the lab drives (boxed: the lab moves between signals whole).
 enum Run {
-    Free(Box<Simulation>),
-    Lesson(Box<LessonRun>),
+    /// Free play: the run as a recording, and the settings a link to it carries.
+    Free { settings: Settings, recording: Box<Recording> },
+    /// A lesson, with the commands run in the lab, as the core prints them.
+    Lesson { lesson: Box<LessonRun>, history: Vec<String> },
 }
 
 impl Lab {
     /// The three-broker lab: topic `orders` with 3 partitions replicated 3 ways.
     pub fn new(seed: u64) -> Self {
-        let config = ClusterConfig { seed, ..ClusterConfig::default() };
-        let simulation = Simulation::new(config).expect("the default cluster config is valid");
-        Lab { run: Run::Free(Box::new(simulation)), history: Vec::new(), records_produced: 0 }
+        Self::with_settings(Settings { seed, ..Settings::default() }).expect("the default cluster config is valid")
+    }
+
+    /// A fresh run with these settings; the error says why they describe no cluster.
+    pub fn with_settings(settings: Settings) -> Result<Self, String> {
+        let recording =
+            Recording::new(settings.config()).map_err(|e| format!("the settings describe no cluster: {e}"))?;
+        Ok(Lab { run: Run::Free { settings, recording: Box::new(recording) }, records_produced: 0 })
     }
 
     /// The lab of a lesson: its cluster, as the lesson has shaped it so far.
     pub fn in_lesson(lesson: LessonRun) -> Self {
-        Lab { run: Run::Lesson(Box::new(lesson)), history: Vec::new(), records_produced: 0 }
+        Lab { run: Run::Lesson { lesson: Box::new(lesson), history: Vec::new() }, records_produced: 0 }
+    }
+
+    /// The run a link describes, replayed and shown at the link's moment.
+    pub fn from_share(share: &Share) -> Result<Self, String> {
+        let recording = Recording::replay(share.settings.config(), &share.actions, share.at_ms, share.end_ms)?;
+        let records_produced = share.actions.len() as u64;
+        Ok(Lab { run: Run::Free { settings: share.settings, recording: Box::new(recording) }, records_produced })
+    }
+
+    /// What a link to this run, at the present moment, holds; none in a lesson (a lesson is
+    /// reopened from the progress the browser keeps, not from a link).
+    pub fn share(&self) -> Option<Share> {
+        let Run::Free { settings, recording } = &self.run else { return None };
+        Some(Share {
+            settings: *settings,
+            actions: recording.actions().to_vec(),
+            at_ms: recording.now_ms(),
+            end_ms: recording.horizon_ms(),
+        })
+    }
+
+    /// The recording of a free run, which the timeline moves along; none in a lesson.
+    pub fn recording(&self) -> Option<&Recording> {
+        match &self.run {
+            Run::Free { recording, .. } => Some(recording),
+            Run::Lesson { .. } => None,
+        }
+    }
+
+    fn recording_mut(&mut self) -> Option<&mut Recording> {
+        match &mut self.run {
+            Run::Free { recording, .. } => Some(recording),
+            Run::Lesson { .. } => None,
+        }
     }
 
     /// The lesson being played, if any.
     pub fn lesson(&self) -> Option<&LessonRun> {
         match &self.run {
-            Run::Lesson(lesson) => Some(lesson),
-            Run::Free(_) => None,
+            Run::Lesson { lesson, .. } => Some(lesson),
+            Run::Free { .. } => None,
         }
     }
 
     pub fn lesson_mut(&mut self) -> Option<&mut LessonRun> {
         match &mut self.run {
-            Run::Lesson(lesson) => Some(lesson),
-            Run::Free(_) => None,
+            Run::Lesson { lesson, .. } => Some(lesson),
+            Run::Free { .. } => None,
         }
     }
 
     fn simulation(&self) -> &Simulation {
         match &self.run {
-            Run::Free(simulation) => simulation,
-            Run::Lesson(lesson) => lesson.session().simulation(),
-        }
-    }
-
-    /// Runs a command; in a lesson, the lesson then notices what it did.
-    fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
-        match &mut self.run {
-            Run::Free(simulation) => simulation.apply(command),
-            Run::Lesson(lesson) => lesson.session_mut().apply(command),
+            Run::Free { recording, .. } => recording.simulation(),
+            Run::Lesson { lesson, .. } => lesson.session().simulation(),
         }
     }
 
@@ -81,9 +157,17 @@ impl Lab {
         self.simulation().view()
     }
 
-    /// The commands run so far, in order, as typed.
-    pub fn history(&self) -> &[String] {
-        &self.history
+    /// The furthest moment reached: the timeline's end (in a lesson, the present moment).
+    pub fn horizon_ms(&self) -> u64 {
+        self.recording().map_or_else(|| self.simulation().now_ms(), Recording::horizon_ms)
+    }
+
+    /// The commands run up to the present moment, in order, as the core prints them.
+    pub fn history(&self) -> Vec<String> {
+        match &self.run {
+            Run::Free { recording, .. } => recording.past_actions().iter().map(|a| a.line.clone()).collect(),
+            Run::Lesson { history, .. } => history.clone(),
+        }
     }
 
     /// The last `count` trace lines, oldest first.
@@ -92,22 +176,27 @@ impl Lab {
         &trace[trace.len().saturating_sub(count)..]
     }
 
-    /// Parses and runs one command line; the error says what is wrong and where.
+    /// Parses and runs one command line; the error says what is wrong and where. When the
+    /// run is rewound, an action forks it (see [`Recording::act`]); in a lesson, the lesson
+    /// then notices what it did.
     pub fn run_line(&mut self, line: &str) -> Result<(), String> {
+        let (lesson, history) = match &mut self.run {
+            Run::Free { recording, .. } => return recording.act(line),
+            Run::Lesson { lesson, history } => (lesson, history),
+        };
         let command = Command::parse(line).map_err(|e| format!("{line:?}: {e}"))?;
-        self.apply(&command).map_err(|e| format!("{command}: {e}"))?;
-        self.history.push(command.to_string());
+        lesson.session_mut().apply(&command).map_err(|e| format!("{command}: {e}"))?;
+        history.push(command.to_string());
         Ok(())
     }
 
-    /// Lets simulated time pass for one timer tick at `speed`× (not recorded as a command:
-    /// the page records its ticks as `advance` only when a run is shared). In a lesson, only
-    /// while the lesson awaits time (see [`Lab::clock_held`]).
-    pub fn tick(&mut self, speed: u64) {
+    /// Lets `ms` of simulated time pass along the timeline; in a lesson, only while the
+    /// lesson awaits time (see [`Lab::clock_held`]).
+    pub fn advance(&mut self, ms: u64) {
         match &mut self.run {
-            Run::Free(simulation) => simulation.advance(TICK_MS * speed),
-            Run::Lesson(lesson) if lesson.session().awaits_time() => lesson.session_mut().advance(TICK_MS * speed),
-            Run::Lesson(_) => {}
+            Run::Free { recording, .. } => recording.advance(ms),
+            Run::Lesson { lesson, .. } if lesson.session().awaits_time() => lesson.session_mut().advance(ms),
+            Run::Lesson { .. } => {}
         }
     }
 
@@ -117,10 +206,33 @@ impl Lab {
         self.lesson().is_some_and(|lesson| !lesson.session().awaits_time())
     }
 
+    /// Runs the next event (every event due in its millisecond); nothing in a lesson.
+    pub fn step(&mut self) {
+        if let Some(recording) = self.recording_mut() {
+            recording.step();
+        }
+    }
+
+    /// Back to the previous event of the trace, or 100 ms back when there is none; nothing
+    /// in a lesson.
+    pub fn step_back(&mut self) {
+        if let Some(recording) = self.recording() {
+            let now = recording.now_ms();
+            self.seek(recording.previous_event_ms().unwrap_or(now.saturating_sub(TICK_MS)));
+        }
+    }
+
+    /// Shows the run at `at_ms`, up to the furthest time reached; nothing in a lesson.
+    pub fn seek(&mut self, at_ms: u64) {
+        if let Some(recording) = self.recording_mut() {
+            recording.seek(at_ms);
+        }
+    }
+
     /// A click on a broker: kill it when it runs, restart it when it is down.
     pub fn toggle_broker(&mut self, broker: BrokerId) -> Result<(), String> {
-        let line =
-            if self.simulation().is_alive(broker) { format!("kill {broker}") } else { format!("restart {broker}") };
+        let alive = self.simulation().is_alive(broker);
+        let line = if alive { format!("kill {broker}") } else { format!("restart {broker}") };
         self.run_line(&line)
     }
 
@@ -165,18 +277,40 @@ mod tests {
     #[test]
     fn produced_records_reach_every_replica_as_time_passes() {
         let mut lab = Lab::new(1);
-        lab.tick(10);
+        lab.advance(1_000);
         for _ in 0..3 {
             lab.produce_one().unwrap();
         }
         for _ in 0..10 {
-            lab.tick(1);
+            lab.advance(Speed(0).tick_ms());
         }
         let view = lab.view();
         let ends: Vec<i64> = (0..3)
             .map(|p| view.partition(&TopicPartition::new("orders", p)).unwrap().replicas[0].log_end_offset.0)
             .collect();
         assert_eq!(ends, [1, 1, 1], "null keys go round robin, one record per partition");
+    }
+
+    #[test]
+    fn a_bad_line_is_refused_with_its_position_and_not_recorded() {
+        let mut lab = Lab::new(1);
+        let error = lab.run_line("kill 2x").unwrap_err();
+        assert!(error.contains("column 6"), "{error}");
+        let error = lab.run_line("restart 1").unwrap_err();
+        assert!(error.contains("already running"), "{error}");
+        assert!(lab.history().is_empty());
+    }
+
+    #[test]
+    fn the_speed_scale_is_logarithmic_from_a_tenth_to_a_hundred() {
+        assert_eq!(Speed::SLOWEST.tick_ms(), 10);
+        assert_eq!(Speed(0).tick_ms(), TICK_MS);
+        assert_eq!(Speed(4).tick_ms(), 10 * TICK_MS, "four positions make ten times faster");
+        assert_eq!(Speed::FASTEST.tick_ms(), 100 * TICK_MS);
+        assert_eq!(Speed::FASTEST.faster(), Speed::FASTEST);
+        assert_eq!(Speed::SLOWEST.slower(), Speed::SLOWEST);
+        let labels: Vec<String> = [-4, -2, 0, 2, 5, 8].into_iter().map(|p| Speed(p).label()).collect();
+        assert_eq!(labels, ["0.10×", "0.32×", "1.0×", "3.2×", "18×", "100×"]);
     }
 
     #[test]
@@ -204,21 +338,57 @@ mod tests {
         }
         assert!(lab.clock_held(), "nothing runs between steps");
         let before = lab.view().now_ms;
-        lab.tick(10);
+        lab.advance(1_000);
         assert_eq!(lab.view().now_ms, before);
         let mut free = Lab::new(1);
         assert!(!free.clock_held());
-        free.tick(10);
-        assert_eq!(free.view().now_ms, 10 * TICK_MS);
+        free.advance(1_000);
+        assert_eq!(free.view().now_ms, 1_000);
     }
 
     #[test]
-    fn a_bad_line_is_refused_with_its_position_and_not_recorded() {
+    fn a_lesson_has_no_timeline_to_move_along_and_no_link() {
+        let mut lab = Lab::in_lesson(LessonRun::open(0, crate::lessons::Saved::default()).unwrap());
+        lab.lesson_mut().unwrap().session_mut().advance(2_000);
+        let now = lab.view().now_ms;
+        assert!(now > 0, "the lesson's own clock ran");
+        lab.seek(0);
+        lab.step_back();
+        lab.step();
+        assert_eq!(lab.view().now_ms, now, "seek and step leave a lesson's clock alone");
+        assert_eq!(lab.horizon_ms(), now);
+        assert!(lab.recording().is_none());
+        assert!(lab.share().is_none(), "a lesson is not shared as a link");
+        let broker = lab.view().brokers[0].id;
+        lab.toggle_broker(broker).unwrap();
+        assert_eq!(lab.history(), [format!("kill {broker}")], "a lesson keeps the commands run in its lab");
+    }
+
+    #[test]
+    fn a_shared_link_reopens_the_run_at_the_same_moment() {
+        let mut lab = Lab::new(7);
+        lab.advance(1_000);
+        lab.produce_one().unwrap();
+        lab.toggle_broker(BrokerId(1)).unwrap();
+        lab.advance(12_000);
+        lab.seek(6_000);
+        let share = crate::share::decode(&crate::share::encode(&lab.share().unwrap())).unwrap();
+        let reopened = Lab::from_share(&share).unwrap();
+        assert_eq!(reopened.view(), lab.view());
+        assert_eq!(reopened.history(), ["produce orders value=record-1 acks=all", "kill 1"]);
+        assert_eq!(reopened.horizon_ms(), 13_000, "the rest of the run came along");
+        let broken = Share { settings: Settings { seed: 1, brokers: 2 }, ..share };
+        assert!(Lab::from_share(&broken).err().unwrap().contains("no cluster"));
+    }
+
+    #[test]
+    fn stepping_back_returns_to_the_previous_event() {
         let mut lab = Lab::new(1);
-        let error = lab.run_line("kill 2x").unwrap_err();
-        assert!(error.contains("column 6"), "{error}");
-        let error = lab.run_line("restart 1").unwrap_err();
-        assert!(error.contains("already running"), "{error}");
-        assert!(lab.history().is_empty());
+        lab.advance(2_000);
+        lab.toggle_broker(BrokerId(2)).unwrap();
+        lab.advance(1);
+        lab.step_back();
+        assert_eq!(lab.view().now_ms, 2_000);
+        assert_eq!(lab.view().broker(BrokerId(2)).unwrap().status, BrokerStatus::Dead, "the kill is that event");
     }
 }

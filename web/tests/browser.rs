@@ -1,7 +1,9 @@
 //! The page in a real headless Chromium: mount the app, click a broker, and see the page mark
 //! it dead and, once the session timeout has passed, show its partition's new leader; start a
-//! consumer from the console and see its group, its partitions and its kill button; play the
-//! first lesson to its end by clicking and typing, and find it where it was left after a reload.
+//! consumer from the console and see its group, its partitions and its kill button; scrub the
+//! timeline back past a kill, fork the run, reopen a run from its link, and use the shortcuts;
+//! play the first lesson to its end by clicking and typing, and find it where it was left after
+//! a reload.
 #![cfg(target_arch = "wasm32")]
 
 use kafkalab_web::app::App;
@@ -9,7 +11,10 @@ use leptos::prelude::*;
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlFormElement, HtmlInputElement, MouseEvent, MouseEventInit};
+use web_sys::{
+    Element, Event, EventInit, HtmlFormElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit, MouseEvent,
+    MouseEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -43,12 +48,39 @@ fn type_command(root: &Element, line: &str) {
 }
 
 fn mount() -> Element {
+    mount_with(None, false)
+}
+
+/// Mounts the page, opening the run of a link's `share` fragment, with the address bar
+/// following the run when `sync_url`.
+fn mount_with(share: Option<String>, sync_url: bool) -> Element {
     let document = document();
     let host = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), || view! { <App /> });
+    let handle = leptos::mount::mount_to(
+        host.clone().unchecked_into(),
+        move || view! { <App share=share.clone() sync_url=sync_url /> },
+    );
     handle.forget();
     host
+}
+
+/// Drags the timeline to `ms`, as a user's slider does: a new value, then `input`.
+fn scrub_to(root: &Element, ms: u64) {
+    let slider: HtmlInputElement = find(root, "[data-testid=timeline]").unchecked_into();
+    slider.set_value(&ms.to_string());
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    slider.dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+}
+
+/// A key pressed while `target` has the focus; the event bubbles up to the window.
+fn press(target: &Element, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    target.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -250,6 +282,10 @@ async fn the_first_lesson_is_played_to_its_end_by_clicking_and_typing_and_reopen
     tick().await;
     assert_eq!(text(&page, "#lesson-heading"), lesson.title);
     assert!(!text(&page, ".lesson-intro").is_empty(), "the introduction is shown");
+    assert!(exists(&page, "[data-testid=play]") && exists(&page, "[data-testid=speed]"));
+    for control in ["timeline", "step", "step-back", "copy-link"] {
+        assert!(!exists(&page, &format!("[data-testid={control}]")), "a lesson has no {control}");
+    }
 
     let mut performed = std::collections::BTreeSet::new();
     let mut answered = 0;
@@ -327,5 +363,138 @@ async fn the_first_lesson_is_played_to_its_end_by_clicking_and_typing_and_reopen
     click(&reloaded, "[data-testid=lessons]");
     tick().await;
     assert!(!exists(&reloaded, "[data-testid=lesson]"), "closing the lessons brings the free lab back");
+    assert!(exists(&reloaded, "[data-testid=timeline]"), "and its timeline");
     forget_lessons();
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_link_opens_its_run_even_when_a_lesson_was_left_open() {
+    use kafkalab_web::lessons::{CURRENT_KEY, LESSONS};
+
+    forget_lessons();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(CURRENT_KEY, LESSONS[0].name).unwrap();
+    let lesson = mount();
+    tick().await;
+    assert!(exists(&lesson, "[data-testid=lesson]"), "without a link, the lesson left open is reopened");
+    click(&lesson, "[data-testid=play]");
+    storage.set_item(CURRENT_KEY, LESSONS[0].name).unwrap();
+    let linked = mount_with(Some(String::from("#seed=1&brokers=3&t=2000&a=1000:kill%201")), false);
+    tick().await;
+    assert!(!exists(&linked, "[data-testid=lesson]"), "the link's run is shown, not the lesson");
+    assert_eq!(attribute(&linked, "[data-broker=\"1\"]", "data-status"), "dead");
+    assert!(exists(&linked, "[data-testid=timeline]"));
+    forget_lessons();
+}
+
+#[wasm_bindgen_test]
+async fn scrubbing_back_past_a_kill_draws_the_broker_alive_again_and_acting_there_forks() {
+    let page = mount();
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 1s");
+    tick().await;
+    click(&page, "[data-broker=\"1\"]");
+    tick().await;
+    type_command(&page, "advance 10s");
+    tick().await;
+    assert_eq!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "dead");
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"), "2");
+    let after_the_kill = find(&page, "svg.cluster").inner_html();
+    assert!(page.query_selector("[data-testid=fork-notice]").unwrap().is_none(), "at the end, nothing to fork");
+
+    scrub_to(&page, 500);
+    tick().await;
+    assert_eq!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "alive", "before the kill, broker 1 ran");
+    assert_eq!(attribute(&page, "[data-partition=\"orders/0\"]", "data-leader"), "1");
+    assert_eq!(find(&page, "[data-testid=time]").text_content().unwrap(), "0.500 s / 11.000 s");
+    assert!(!find(&page, "[data-testid=history]").text_content().unwrap().contains("kill 1"));
+    assert!(find(&page, "[data-testid=fork-notice]").text_content().unwrap().contains("forks"));
+
+    scrub_to(&page, 11_000);
+    tick().await;
+    assert_eq!(find(&page, "svg.cluster").inner_html(), after_the_kill, "scrubbing forward replays the same run");
+
+    scrub_to(&page, 500);
+    tick().await;
+    click(&page, "[data-broker=\"2\"]");
+    tick().await;
+    assert_eq!(attribute(&page, "[data-broker=\"2\"]", "data-status"), "dead");
+    assert_eq!(
+        find(&page, "[data-testid=time]").text_content().unwrap(),
+        "0.500 s / 0.500 s",
+        "the old future is gone"
+    );
+    let history = find(&page, "[data-testid=history]").text_content().unwrap();
+    assert!(history.contains("kill 2") && !history.contains("kill 1"), "{history}");
+    assert!(page.query_selector("[data-testid=fork-notice]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_address_bar_holds_the_run_and_opening_it_draws_the_same_cluster() {
+    let page = mount_with(None, true);
+    click(&page, "[data-testid=play]");
+    type_command(&page, "advance 1s");
+    tick().await;
+    click(&page, "[data-testid=produce]");
+    click(&page, "[data-broker=\"1\"]");
+    tick().await;
+    type_command(&page, "produce orders key=\"a b\" value=x=1;2 acks=all");
+    tick().await;
+    type_command(&page, "advance 12s");
+    tick().await;
+    let hash = window().location().hash().unwrap();
+    assert!(hash.starts_with("#seed=1&brokers=3&t=13000&a=1000:produce%20orders%20value%3Drecord-1"), "{hash}");
+    // Leave the test page's address as it was.
+    window().history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("#")).unwrap();
+
+    let reopened = mount_with(Some(hash), false);
+    tick().await;
+    assert_eq!(find(&reopened, "[data-testid=play]").text_content().unwrap(), "Play", "a link opens paused");
+    for selector in ["svg.cluster", "[data-testid=partitions]", "[data-testid=history]", "[data-testid=events]"] {
+        assert_eq!(find(&reopened, selector).inner_html(), find(&page, selector).inner_html(), "{selector}");
+    }
+    assert_eq!(attribute(&reopened, "[data-broker=\"1\"]", "data-status"), "dead");
+
+    let broken = mount_with(Some(String::from("#a=5:kill%201;1:restart%201")), false);
+    tick().await;
+    let error = find(&broken, "[data-testid=error]").text_content().unwrap();
+    assert!(error.contains("could not be replayed") && error.contains("action 2"), "{error}");
+}
+
+#[wasm_bindgen_test]
+async fn shortcuts_play_step_and_list_themselves_but_not_while_typing() {
+    let page = mount();
+    let body: Element = document().body().unwrap().unchecked_into();
+    assert_eq!(find(&page, "[data-testid=play]").text_content().unwrap(), "Pause");
+    press(&body, " ");
+    tick().await;
+    assert_eq!(find(&page, "[data-testid=play]").text_content().unwrap(), "Play", "Space paused");
+
+    type_command(&page, "advance 1s");
+    tick().await;
+    let now = || attribute(&page, "[data-testid=time]", "data-now-ms").parse::<u64>().unwrap();
+    assert_eq!(now(), 1_000);
+    press(&find(&page, "[data-testid=command]"), ".");
+    tick().await;
+    assert_eq!(now(), 1_000, "a key typed in the console is the console's");
+    press(&body, ".");
+    tick().await;
+    let stepped = now();
+    assert!(stepped > 1_000, "the step ran the next event");
+    press(&body, "ArrowLeft");
+    tick().await;
+    assert!(now() < stepped, "the step back went to an earlier event");
+    let speed = find(&page, "[data-testid=speed-label]").text_content().unwrap();
+    press(&body, "+");
+    tick().await;
+    assert_ne!(find(&page, "[data-testid=speed-label]").text_content().unwrap(), speed, "+ sped up");
+
+    press(&body, "?");
+    tick().await;
+    let list = find(&page, "[data-testid=shortcuts]").text_content().unwrap();
+    assert!(list.contains("play or pause") && list.contains("step back"), "{list}");
+    assert_eq!(attribute(&page, "[data-testid=shortcuts]", "role"), "dialog");
+    press(&body, "Escape");
+    tick().await;
+    assert!(page.query_selector("[data-testid=shortcuts]").unwrap().is_none(), "Escape closed the list");
 }

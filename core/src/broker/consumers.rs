@@ -22,16 +22,7 @@ impl Broker {
         fetch_offset: Offset,
         isolation: IsolationLevel,
     ) {
-        let check = match self.replicas.get(&partition) {
-            None => Err(ErrorCode::UnknownTopicOrPartition),
-            Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),
-            Some(Replica { log, .. })
-                if fetch_offset < log.log_start_offset() || fetch_offset > log.log_end_offset() =>
-            {
-                Err(ErrorCode::OffsetOutOfRange)
-            }
-            Some(_) => Ok(()),
-        };
+        let check = self.consumer_fetch_check(&partition, fetch_offset);
         if let Err(error) = check {
             let log_start_offset = self.replicas.get(&partition).map_or(Offset(0), |r| r.log.log_start_offset());
             let message = Message::ConsumerFetchResponse { fetch_id, partition, log_start_offset, result: Err(error) };
@@ -49,8 +40,29 @@ impl Broker {
         self.set_timer(CONSUMER_FETCH_MAX_WAIT_MS, Timer::ConsumerFetchWaitExpired { partition, from, fetch_id });
     }
 
-    /// Answers the parked consumer fetches that can now read something.
+    /// Whether this broker can serve a consumer's fetch of `partition` from `fetch_offset`: it
+    /// leads the partition and the offset is within its log (Kafka's errors otherwise).
+    pub(super) fn consumer_fetch_check(
+        &self,
+        partition: &TopicPartition,
+        fetch_offset: Offset,
+    ) -> Result<(), ErrorCode> {
+        match self.replicas.get(partition) {
+            None => Err(ErrorCode::UnknownTopicOrPartition),
+            Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),
+            Some(Replica { log, .. })
+                if fetch_offset < log.log_start_offset() || fetch_offset > log.log_end_offset() =>
+            {
+                Err(ErrorCode::OffsetOutOfRange)
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Answers the parked consumer fetches that can now read something, and the clients'
+    /// fetches held for this partition that now have enough.
     pub(super) fn answer_readable_consumer_fetches(&mut self, partition: &TopicPartition) {
+        self.try_complete_delayed_fetches(partition);
         let Some(replica) = self.replicas.get(partition) else { return };
         let (high_watermark, last_stable) =
             (replica.log.high_watermark(), readable_end(&replica.log, IsolationLevel::ReadCommitted));
@@ -88,22 +100,7 @@ impl Broker {
         isolation: IsolationLevel,
     ) {
         let log = &self.replicas[partition].log;
-        let end = readable_end(log, isolation);
-        let batches: Vec<RecordBatch> = log
-            .read(fetch_offset, CONSUMER_FETCH_MAX_BYTES)
-            .into_iter()
-            .take_while(|batch| batch.last_offset() < end)
-            .collect();
-        let aborted_transactions = match (isolation, batches.last()) {
-            (IsolationLevel::ReadCommitted, Some(last)) => aborted_transactions(log, fetch_offset, last.next_offset()),
-            _ => Vec::new(),
-        };
-        let data = ConsumerFetchData {
-            batches,
-            high_watermark: log.high_watermark(),
-            last_stable_offset: readable_end(log, IsolationLevel::ReadCommitted),
-            aborted_transactions,
-        };
+        let data = committed_read(log, fetch_offset, isolation, CONSUMER_FETCH_MAX_BYTES);
         let log_start_offset = log.log_start_offset();
         let message = Message::ConsumerFetchResponse {
             fetch_id,
@@ -112,6 +109,30 @@ impl Broker {
             result: Ok(data),
         };
         self.send(from, message);
+    }
+}
+
+/// What a consumer may read of `log` from `fetch_offset`: whole batches up to `max_bytes`
+/// (at least one), all below the high watermark, or the last stable offset for
+/// `read_committed`, with the aborted transactions among them.
+pub(super) fn committed_read(
+    log: &PartitionLog,
+    fetch_offset: Offset,
+    isolation: IsolationLevel,
+    max_bytes: usize,
+) -> ConsumerFetchData {
+    let end = readable_end(log, isolation);
+    let batches: Vec<RecordBatch> =
+        log.read(fetch_offset, max_bytes).into_iter().take_while(|batch| batch.last_offset() < end).collect();
+    let aborted_transactions = match (isolation, batches.last()) {
+        (IsolationLevel::ReadCommitted, Some(last)) => aborted_transactions(log, fetch_offset, last.next_offset()),
+        _ => Vec::new(),
+    };
+    ConsumerFetchData {
+        batches,
+        high_watermark: log.high_watermark(),
+        last_stable_offset: readable_end(log, IsolationLevel::ReadCommitted),
+        aborted_transactions,
     }
 }
 

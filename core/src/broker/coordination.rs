@@ -94,7 +94,7 @@ impl Broker {
 
     /// Asks the controller to create an internal topic, compacted as Kafka's are; one request
     /// at a time per topic.
-    fn create_internal_topic(&mut self, key_type: CoordinatorType) {
+    pub(super) fn create_internal_topic(&mut self, key_type: CoordinatorType) {
         let (name, partitions, replication_factor) = self.internal_topic(key_type);
         if !self.creating_topics.insert(name.to_string()) {
             return;
@@ -127,7 +127,7 @@ impl Broker {
         records: Vec<CoordinatorRecord>,
         producer: Option<(i64, i16)>,
     ) -> Result<(), ErrorCode> {
-        let min_insync = self.settings.min_insync_replicas as usize;
+        let min_insync = self.min_insync_replicas(partition);
         let replica = match self.replicas.get_mut(partition) {
             Some(replica @ Replica { role: Role::Leader(_), .. }) => replica,
             Some(_) => return Err(ErrorCode::NotLeaderOrFollower),

@@ -5,6 +5,13 @@
 use super::*;
 
 impl Broker {
+    /// How many in-sync replicas an `acks=all` write to `partition` needs: the topic's
+    /// `min.insync.replicas` if it sets one, else the cluster's.
+    pub(super) fn min_insync_replicas(&self, partition: &TopicPartition) -> usize {
+        let topic = self.replicas.get(partition).and_then(|replica| replica.log.config().min_insync_replicas);
+        topic.unwrap_or(self.settings.min_insync_replicas).max(1) as usize
+    }
+
     pub(super) fn handle_fetch(
         &mut self,
         now_ms: u64,
@@ -172,7 +179,7 @@ impl Broker {
     /// leader. Completes the `acks=all` writes it now covers.
     pub(super) fn advance_high_watermark(&mut self, partition: &TopicPartition) {
         let id = self.id;
-        let min_insync = self.settings.min_insync_replicas as usize;
+        let min_insync = self.min_insync_replicas(partition);
         let replica = self.replicas.get_mut(partition).expect("leader holds the partition");
         let Role::Leader(leadership) = &mut replica.role else {
             return;
@@ -250,7 +257,7 @@ impl Broker {
         batch: RecordBatch,
         acks: Acks,
     ) {
-        let min_insync = self.settings.min_insync_replicas as usize;
+        let min_insync = self.min_insync_replicas(&partition);
         let check = match self.replicas.get(&partition) {
             None => Err(ErrorCode::UnknownTopicOrPartition),
             Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),

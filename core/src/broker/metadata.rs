@@ -25,6 +25,7 @@ impl Broker {
         if leader.is_some() && leader != self.known_controller {
             self.known_controller = leader;
             self.ask_new_controller();
+            self.forward_to_new_controller(now_ms);
         }
     }
 
@@ -65,6 +66,8 @@ impl Broker {
         }
         self.settings = self.image.config.clone();
         self.apply_topic_configs(self.image.topic_configs.clone());
+        self.topic_ids = self.image.topic_ids.clone();
+        self.drop_stray_replicas(self.image.next_topic_id);
         for partition in touched {
             if let Some(state) = self.image.partition(&partition).cloned() {
                 self.apply_partition_state(now_ms, state);
@@ -77,6 +80,8 @@ impl Broker {
     pub fn apply_metadata(&mut self, now_ms: u64, image: &MetadataImage) {
         self.settings = image.config.clone();
         self.apply_topic_configs(image.topic_configs.clone());
+        self.topic_ids = image.topic_ids.clone();
+        self.drop_stray_replicas(image.next_topic_id);
         for state in image.partitions.values() {
             self.apply_partition_state(now_ms, state.clone());
         }
@@ -93,9 +98,12 @@ impl Broker {
         }
         self.metadata.insert(partition.clone(), state.clone());
         let config = self.topic_configs.get(&*partition.topic).cloned().unwrap_or_default();
-        self.replicas
-            .entry(partition.clone())
-            .or_insert_with(|| Replica { log: PartitionLog::new(config), role: Role::Follower(Following::nobody()) });
+        let topic_id = self.topic_ids.get(&*partition.topic).copied().unwrap_or(0);
+        self.replicas.entry(partition.clone()).or_insert_with(|| Replica {
+            log: PartitionLog::new(config),
+            role: Role::Follower(Following::nobody()),
+            topic_id,
+        });
 
         let current_epoch = self.replicas[&partition].leader_epoch();
         let was_leader = self.replicas[&partition].is_leader();
@@ -117,6 +125,36 @@ impl Broker {
                     self.coordinator_partition_led(now_ms, &partition, false);
                 }
             }
+        }
+    }
+
+    /// Drops the replicas of deleted topics, log and all (KRaft brokers delete a removed
+    /// topic's logs; a restarted one deletes the stray logs its metadata no longer names). A
+    /// replica is stray once the log has passed its topic's creation (`next_topic_id` is above
+    /// its id) and the topic under its name is gone or is a newer one. What a leader still owed
+    /// its clients and followers is failed as when it loses leadership.
+    fn drop_stray_replicas(&mut self, next_topic_id: u64) {
+        for (partition, replica) in self.replicas.iter_mut() {
+            if replica.topic_id == UNKNOWN_TOPIC_ID {
+                if let Some(id) = self.topic_ids.get(&*partition.topic) {
+                    replica.topic_id = *id;
+                }
+            }
+        }
+        let stray: Vec<TopicPartition> = self
+            .replicas
+            .iter()
+            .filter(|(partition, replica)| {
+                replica.topic_id < next_topic_id && self.topic_ids.get(&*partition.topic) != Some(&replica.topic_id)
+            })
+            .map(|(partition, _)| partition.clone())
+            .collect();
+        for partition in stray {
+            let mut replica = self.replicas.remove(&partition).expect("listed above");
+            self.metadata.remove(&partition);
+            let abandoned = Self::abandon_leadership(&mut replica);
+            self.fail_abandoned(&partition, abandoned);
+            self.trace(TraceEvent::ReplicaDeleted { broker: self.id, partition });
         }
     }
 
@@ -226,6 +264,8 @@ impl Broker {
     }
 
     pub(super) fn fail_abandoned(&mut self, partition: &TopicPartition, abandoned: Option<(LeaderEpoch, Leadership)>) {
+        // A held client fetch of a partition no longer led here is answered with that error.
+        self.try_complete_delayed_fetches(partition);
         let Some((leader_epoch, leadership)) = abandoned else {
             return;
         };

@@ -15,17 +15,21 @@
 //! knows none), and sends what is still unanswered again when that leader changes.
 //!
 //! Inputs: [`Broker::handle_message`] and [`Broker::handle_timer`]; outputs: [`Broker::take_outputs`].
-//! The metadata it follows is applied in `metadata`, the leader's side in `leader`, the
-//! follower's in `follower`.
+//! The metadata it follows is applied in `metadata` (which also drops deleted topics' replicas),
+//! the leader's side in `leader`, the follower's in `follower`; clients' topic requests, which
+//! it forwards to the active controller, and Metadata's auto-creation in `topic_admin`.
 
 mod consumers;
 pub mod coordination;
+mod delayed_fetch;
 mod follower;
 mod groups;
 mod leader;
 pub mod list_offsets;
 mod metadata;
+mod recovery;
 mod storage;
+mod topic_admin;
 mod transactions;
 
 use alloc::collections::BTreeMap;
@@ -52,7 +56,15 @@ const REPLICA_FETCH_MAX_BYTES: usize = 1_048_576;
 pub struct Replica {
     pub log: PartitionLog,
     pub role: Role,
+    /// The id of the topic it belongs to ([`MetadataImage::topic_ids`]): a replica of a topic
+    /// since deleted, perhaps created again under the same name, is stray and is dropped. It
+    /// survives a crash with the log, as Kafka's `partition.metadata` file does.
+    pub topic_id: u64,
 }
+
+/// The topic id of a replica recovered from a disk that did not keep it: the broker takes the
+/// id its metadata gives the topic's name.
+pub const UNKNOWN_TOPIC_ID: u64 = u64::MAX;
 
 #[derive(Clone, Debug)]
 pub enum Role {
@@ -177,6 +189,12 @@ pub struct Broker {
     settings: DynamicConfig,
     /// Each topic's log settings, as the metadata last said.
     topic_configs: BTreeMap<String, LogConfig>,
+    /// Each topic's id, as the metadata last said.
+    topic_ids: BTreeMap<String, u64>,
+    /// Clients' topic requests forwarded to the controller, by the id they were sent under.
+    forwarded: BTreeMap<u64, topic_admin::Forwarded>,
+    /// Numbers forwarded requests.
+    next_forward_id: u64,
     /// Coordinator appends that were committed or failed, to hand back once the current input
     /// has been handled.
     finished_appends: Vec<(coordination::AppendOwner, u64, Result<(), ErrorCode>)>,
@@ -207,6 +225,8 @@ pub struct Broker {
     incarnation: u64,
     /// Numbers this broker's fetches, so an answer is matched to its request.
     next_fetch_id: u64,
+    /// Clients' fetches held for bytes or their wait, by client and fetch id.
+    delayed_fetches: BTreeMap<(NodeId, u64), delayed_fetch::DelayedFetch>,
     outputs: Vec<Output>,
 }
 
@@ -225,6 +245,9 @@ impl Broker {
             applied: Offset(0),
             metadata: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
+            topic_ids: BTreeMap::new(),
+            forwarded: BTreeMap::new(),
+            next_forward_id: 0,
             creating_topics: alloc::collections::BTreeSet::new(),
             finished_appends: Vec::new(),
             pending_loads: BTreeMap::new(),
@@ -240,6 +263,7 @@ impl Broker {
             broker_epoch: None,
             incarnation: 0,
             next_fetch_id: 0,
+            delayed_fetches: BTreeMap::new(),
             outputs: Vec::new(),
         }
     }
@@ -283,6 +307,8 @@ impl Broker {
         self.pending_loads.clear();
         self.due_loads.clear();
         self.creating_topics.clear();
+        self.clear_delayed_fetches();
+        self.forwarded.clear();
         for replica in self.replicas.values_mut() {
             replica.role = Role::Follower(Following::nobody());
         }
@@ -389,7 +415,8 @@ impl Broker {
             | Message::ConsumerFetchResponse { .. }
             | Message::FindCoordinatorResponse { .. }
             | Message::GroupResponse { .. }
-            | Message::TxnResponse { .. } => {
+            | Message::TxnResponse { .. }
+            | Message::ClientFetchResponse { .. } => {
                 debug_assert!(false, "broker {} got a message meant for another role", self.id)
             }
             // Coordinators arrive with the group and transaction coordinators.
@@ -409,6 +436,11 @@ impl Broker {
                 debug_assert!(false, "broker {} got a message meant for the controller", self.id)
             }
             Message::Group { request_id, request } => self.handle_group_request(now_ms, from, request_id, *request),
+            Message::ClientFetch { fetch_id, request } => self.handle_client_fetch(from, fetch_id, *request),
+            Message::TopicAdmin { request_id, request } => self.handle_topic_admin(now_ms, from, request_id, *request),
+            Message::TopicAdminResponse { request_id, response } => {
+                self.handle_topic_admin_response(now_ms, request_id, *response)
+            }
         }
         self.finish_coordinator_appends(now_ms);
     }
@@ -488,6 +520,10 @@ impl Broker {
             Timer::Group(timer) => self.handle_group_timer(now_ms, timer),
             Timer::MarkerRetry { token } => self.handle_marker_retry(token),
             Timer::ProducerIdRetry => self.handle_producer_id_retry(),
+            Timer::ClientFetchWaitExpired { from, fetch_id } => self.handle_client_fetch_expired(from, fetch_id),
+            Timer::TopicAdminRetry { forward_id, attempt } => {
+                self.handle_topic_admin_retry(now_ms, forward_id, attempt)
+            }
             Timer::SessionExpiration
             | Timer::RequestTimeout { .. }
             | Timer::AdminRetry { .. }

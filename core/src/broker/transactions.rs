@@ -199,7 +199,7 @@ impl Broker {
                 let outcome = match self.replicas.get_mut(&partition) {
                     None => Err(ErrorCode::UnknownTopicOrPartition),
                     Some(Replica { role: Role::Follower(_), .. }) => Err(ErrorCode::NotLeaderOrFollower),
-                    Some(Replica { log, role: Role::Leader(leadership) }) => log
+                    Some(Replica { log, role: Role::Leader(leadership), .. }) => log
                         .append_marker_as_leader(
                             leadership.leader_epoch,
                             now_ms,

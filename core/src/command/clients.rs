@@ -86,6 +86,7 @@ const PRODUCER_SETTINGS: &[(&str, Kind)] = &[
     ("enable.idempotence", Kind::Bool),
     ("linger.ms", Kind::Number),
     ("batch.size", Kind::Number),
+    ("compression.type", Kind::OneOf(&["none", "gzip", "snappy", "lz4", "zstd"])),
     ("retries", Kind::Number),
     ("retry.backoff.ms", Kind::Number),
     ("delivery.timeout.ms", Kind::Number),

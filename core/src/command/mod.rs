@@ -19,10 +19,13 @@
 //! create-topic payments partitions=6 replication-factor=3
 //! create-topic users cleanup.policy=compact segment.ms=60000   (topic settings by Kafka's names)
 //! alter-topic orders partitions=6             add partitions (never fewer)
+//! delete-topic payments                       delete a topic: brokers drop its replicas and logs
 //! elect-preferred orders/0                    move leadership back to the preferred replica
 //!                                             (of every partition when none is named)
 //! set min.insync.replicas=2                   change a cluster-wide setting (also
-//!                                             unclean.leader.election.enable, auto.leader.rebalance.enable)
+//!                                             unclean.leader.election.enable, auto.leader.rebalance.enable,
+//!                                             auto.create.topics.enable, num.partitions,
+//!                                             default.replication.factor)
 //! ```
 //!
 //! Named producers and consumers (`producer p1 ...`, `consumer alice group=billing ...`,
@@ -123,6 +126,10 @@ pub enum Command {
     AlterTopic {
         name: String,
         partitions: i32,
+    },
+    /// Delete a topic (Kafka's DeleteTopics): its partitions and their logs go.
+    DeleteTopic {
+        name: String,
     },
     /// Preferred leader election for these partitions, or all when empty.
     ElectPreferred {
@@ -319,6 +326,9 @@ impl Command {
             }
             "shutdown" => Command::Shutdown { broker: parse_broker(tokens.get(1), end)? },
             "create-topic" | "alter-topic" => return Self::parse_topic_command(&tokens, end),
+            "delete-topic" => {
+                Command::DeleteTopic { name: tokens.get(1).ok_or_else(|| error(end, "expected a topic name"))?.text.clone() }
+            }
             "elect-preferred" => {
                 let partitions = tokens[1..].iter().map(parse_partition).collect::<Result<_, _>>()?;
                 return Ok(Command::ElectPreferred { partitions });
@@ -332,7 +342,7 @@ impl Command {
                     error(
                         token.column,
                         alloc::format!(
-                            "unknown setting {key:?}; expected min.insync.replicas, unclean.leader.election.enable or auto.leader.rebalance.enable"
+                            "unknown setting {key:?}; expected min.insync.replicas, unclean.leader.election.enable, auto.leader.rebalance.enable, auto.create.topics.enable, num.partitions or default.replication.factor"
                         ),
                     )
                 })?;
@@ -342,7 +352,7 @@ impl Command {
                 return Err(error(
                     verb.column,
                     alloc::format!(
-                        "unknown command {other:?}; expected kill, restart, shutdown, produce, consume, advance, split, heal, loss, create-topic, alter-topic, elect-preferred, set, producer, consumer, stop, begin, commit or abort"
+                        "unknown command {other:?}; expected kill, restart, shutdown, produce, consume, advance, split, heal, loss, create-topic, alter-topic, delete-topic, elect-preferred, set, producer, consumer, stop, begin, commit or abort"
                     ),
                 ))
             }
@@ -517,6 +527,7 @@ impl fmt::Display for Command {
                 config.overrides().iter().try_for_each(|(key, value)| write!(f, " {key}={value}"))
             }
             Command::AlterTopic { name, partitions } => write!(f, "alter-topic {name} partitions={partitions}"),
+            Command::DeleteTopic { name } => write!(f, "delete-topic {name}"),
             Command::ElectPreferred { partitions } => {
                 write!(f, "elect-preferred")?;
                 partitions.iter().try_for_each(|p| write!(f, " {p}"))
@@ -568,5 +579,28 @@ impl fmt::Display for Command {
                 write!(f, " acks={acks}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delete_topic_names_one_topic_and_prints_back_the_same() {
+        let command = Command::parse("delete-topic payments").expect("parses");
+        assert_eq!(command, Command::DeleteTopic { name: String::from("payments") });
+        assert_eq!(command.to_string(), "delete-topic payments");
+        assert_eq!(Command::parse("delete-topic").unwrap_err().message, "expected a topic name");
+        assert_eq!(Command::parse("delete-topic a b").unwrap_err().column, 16);
+    }
+
+    #[test]
+    fn the_topic_defaults_are_settings_set_can_change() {
+        let command = Command::parse("set auto.create.topics.enable=false").expect("parses");
+        assert_eq!(command, Command::Set { name: ConfigName::AutoCreateTopicsEnable, value: String::from("false") });
+        assert_eq!(command.to_string(), "set auto.create.topics.enable=false");
+        assert!(Command::parse("set num.partitions=3").is_ok());
+        assert!(Command::parse("set default.replication.factor=2").is_ok());
     }
 }

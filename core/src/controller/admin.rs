@@ -1,9 +1,10 @@
-//! An administrator's requests: create a topic, add partitions (never remove them), elect
-//! preferred leaders, change a cluster-wide setting. Refusals carry Kafka's error codes and
-//! messages.
+//! An administrator's requests: create a topic, add partitions (never remove them), delete a
+//! topic, elect preferred leaders, change a cluster-wide setting. Refusals carry Kafka's error
+//! codes and messages. Each change is a check (on the speculative image) and a write, so the
+//! clients' batched requests ([`super::topic_requests`]) reuse them topic by topic.
 
 use alloc::format;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::config::is_legal_topic_name;
@@ -12,14 +13,16 @@ use crate::ids::{BrokerId, TopicPartition};
 use crate::message::{AdminError, AdminRequest, Message, NodeId};
 use crate::metadata::{ConfigName, MetadataRecord};
 use crate::partition_log::LogConfig;
+use crate::placement::{CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC};
 use crate::topology::new_partitions;
 
+use super::protocol::CreatedTopic;
 use super::Controller;
 
 /// How many producer ids a broker gets at a time (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
 pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
-fn refuse(code: ErrorCode, message: impl Into<alloc::string::String>) -> Result<(), AdminError> {
+pub(super) fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, AdminError> {
     Err(AdminError { code, message: message.into() })
 }
 
@@ -32,6 +35,7 @@ impl Controller {
             AdminRequest::CreatePartitions { topic, count } => self.create_partitions(topic, count),
             AdminRequest::ElectPreferredLeaders { partitions } => self.elect_preferred_on_request(partitions),
             AdminRequest::AlterConfig { name, value } => self.alter_config(name, value),
+            AdminRequest::DeleteTopic { name } => self.delete_topic(&name),
         }
     }
 
@@ -50,22 +54,42 @@ impl Controller {
         self.respond_when_committed(from, Message::AllocateProducerIdsResponse { result });
     }
 
+    /// The console's CreateTopics of one topic.
     fn create_topic(
         &mut self,
-        name: alloc::string::String,
+        name: String,
         partitions: i32,
         replication_factor: i32,
         config: LogConfig,
     ) -> Result<(), AdminError> {
-        if !is_legal_topic_name(&name) {
+        let created = self.check_new_topic(&name, partitions, replication_factor, &config)?;
+        self.write_new_topic(&name, created, config);
+        Ok(())
+    }
+
+    /// Whether a topic can be created as asked, and its shape with `-1` read as the cluster's
+    /// defaults (`num.partitions`, `default.replication.factor`), checked in Kafka's order:
+    /// name, existence, partitions, replication factor, settings.
+    pub(super) fn check_new_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i32,
+        config: &LogConfig,
+    ) -> Result<CreatedTopic, AdminError> {
+        if !is_legal_topic_name(name) {
             return refuse(
                 ErrorCode::InvalidTopicException,
                 format!("Topic name \"{name}\" is illegal: use 1 to 249 characters from ASCII alphanumerics, '.', '_' and '-'."),
             );
         }
-        if self.speculative.topics.contains_key(&name) {
+        if self.speculative.topics.contains_key(name) {
             return refuse(ErrorCode::TopicAlreadyExists, format!("Topic '{name}' already exists."));
         }
+        let defaults = &self.speculative.config;
+        let partitions = if partitions == -1 { defaults.num_partitions } else { partitions };
+        let replication_factor =
+            if replication_factor == -1 { defaults.default_replication_factor } else { replication_factor };
         if partitions < 1 {
             return refuse(ErrorCode::InvalidPartitions, "Number of partitions must be larger than 0.");
         }
@@ -82,20 +106,34 @@ impl Controller {
         if let Err(error) = config.validate() {
             return refuse(ErrorCode::InvalidConfig, format!("{error}"));
         }
+        Ok(CreatedTopic { partitions, replication_factor })
+    }
+
+    /// Writes a checked topic: its `TopicRecord`, settings and partitions, in one batch.
+    pub(super) fn write_new_topic(&mut self, name: &str, created: CreatedTopic, config: LogConfig) {
+        let CreatedTopic { partitions, replication_factor } = created;
+        let brokers = self.speculative.brokers.len() as i32;
         let start = self.speculative.partitions.len() as i32;
         let mut records = alloc::vec![
-            MetadataRecord::Topic { name: name.clone(), partitions },
-            MetadataRecord::TopicConfig { name: name.clone(), config },
+            MetadataRecord::Topic { name: name.to_string(), partitions },
+            MetadataRecord::TopicConfig { name: name.to_string(), config },
         ];
-        for state in new_partitions(&name, 0..partitions, replication_factor, brokers, start) {
+        for state in new_partitions(name, 0..partitions, replication_factor, brokers, start) {
             records.push(MetadataRecord::Partition { state });
         }
         self.write(records);
+    }
+
+    fn create_partitions(&mut self, topic: String, count: i32) -> Result<(), AdminError> {
+        let current = self.check_new_partitions(&topic, count)?;
+        self.write_new_partitions(&topic, current, count);
         Ok(())
     }
 
-    fn create_partitions(&mut self, topic: alloc::string::String, count: i32) -> Result<(), AdminError> {
-        let Some(current) = self.speculative.partition_count(&topic) else {
+    /// Whether `topic` can grow to `count` partitions (never fewer, never the same); its
+    /// current count if so.
+    pub(super) fn check_new_partitions(&self, topic: &str, count: i32) -> Result<i32, AdminError> {
+        let Some(current) = self.speculative.partition_count(topic) else {
             return refuse(ErrorCode::UnknownTopicOrPartition, format!("Topic '{topic}' does not exist."));
         };
         if count < current {
@@ -107,16 +145,41 @@ impl Controller {
         if count == current {
             return refuse(ErrorCode::InvalidPartitions, format!("Topic already has {current} partitions."));
         }
-        let replication_factor = self
-            .speculative
-            .partition(&TopicPartition::new(topic.clone(), 0))
-            .map_or(1, |state| state.replicas.len() as i32);
+        Ok(current)
+    }
+
+    /// Writes a checked growth: the new count and the new partitions, with the replication
+    /// factor of partition 0.
+    pub(super) fn write_new_partitions(&mut self, topic: &str, current: i32, count: i32) {
+        let replication_factor =
+            self.speculative.partition(&TopicPartition::new(topic, 0)).map_or(1, |state| state.replicas.len() as i32);
         let brokers = self.speculative.brokers.len() as i32;
-        let mut records = alloc::vec![MetadataRecord::Topic { name: topic.clone(), partitions: count }];
-        for state in new_partitions(&topic, current..count, replication_factor, brokers, 0) {
+        let mut records = alloc::vec![MetadataRecord::Topic { name: topic.to_string(), partitions: count }];
+        for state in new_partitions(topic, current..count, replication_factor, brokers, 0) {
             records.push(MetadataRecord::Partition { state });
         }
         self.write(records);
+    }
+
+    /// DeleteTopics of one topic: a `RemoveTopicRecord`, after which brokers drop its replicas.
+    pub(super) fn delete_topic(&mut self, name: &str) -> Result<(), AdminError> {
+        self.check_delete(name)?;
+        self.write(alloc::vec![MetadataRecord::RemoveTopic { name: name.to_string() }]);
+        Ok(())
+    }
+
+    /// A topic can be deleted if it exists and is not internal: the coordinators' topics stay
+    /// (Kafka's tools refuse to delete them; here the controller does, with INVALID_REQUEST).
+    fn check_delete(&self, name: &str) -> Result<(), AdminError> {
+        if name == CONSUMER_OFFSETS_TOPIC || name == TRANSACTION_STATE_TOPIC {
+            return refuse(
+                ErrorCode::InvalidRequest,
+                format!("Topic {name} is a Kafka internal topic and is not allowed to be deleted."),
+            );
+        }
+        if !self.speculative.topics.contains_key(name) {
+            return refuse(ErrorCode::UnknownTopicOrPartition, format!("Topic '{name}' does not exist."));
+        }
         Ok(())
     }
 
@@ -145,16 +208,14 @@ impl Controller {
         Ok(())
     }
 
-    fn alter_config(&mut self, name: ConfigName, value: alloc::string::String) -> Result<(), AdminError> {
-        let valid = match name {
-            ConfigName::MinInsyncReplicas => value.parse::<i32>().is_ok_and(|n| n >= 1),
-            ConfigName::UncleanLeaderElectionEnable | ConfigName::AutoLeaderRebalanceEnable => {
-                value == "true" || value == "false"
-            }
+    fn alter_config(&mut self, name: ConfigName, value: String) -> Result<(), AdminError> {
+        let valid = if name.is_boolean() {
+            value == "true" || value == "false"
+        } else {
+            value.parse::<i32>().is_ok_and(|n| n >= 1)
         };
         if !valid {
-            let expected =
-                if name == ConfigName::MinInsyncReplicas { "an integer of at least 1" } else { "true or false" };
+            let expected = if name.is_boolean() { "true or false" } else { "an integer of at least 1" };
             return refuse(
                 ErrorCode::InvalidConfig,
                 format!("Invalid value {value} for {}: expected {expected}.", name.key()),

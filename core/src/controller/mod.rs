@@ -15,7 +15,9 @@
 //! - Leaders change ISRs through `AlterPartition`, accepted only at the current leader and
 //!   partition epochs (KIP-497).
 //! - Elections, preferred leader election, auto rebalance and controlled shutdown live in
-//!   [`leadership`]; topic creation, new partitions and settings in [`admin`].
+//!   [`leadership`]; topic creation, new partitions, deletion and settings in [`admin`]; the
+//!   clients' batched topic requests, which brokers forward here, in [`topic_requests`], with
+//!   their messages in [`protocol`].
 //!
 //! Brokers learn the metadata from the log itself, as observers of the quorum: the controller
 //! sends them no images. Heartbeat times are the only state outside the log (KRaft keeps them
@@ -23,7 +25,9 @@
 
 mod admin;
 mod leadership;
+pub mod protocol;
 mod quorum;
+mod topic_requests;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -85,6 +89,17 @@ impl Controller {
         }
     }
 
+    /// A controller whose disk held `disk` (its epoch, vote and metadata log), not started: it
+    /// starts as after a crash, replaying its log once a leader commits it again.
+    pub fn recovered(
+        id: ControllerId,
+        config: ClusterConfig,
+        disk: crate::storage::ControllerDisk,
+    ) -> Result<Self, crate::raft::RaftConfigError> {
+        let log = MetadataLog::recovered(NodeId::Controller(id), &config, disk)?;
+        Ok(Controller { log, ..Controller::new(id, config) })
+    }
+
     /// Starts, or starts again after a crash: only the metadata log survived (epoch, vote and
     /// entries); the images are rebuilt as the log commits again.
     pub fn start(&mut self, now_ms: u64) {
@@ -142,6 +157,11 @@ impl Controller {
                 let result = Err(AdminError { code: ErrorCode::NotController, message });
                 self.send(from, Message::AdminResponse { request_id, result });
             }
+            Message::TopicAdmin { request_id, request } if !self.active => {
+                let message = "This is not the correct controller for this cluster.".into();
+                let response = request.refuse_all(&AdminError { code: ErrorCode::NotController, message });
+                self.send(from, Message::TopicAdminResponse { request_id, response: alloc::boxed::Box::new(response) });
+            }
             // KRaft answers NOT_CONTROLLER; brokers retry with the leader their log names.
             _ if !self.active => {}
             Message::BrokerRegistration { broker, incarnation } => {
@@ -176,6 +196,10 @@ impl Controller {
             Message::Admin { request_id, request } => {
                 let result = self.handle_admin(request);
                 self.respond_when_committed(from, Message::AdminResponse { request_id, result });
+            }
+            Message::TopicAdmin { request_id, request } => {
+                let response = alloc::boxed::Box::new(self.handle_topic_request(*request));
+                self.respond_when_committed(from, Message::TopicAdminResponse { request_id, response });
             }
             _ => debug_assert!(false, "controller got a message meant for a broker or client"),
         }
@@ -316,6 +340,7 @@ fn trace_of(record: &MetadataRecord) -> Option<TraceEvent> {
         MetadataRecord::Topic { name, partitions } => {
             TraceEvent::TopicChanged { topic: name.clone(), partitions: *partitions }
         }
+        MetadataRecord::RemoveTopic { name } => TraceEvent::TopicDeleted { topic: name.clone() },
         MetadataRecord::Partition { .. } | MetadataRecord::TopicConfig { .. } | MetadataRecord::ProducerIds { .. } => {
             return None
         }

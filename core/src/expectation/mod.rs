@@ -14,6 +14,11 @@
 //!                               transaction below it
 //! broker 2 == dead              alive, fenced or dead
 //! controller != 1               the active controller (the quorum's leader; also c1), or none
+//! role c2 == leader             a controller's Raft role: leader, follower, candidate,
+//!                               prospective, unattached or resigned
+//! controller-epoch >= 2         the active controller's epoch, or none (`on c3`: c3's)
+//! metadata TopicRecord == 2     records of this KRaft type in the committed metadata log
+//!                               (`on c1`: in c1's log, committed or not); see quorum.rs
 //!
 //! group billing == Stable       the group's state: Empty, PreparingRebalance,
 //!                               CompletingRebalance, Stable, Dead, or none when no live
@@ -39,6 +44,7 @@
 //! written in double quotes.
 
 mod parse;
+mod quorum;
 mod read;
 mod text;
 
@@ -50,14 +56,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::{error, ClientName, ParseError, Token};
 use crate::group::protocol::GroupState;
-use crate::ids::{BrokerId, TopicPartition};
+use crate::ids::{BrokerId, ControllerId, TopicPartition};
+use crate::raft::Role;
 use crate::transaction::protocol::TransactionState;
 use crate::view::{BrokerStatus, ClusterView};
 
 pub(crate) use parse::parse_broker;
+pub use quorum::MetadataRecordType;
 
 /// The words that start an expectation.
-pub const WORDS: [&str; 18] = [
+pub const WORDS: [&str; 21] = [
     "leader",
     "epoch",
     "isr",
@@ -66,6 +74,9 @@ pub const WORDS: [&str; 18] = [
     "lso",
     "broker",
     "controller",
+    "role",
+    "controller-epoch",
+    "metadata",
     "group",
     "generation",
     "members",
@@ -93,6 +104,13 @@ pub enum Subject {
     Broker(BrokerId),
     /// The active controller's id.
     ActiveController,
+    /// A controller's Raft role.
+    ControllerRole(ControllerId),
+    /// The epoch the named controller knows, or the active controller's.
+    ControllerEpoch(Option<ControllerId>),
+    /// How many records of a type the committed metadata log holds, or the named controller's
+    /// log, committed or not.
+    MetadataRecords(MetadataRecordType, Option<ControllerId>),
     /// A consumer group's state.
     Group(String),
     /// A consumer group's generation.
@@ -189,6 +207,8 @@ pub enum Value {
     /// A client's process: alive (`true`) or dead.
     Alive(bool),
     TransactionState(TransactionState),
+    /// A controller's Raft role.
+    Role(Role),
 }
 
 /// A subject, a comparison and a value: `hw orders/0 >= 3`.

@@ -6,10 +6,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::quorum::{MetadataRecordType, ROLES};
 use super::{Comparison, Expectation, Subject, Value, WORDS};
 use crate::command::{error, parse_partition, tokenize, ClientName, ParseError, Token};
 use crate::group::protocol::GroupState;
-use crate::ids::{BrokerId, TopicPartition};
+use crate::ids::{BrokerId, ControllerId, TopicPartition};
+use crate::raft::Role;
 use crate::transaction::protocol::TransactionState;
 use crate::view::BrokerStatus;
 
@@ -83,6 +85,24 @@ impl<'t, 'a> Reader<'t, 'a> {
         self.next += 1;
         parse_broker(self.take("a broker id after \"on\"")?).map(Some)
     }
+
+    /// `on cN` (or `on N`), if it is there.
+    fn on_controller(&mut self) -> Result<Option<ControllerId>, ParseError> {
+        if self.peek().is_none_or(|t| t.text != "on") {
+            return Ok(None);
+        }
+        self.next += 1;
+        parse_controller(self.take("a controller after \"on\", such as c2")?).map(Some)
+    }
+
+    /// A metadata record type, by KRaft's name.
+    fn record_type(&mut self) -> Result<MetadataRecordType, ParseError> {
+        let token = self.take("a metadata record type, such as RegisterBrokerRecord")?;
+        MetadataRecordType::from_name(&token.text).ok_or_else(|| {
+            let names: Vec<&str> = MetadataRecordType::ALL.iter().map(|kind| kind.name()).collect();
+            error(token.column, format!("{:?} is not a metadata record type: {}", token.raw, names.join(", ")))
+        })
+    }
 }
 
 fn is_comparison(text: &str) -> bool {
@@ -109,6 +129,12 @@ fn parse_subject(reader: &mut Reader<'_, '_>) -> Result<Subject, ParseError> {
     let verb = reader.take(&format!("an expectation, starting with one of {words}"))?;
     let subject = match verb.text.as_str() {
         "controller" => Subject::ActiveController,
+        "role" => Subject::ControllerRole(parse_controller(reader.take("a controller, such as c2")?)?),
+        "controller-epoch" => Subject::ControllerEpoch(reader.on_controller()?),
+        "metadata" => {
+            let kind = reader.record_type()?;
+            Subject::MetadataRecords(kind, reader.on_controller()?)
+        }
         "broker" => Subject::Broker(parse_broker(reader.take("a broker id")?)?),
         "leader" | "epoch" | "isr" | "hw" | "leo" | "lso" => {
             let partition = reader.partition()?;
@@ -151,6 +177,15 @@ fn parse_subject(reader: &mut Reader<'_, '_>) -> Result<Subject, ParseError> {
     Ok(subject)
 }
 
+/// A controller: `c2`, or `2` as `controller == 2` takes it.
+fn parse_controller(token: &Token<'_>) -> Result<ControllerId, ParseError> {
+    let digits = token.text.strip_prefix('c').unwrap_or(&token.text);
+    digits
+        .parse()
+        .map(ControllerId)
+        .map_err(|_| error(token.column, format!("{:?} is not a controller, such as c2", token.raw)))
+}
+
 pub(crate) fn parse_broker(token: &Token<'_>) -> Result<BrokerId, ParseError> {
     token.text.parse().map(BrokerId).map_err(|_| error(token.column, format!("{:?} is not a broker id", token.raw)))
 }
@@ -178,6 +213,7 @@ fn parse_value(subject: &Subject, tokens: &[Token<'_>], end: usize) -> Result<Va
             Value::TransactionState(named(first, &TRANSACTION_STATES, |s| s.name(), "a transaction state")?)
         }
         Subject::Owner(..) => Value::Client(ClientName::parse(first)?),
+        Subject::ControllerRole(_) => Value::Role(named(first, &ROLES, role_name, "a controller role")?),
         Subject::ActiveController if text.starts_with('c') => Value::Number(
             text[1..].parse().map_err(|_| error(first.column, format!("{:?} is not a controller", first.raw)))?,
         ),
@@ -199,6 +235,18 @@ fn named<T: Copy>(token: &Token<'_>, all: &[T], name: fn(T) -> &'static str, wha
         let names: Vec<&str> = all.iter().map(|&state| name(state)).collect();
         error(token.column, format!("{:?} is not {what}: {} or none", token.raw, names.join(", ")))
     })
+}
+
+/// A Raft role's name as KRaft writes it (`leader`).
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Leader => "leader",
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Prospective => "prospective",
+        Role::Unattached => "unattached",
+        Role::Resigned => "resigned",
+    }
 }
 
 /// `[1 3]`, `[1, 3]` or `[]`, possibly split over several tokens.

@@ -1,7 +1,7 @@
 //! What a subject reads in the view: the value the run holds now, or `none` when there is no
 //! such partition, replica, group or client.
 
-use super::{Subject, Value};
+use super::{quorum, Subject, Value};
 use crate::ids::{BrokerId, TopicPartition};
 use crate::view::{ClusterView, ReplicaView};
 
@@ -11,6 +11,9 @@ pub(super) fn actual(subject: &Subject, view: &ClusterView) -> Value {
     match subject {
         Subject::Broker(id) => view.broker(*id).map_or(Value::None, |b| Value::Status(b.status)),
         Subject::ActiveController => number(view.active_controller.map(|c| i64::from(c.0))),
+        Subject::ControllerRole(c) => quorum::role(view, *c).map_or(Value::None, Value::Role),
+        Subject::ControllerEpoch(on) => number(quorum::epoch(view, *on)),
+        Subject::MetadataRecords(kind, on) => number(quorum::records(view, *kind, *on)),
         Subject::Leader(p) => number(view.partition(p).and_then(|p| p.leader).map(|b| i64::from(b.0))),
         Subject::Epoch(p) => number(view.partition(p).map(|p| i64::from(p.leader_epoch.0))),
         Subject::Isr(p) => view.partition(p).map_or(Value::None, |p| Value::Brokers(p.isr.iter().copied().collect())),

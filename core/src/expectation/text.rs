@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::{Expectation, Subject, Value};
-use crate::ids::BrokerId;
+use crate::ids::{BrokerId, ControllerId};
 use crate::view::BrokerStatus;
 
 /// A value as an expectation writes it.
@@ -28,6 +28,7 @@ impl fmt::Display for ValueText<'_> {
             Value::GroupState(state) => f.write_str(state.name()),
             Value::TransactionState(state) => f.write_str(state.name()),
             Value::Client(name) => write!(f, "{name}"),
+            Value::Role(role) => write!(f, "{role}"),
         }
     }
 }
@@ -57,6 +58,18 @@ impl fmt::Display for OnText {
     }
 }
 
+/// ` on c2`, or nothing.
+struct OnController(Option<ControllerId>);
+
+impl fmt::Display for OnController {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(controller) => write!(f, " on c{controller}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -68,6 +81,9 @@ impl fmt::Display for Subject {
             Subject::LastStableOffset(p, on) => write!(f, "lso {p}{}", OnText(*on)),
             Subject::Broker(b) => write!(f, "broker {b}"),
             Subject::ActiveController => write!(f, "controller"),
+            Subject::ControllerRole(c) => write!(f, "role c{c}"),
+            Subject::ControllerEpoch(on) => write!(f, "controller-epoch{}", OnController(*on)),
+            Subject::MetadataRecords(kind, on) => write!(f, "metadata {}{}", kind.name(), OnController(*on)),
             Subject::Group(g) => write!(f, "group {}", GroupText(g)),
             Subject::Generation(g) => write!(f, "generation {}", GroupText(g)),
             Subject::Members(g) => write!(f, "members {}", GroupText(g)),

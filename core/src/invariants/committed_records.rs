@@ -11,12 +11,13 @@ use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 
 use super::Violation;
 
-/// The records seen committed, per partition, by offset.
+/// The records seen committed, per partition (and topic id: a topic deleted and created again
+/// starts afresh), by offset.
 #[derive(Clone, Debug, Default)]
 pub struct CommittedRecords {
-    committed: BTreeMap<TopicPartition, BTreeMap<Offset, LeaderEpoch>>,
+    committed: BTreeMap<(TopicPartition, u64), BTreeMap<Offset, LeaderEpoch>>,
     /// The leader (and epoch) last checked per partition: a new one is checked in full.
-    checked_leader: BTreeMap<TopicPartition, (BrokerId, LeaderEpoch)>,
+    checked_leader: BTreeMap<(TopicPartition, u64), (BrokerId, LeaderEpoch)>,
 }
 
 impl CommittedRecords {
@@ -28,12 +29,10 @@ impl CommittedRecords {
                     return Ok(()); // compaction removes committed records by design
                 }
                 let leader = (broker.id(), leadership.leader_epoch);
-                let known = match self.committed.get_mut(partition) {
-                    Some(known) => known,
-                    None => self.committed.entry(partition.clone()).or_default(),
-                };
-                let new_leader = self.checked_leader.get(partition) != Some(&leader);
-                if new_leader && self.checked_leader.get(partition).is_some_and(|old| old.1 > leader.1) {
+                let key = (partition.clone(), replica.topic_id);
+                let known = self.committed.entry(key.clone()).or_default();
+                let new_leader = self.checked_leader.get(&key) != Some(&leader);
+                if new_leader && self.checked_leader.get(&key).is_some_and(|old| old.1 > leader.1) {
                     return Ok(()); // a deposed leader that has not heard yet: its writes cannot commit
                 }
                 if new_leader {
@@ -49,7 +48,7 @@ impl CommittedRecords {
                             });
                         }
                     }
-                    self.checked_leader.insert(partition.clone(), leader); // only on a leader change
+                    self.checked_leader.insert(key, leader); // only on a leader change
                 }
                 let from = known.keys().next_back().map_or(replica.log.log_start_offset(), |last| last.next());
                 let newly_committed = usize::try_from(replica.log.high_watermark().0 - from.0).unwrap_or(0);

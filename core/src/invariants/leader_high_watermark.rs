@@ -9,10 +9,11 @@ use crate::ids::{BrokerId, LeaderEpoch, Offset, TopicPartition};
 
 use super::Violation;
 
-/// The highest HW seen for each partition, per (broker, leader epoch) that led it.
+/// The highest HW seen for each partition (and topic id: a topic created again starts afresh),
+/// per (broker, leader epoch) that led it.
 #[derive(Clone, Debug, Default)]
 pub struct LeaderHighWatermarks {
-    highest: BTreeMap<TopicPartition, BTreeMap<(BrokerId, LeaderEpoch), Offset>>,
+    highest: BTreeMap<(TopicPartition, u64), BTreeMap<(BrokerId, LeaderEpoch), Offset>>,
 }
 
 impl LeaderHighWatermarks {
@@ -20,10 +21,7 @@ impl LeaderHighWatermarks {
         {
             let Role::Leader(leadership) = &replica.role else { return Ok(()) };
             let now = replica.log.high_watermark();
-            let leaders = match self.highest.get_mut(partition) {
-                Some(leaders) => leaders,
-                None => self.highest.entry(partition.clone()).or_default(),
-            };
+            let leaders = self.highest.entry((partition.clone(), replica.topic_id)).or_default();
             let highest = leaders.entry((broker.id(), leadership.leader_epoch)).or_insert(now);
             if now < *highest {
                 return Err(Violation::HighWatermarkWentBack {

@@ -7,7 +7,8 @@ use crate::ids::TopicPartition;
 
 use super::Violation;
 
-/// If `broker` leads `partition`, no other broker leads it at the same epoch.
+/// If `broker` leads `partition`, no other broker leads it at the same epoch (a broker still
+/// holding a deleted topic's partition of the same name, not yet told, leads another partition).
 pub fn check(
     broker: &Broker,
     partition: &TopicPartition,
@@ -16,7 +17,10 @@ pub fn check(
 ) -> Result<(), Violation> {
     let Role::Leader(leadership) = &replica.role else { return Ok(()) };
     for other in brokers.iter().filter(|b| b.id() != broker.id()) {
-        let Some(Role::Leader(theirs)) = other.replica(partition).map(|r| &r.role) else { continue };
+        let Some(Replica { role: Role::Leader(theirs), topic_id, .. }) = other.replica(partition) else { continue };
+        if *topic_id != replica.topic_id {
+            continue;
+        }
         if theirs.leader_epoch == leadership.leader_epoch {
             return Err(Violation::TwoLeadersInOneEpoch {
                 partition: partition.clone(),

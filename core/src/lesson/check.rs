@@ -9,6 +9,9 @@
 //! errors orders/0 NOT_ENOUGH_REPLICAS == 1     ... with this error (Kafka's name)
 //! log-start clicks/0 > 0               the first offset the log still holds (on the leader,
 //! records users/0 on 2 == 4            or on the named broker); how many records it holds
+//! batches orders/0 == 3                ... how many record batches (markers included)
+//! bytes orders/0 < 2000                ... how many bytes its batches take, as stored
+//!                                      (compressed, for a producer with compression.type)
 //! value users/0 key=alice == v3        the newest record with this key: its value,
 //! value users/0 key=bob == tombstone   a tombstone (no value), or none (no record has the key)
 //! ```
@@ -31,7 +34,7 @@ use crate::simulation::Simulation;
 use crate::trace::TraceEvent;
 
 /// The words that start an [`Observation`].
-const OBSERVATION_WORDS: [&str; 6] = ["acked", "lost", "errors", "log-start", "records", "value"];
+const OBSERVATION_WORDS: [&str; 8] = ["acked", "lost", "errors", "log-start", "records", "batches", "bytes", "value"];
 
 /// The errors a producer can be told, by Kafka's names.
 const PRODUCE_ERRORS: [ErrorCode; 6] = [
@@ -67,6 +70,10 @@ pub enum Observed {
     /// On the leader, or on the named broker.
     LogStart(TopicPartition, Option<BrokerId>),
     Records(TopicPartition, Option<BrokerId>),
+    /// How many record batches the log holds.
+    Batches(TopicPartition, Option<BrokerId>),
+    /// The log's size in bytes: its batches as stored.
+    Bytes(TopicPartition, Option<BrokerId>),
     /// The newest record with this key.
     Value(TopicPartition, String, Option<BrokerId>),
 }
@@ -147,8 +154,11 @@ impl Observation {
         }
         let mut on = None;
         if tokens.get(next).is_some_and(|t| t.text == "on") {
-            if !matches!(verb, "log-start" | "records" | "value") {
-                return Err(error(tokens[next].column, "\"on\" only goes with log-start, records or value"));
+            if !matches!(verb, "log-start" | "records" | "batches" | "bytes" | "value") {
+                return Err(error(
+                    tokens[next].column,
+                    "\"on\" only goes with log-start, records, batches, bytes or value",
+                ));
             }
             on = Some(parse_broker(word(next + 1, "a broker id after \"on\"")?)?);
             next += 2;
@@ -166,6 +176,8 @@ impl Observation {
             "errors" => Observed::Errors(partition, code),
             "log-start" => Observed::LogStart(partition, on),
             "records" => Observed::Records(partition, on),
+            "batches" => Observed::Batches(partition, on),
+            "bytes" => Observed::Bytes(partition, on),
             _ => Observed::Value(partition, key.unwrap_or_default(), on),
         };
         let comparison_token = word(next, "a comparison: == != < <= > >=")?;
@@ -199,6 +211,8 @@ impl Observation {
             | Observed::Errors(p, _)
             | Observed::LogStart(p, _)
             | Observed::Records(p, _)
+            | Observed::Batches(p, _)
+            | Observed::Bytes(p, _)
             | Observed::Value(p, _, _) => p,
         }
     }
@@ -206,7 +220,11 @@ impl Observation {
     /// The broker named with `on`, if any.
     pub fn broker(&self) -> Option<BrokerId> {
         match &self.subject {
-            Observed::LogStart(_, on) | Observed::Records(_, on) | Observed::Value(_, _, on) => *on,
+            Observed::LogStart(_, on)
+            | Observed::Records(_, on)
+            | Observed::Batches(_, on)
+            | Observed::Bytes(_, on)
+            | Observed::Value(_, _, on) => *on,
             _ => None,
         }
     }
@@ -233,6 +251,11 @@ impl Observation {
                 .map_or(ObservedValue::None, |log| ObservedValue::Number(log.log_start_offset().0)),
             Observed::Records(..) => log_of(simulation, partition, self.broker())
                 .map_or(ObservedValue::None, |log| count(log.records().count())),
+            Observed::Batches(..) => log_of(simulation, partition, self.broker())
+                .map_or(ObservedValue::None, |log| count(log.batches().count())),
+            Observed::Bytes(..) => log_of(simulation, partition, self.broker()).map_or(ObservedValue::None, |log| {
+                ObservedValue::Number(i64::try_from(log.size_bytes()).unwrap_or(i64::MAX))
+            }),
             Observed::Value(_, key, _) => {
                 let newest = log_of(simulation, partition, self.broker())
                     .and_then(|log| log.records().filter(|r| r.key.as_deref() == Some(key.as_bytes())).last());
@@ -311,6 +334,14 @@ impl fmt::Display for Observation {
                 write!(f, "records {p}")?;
                 on(f, *b)?
             }
+            Observed::Batches(p, b) => {
+                write!(f, "batches {p}")?;
+                on(f, *b)?
+            }
+            Observed::Bytes(p, b) => {
+                write!(f, "bytes {p}")?;
+                on(f, *b)?
+            }
             Observed::Value(p, key, b) => {
                 write!(f, "value {p} key={}", ValueText(&ObservedValue::Text(key.clone())))?;
                 on(f, *b)?
@@ -326,5 +357,23 @@ impl fmt::Display for Check {
             Check::State(expectation) => write!(f, "{expectation}"),
             Check::Run(observation) => write!(f, "{observation}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_and_bytes_read_a_partition_and_an_optional_broker_and_print_back() {
+        for line in ["batches clicks/0 == 5", "bytes clicks/3 on 2 < 300"] {
+            assert_eq!(Check::parse(line).unwrap().to_string(), line);
+        }
+        let expected = Observation {
+            subject: Observed::Bytes(TopicPartition::new("clicks", 3), Some(BrokerId(2))),
+            comparison: Comparison::Less,
+            value: ObservedValue::Number(300),
+        };
+        assert_eq!(Check::parse("bytes clicks/3 on 2 < 300"), Ok(Check::Run(expected)));
     }
 }

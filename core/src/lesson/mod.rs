@@ -21,7 +21,7 @@
 //! - [`cluster`]: the ```` ```cluster ```` block, read into a [`crate::ClusterConfig`];
 //! - [`check`]: what tasks, predictions and waits check: an [`crate::expectation::Expectation`]
 //!   or one of the lesson's own observations of the run (acknowledged and lost writes, errors,
-//!   log start, records and keys);
+//!   log start, records, batches, bytes and keys);
 //! - [`fields`]: the `name: value` lines of task and prediction blocks, and durations;
 //! - [`mod@parse`]: the lesson assembled from those pieces, with errors naming file and line;
 //! - [`references`]: every topic, partition and broker a lesson names must exist when named;

@@ -236,6 +236,11 @@ impl Known {
                 self.topics.insert(name.clone(), count.max(*partitions));
                 Ok(())
             }
+            Command::DeleteTopic { name } => {
+                self.topic(line, context, name)?;
+                self.topics.remove(name);
+                Ok(())
+            }
             Command::ElectPreferred { partitions } => {
                 partitions.iter().try_for_each(|partition| self.partition(line, context, partition))
             }
@@ -252,6 +257,12 @@ impl Known {
             Check::State(expectation) => {
                 match &expectation.subject {
                     Subject::Broker(broker) => self.broker(line, context, *broker)?,
+                    Subject::ControllerRole(controller) => self.controller(line, context, *controller)?,
+                    Subject::ControllerEpoch(on) | Subject::MetadataRecords(_, on) => {
+                        if let Some(controller) = on {
+                            self.controller(line, context, *controller)?;
+                        }
+                    }
                     // Groups come into being when consumers join them, so any group id goes.
                     Subject::ActiveController
                     | Subject::Group(_)

@@ -30,6 +30,9 @@ pub struct DynamicConfig {
     pub min_insync_replicas: i32,
     pub unclean_leader_election_enable: bool,
     pub auto_leader_rebalance_enable: bool,
+    pub auto_create_topics_enable: bool,
+    pub num_partitions: i32,
+    pub default_replication_factor: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +44,12 @@ pub struct MetadataImage {
     pub topics: BTreeMap<String, i32>,
     /// Each topic's log settings.
     pub topic_configs: BTreeMap<String, LogConfig>,
+    /// Each topic's id: it tells a topic from one of the same name deleted before (Kafka's
+    /// topic ids, KIP-516). The lab numbers topics in the order the log creates them, so every
+    /// node that applies the same log gives a topic the same id.
+    pub topic_ids: BTreeMap<String, u64>,
+    /// The id the next new topic gets.
+    pub next_topic_id: u64,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     pub config: DynamicConfig,
     /// The first producer id no broker has been given yet.
@@ -59,18 +68,23 @@ impl MetadataImage {
             brokers,
             topics: BTreeMap::new(),
             topic_configs: BTreeMap::new(),
+            topic_ids: BTreeMap::new(),
+            next_topic_id: 1,
             partitions: BTreeMap::new(),
             next_producer_id: 0,
             config: DynamicConfig {
                 min_insync_replicas: config.min_insync_replicas,
                 unclean_leader_election_enable: config.unclean_leader_election_enable,
                 auto_leader_rebalance_enable: config.auto_leader_rebalance_enable,
+                auto_create_topics_enable: config.auto_create_topics_enable,
+                num_partitions: config.num_partitions,
+                default_replication_factor: config.default_replication_factor,
             },
         };
         for topic in &config.topics {
             let states =
                 new_partitions(&topic.name, 0..topic.partitions, topic.replication_factor, config.broker_count, 0);
-            image.topics.insert(topic.name.clone(), topic.partitions);
+            image.add_topic(&topic.name, topic.partitions);
             image.topic_configs.insert(topic.name.clone(), topic.log.clone());
             for state in states {
                 image.partitions.insert(state.partition.clone(), state);
@@ -109,8 +123,12 @@ impl MetadataImage {
                     registration.fenced = false;
                 }
             }
-            MetadataRecord::Topic { name, partitions } => {
-                self.topics.insert(name.clone(), *partitions);
+            MetadataRecord::Topic { name, partitions } => self.add_topic(name, *partitions),
+            MetadataRecord::RemoveTopic { name } => {
+                self.topics.remove(name);
+                self.topic_configs.remove(name);
+                self.topic_ids.remove(name);
+                self.partitions.retain(|partition, _| &*partition.topic != name.as_str());
             }
             MetadataRecord::TopicConfig { name, config } => {
                 self.topic_configs.insert(name.clone(), config.clone());
@@ -124,11 +142,32 @@ impl MetadataImage {
                 }
                 ConfigName::UncleanLeaderElectionEnable => self.config.unclean_leader_election_enable = value == "true",
                 ConfigName::AutoLeaderRebalanceEnable => self.config.auto_leader_rebalance_enable = value == "true",
+                ConfigName::AutoCreateTopicsEnable => self.config.auto_create_topics_enable = value == "true",
+                ConfigName::NumPartitions => {
+                    self.config.num_partitions = value.parse().unwrap_or(self.config.num_partitions)
+                }
+                ConfigName::DefaultReplicationFactor => {
+                    self.config.default_replication_factor =
+                        value.parse().unwrap_or(self.config.default_replication_factor)
+                }
             },
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(*next_producer_id)
             }
         }
+    }
+
+    /// A topic is created (it gets the next id) or grows to `partitions`.
+    fn add_topic(&mut self, name: &str, partitions: i32) {
+        if self.topics.insert(String::from(name), partitions).is_none() {
+            self.topic_ids.insert(String::from(name), self.next_topic_id);
+            self.next_topic_id += 1;
+        }
+    }
+
+    /// The id of the topic named `name` now, if it exists.
+    pub fn topic_id(&self, name: &str) -> Option<u64> {
+        self.topic_ids.get(name).copied()
     }
 
     /// Registered or taken as running, and not fenced: a broker that can lead.
@@ -178,5 +217,27 @@ impl ClientMetadata for MetadataImage {
 
     fn brokers(&self) -> alloc::vec::Vec<BrokerId> {
         self.brokers.iter().filter(|(_, registration)| !registration.fenced).map(|(id, _)| *id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TopicPartition;
+
+    #[test]
+    fn removing_a_topic_drops_its_partitions_and_settings_and_a_new_one_of_that_name_gets_a_new_id() {
+        let mut image = MetadataImage::bootstrap(&ClusterConfig::default());
+        let first_id = image.topic_id("orders").expect("bootstrap topics have ids");
+        image.apply(&MetadataRecord::RemoveTopic { name: String::from("orders") });
+        assert_eq!(image.partition_count("orders"), None);
+        assert!(image.partition(&TopicPartition::new("orders", 0)).is_none());
+        assert!(!image.topic_configs.contains_key("orders"));
+        assert_eq!(image.topic_id("orders"), None);
+        image.apply(&MetadataRecord::Topic { name: String::from("orders"), partitions: 1 });
+        let second_id = image.topic_id("orders").expect("created again");
+        assert_ne!(first_id, second_id);
+        image.apply(&MetadataRecord::Topic { name: String::from("orders"), partitions: 2 });
+        assert_eq!(image.topic_id("orders"), Some(second_id), "growing keeps the id");
     }
 }

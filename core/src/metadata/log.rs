@@ -92,6 +92,19 @@ impl MetadataLog {
         MetadataLog { raft, seed: config.seed, starts: 0, armed_tick_ms: None }
     }
 
+    /// The replica `node` held on disk before the whole process stopped, not started: it
+    /// starts as a restart does, from `persistent`. Refused if the vote or the log's epochs do
+    /// not fit the quorum's configuration.
+    pub fn recovered(
+        node: NodeId,
+        config: &ClusterConfig,
+        persistent: PersistentState<MetadataBatch>,
+    ) -> Result<Self, raft::RaftConfigError> {
+        let replica = replica_of(node).expect("the client holds no metadata log");
+        let raft = RaftNode::new(replica, raft_config(config), persistent, Rng::new(config.seed))?;
+        Ok(MetadataLog { raft, seed: config.seed, starts: 1, armed_tick_ms: None })
+    }
+
     fn build(
         replica: ReplicaId,
         seed: u64,

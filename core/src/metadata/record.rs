@@ -31,11 +31,20 @@ pub enum ConfigName {
     MinInsyncReplicas,
     UncleanLeaderElectionEnable,
     AutoLeaderRebalanceEnable,
+    AutoCreateTopicsEnable,
+    NumPartitions,
+    DefaultReplicationFactor,
 }
 
 impl ConfigName {
-    pub const ALL: [ConfigName; 3] =
-        [ConfigName::MinInsyncReplicas, ConfigName::UncleanLeaderElectionEnable, ConfigName::AutoLeaderRebalanceEnable];
+    pub const ALL: [ConfigName; 6] = [
+        ConfigName::MinInsyncReplicas,
+        ConfigName::UncleanLeaderElectionEnable,
+        ConfigName::AutoLeaderRebalanceEnable,
+        ConfigName::AutoCreateTopicsEnable,
+        ConfigName::NumPartitions,
+        ConfigName::DefaultReplicationFactor,
+    ];
 
     /// Kafka's name for it.
     pub fn key(self) -> &'static str {
@@ -43,7 +52,20 @@ impl ConfigName {
             ConfigName::MinInsyncReplicas => "min.insync.replicas",
             ConfigName::UncleanLeaderElectionEnable => "unclean.leader.election.enable",
             ConfigName::AutoLeaderRebalanceEnable => "auto.leader.rebalance.enable",
+            ConfigName::AutoCreateTopicsEnable => "auto.create.topics.enable",
+            ConfigName::NumPartitions => "num.partitions",
+            ConfigName::DefaultReplicationFactor => "default.replication.factor",
         }
+    }
+
+    /// Whether its value is `true` or `false` (else a whole number of at least 1).
+    pub fn is_boolean(self) -> bool {
+        matches!(
+            self,
+            ConfigName::UncleanLeaderElectionEnable
+                | ConfigName::AutoLeaderRebalanceEnable
+                | ConfigName::AutoCreateTopicsEnable
+        )
     }
 
     pub fn from_key(key: &str) -> Option<ConfigName> {
@@ -70,6 +92,11 @@ pub enum MetadataRecord {
     Topic {
         name: String,
         partitions: i32,
+    },
+    /// A topic was deleted with all its partitions (KRaft's `RemoveTopicRecord`): brokers drop
+    /// its replicas and logs.
+    RemoveTopic {
+        name: String,
     },
     /// A topic's log settings were set (KRaft's `ConfigRecord` for a topic resource).
     TopicConfig {
@@ -132,6 +159,7 @@ impl fmt::Display for MetadataRecord {
             MetadataRecord::FenceBroker { broker, .. } => write!(f, "FenceBroker {broker}"),
             MetadataRecord::UnfenceBroker { broker } => write!(f, "UnfenceBroker {broker}"),
             MetadataRecord::Topic { name, partitions } => write!(f, "Topic {name} partitions {partitions}"),
+            MetadataRecord::RemoveTopic { name } => write!(f, "RemoveTopic {name}"),
             MetadataRecord::Partition { state } => write!(
                 f,
                 "Partition {} replicas {} leader {}",

@@ -153,7 +153,7 @@ impl Cleaner<'_> {
             return CleanedBatch::Unchanged;
         }
         let Ok(records) = batch.records() else {
-            return CleanedBatch::Unchanged; // compressed: opaque here
+            return CleanedBatch::Unchanged; // snappy, lz4 or zstd: opaque here
         };
         let context = BatchContext::of(batch);
         let (mut kept, mut removed, mut tombstones) = (Vec::new(), 0u64, 0u64);

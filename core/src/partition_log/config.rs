@@ -81,6 +81,9 @@ pub struct LogConfig {
     pub delete_retention_ms: u64,
     /// `min.compaction.lag.ms`: compaction leaves segments holding records younger than this (0).
     pub min_compaction_lag_ms: u64,
+    /// `min.insync.replicas` set on the topic: how many in-sync replicas an `acks=all` write
+    /// needs; `None` leaves it to the cluster's setting.
+    pub min_insync_replicas: Option<i32>,
 }
 
 impl Default for LogConfig {
@@ -93,6 +96,7 @@ impl Default for LogConfig {
             cleanup_policy: CleanupPolicy::Delete,
             delete_retention_ms: DAY_MS,
             min_compaction_lag_ms: 0,
+            min_insync_replicas: None,
         }
     }
 }
@@ -112,7 +116,7 @@ impl fmt::Display for SettingError {
 
 impl LogConfig {
     /// The topic settings [`LogConfig::set`] knows, by Kafka's names.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "cleanup.policy",
         "retention.ms",
         "retention.bytes",
@@ -120,6 +124,7 @@ impl LogConfig {
         "segment.ms",
         "delete.retention.ms",
         "min.compaction.lag.ms",
+        "min.insync.replicas",
     ];
 
     /// Sets one topic setting by Kafka's name and value as written (`retention.ms=-1` is
@@ -145,6 +150,10 @@ impl LogConfig {
             "segment.ms" => self.segment_ms = number()?,
             "delete.retention.ms" => self.delete_retention_ms = number()?,
             "min.compaction.lag.ms" => self.min_compaction_lag_ms = number()?,
+            "min.insync.replicas" => match value.parse::<i32>() {
+                Ok(count) if count >= 1 => self.min_insync_replicas = Some(count),
+                _ => return Err(error("expected a whole number of replicas, at least 1")),
+            },
             _ => return Err(error("not a topic setting the lab knows")),
         }
         Ok(())
@@ -174,6 +183,9 @@ impl LogConfig {
             if value != default {
                 out.push((key, value.to_string()));
             }
+        }
+        if let Some(count) = self.min_insync_replicas {
+            out.push(("min.insync.replicas", count.to_string()));
         }
         out
     }

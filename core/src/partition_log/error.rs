@@ -6,7 +6,7 @@
 use core::fmt;
 
 use crate::ids::{LeaderEpoch, Offset};
-use crate::record_batch::BatchError;
+use crate::record_batch::{BatchError, Compression};
 
 /// Why [`PartitionLog::append_as_leader`](super::PartitionLog::append_as_leader) or
 /// [`append_as_follower`](super::PartitionLog::append_as_follower) refused a batch. Nothing is
@@ -29,6 +29,9 @@ pub enum AppendError {
     /// A record without a key sent to a compacted topic (Kafka: "Compacted topic cannot accept
     /// message without key").
     KeylessRecordInCompactedTopic { index: usize },
+    /// A producer's batch compressed with a codec the lab does not implement (snappy, lz4,
+    /// zstd): its records cannot be checked, so it is refused (`UNSUPPORTED_COMPRESSION_TYPE`).
+    UnsupportedCompression { compression: Compression },
     /// The batch alone is larger than a segment may be (`RecordBatchTooLargeException`).
     BatchLargerThanSegment { size_bytes: u64, segment_bytes: u64 },
     /// Assigning offsets from the log end would overflow an offset.
@@ -64,6 +67,7 @@ impl AppendError {
                 ErrorCode::FencedLeaderEpoch
             }
             AppendError::BatchLargerThanSegment { .. } => ErrorCode::MessageTooLarge,
+            AppendError::UnsupportedCompression { .. } => ErrorCode::UnsupportedCompressionType,
             AppendError::EmptyBatch
             | AppendError::RecordCountMismatch { .. }
             | AppendError::RecordOffsetDeltaMismatch { .. }
@@ -97,6 +101,9 @@ impl fmt::Display for AppendError {
             }
             AppendError::KeylessRecordInCompactedTopic { index } => {
                 write!(f, "record {index} has no key; a compacted topic cannot accept it")
+            }
+            AppendError::UnsupportedCompression { compression } => {
+                write!(f, "the batch is compressed with {compression}; the lab reads only none and gzip")
             }
             AppendError::BatchLargerThanSegment { size_bytes, segment_bytes } => {
                 write!(f, "a batch of {size_bytes} bytes exceeds segment.bytes {segment_bytes}")

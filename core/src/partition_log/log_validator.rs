@@ -2,7 +2,8 @@
 //!
 //! A leader checks what a producer sent the way Kafka's `LogValidator` does for client
 //! appends: records present unless it is a control batch, a records count that matches the
-//! offsets the batch spans, and keys on a compacted topic. A follower takes the leader's
+//! offsets the batch spans, records readable (plain or gzip: a codec the lab does not implement
+//! is refused), and keys on a compacted topic. A follower takes the leader's
 //! batches as they are (compaction may have emptied or thinned them) and only checks that
 //! their offsets continue its log, as `UnifiedLog.append` does with `UnexpectedAppendOffset`,
 //! and that each batch's records lie in order within its offset range, so a corrupt leader
@@ -37,10 +38,9 @@ pub(super) fn check_leader_batch(batch: &RecordBatch, config: &LogConfig) -> Res
     if last_offset_delta != (record_count - 1).max(0) {
         return Err(AppendError::RecordCountMismatch { record_count, last_offset_delta });
     }
-    // Compressed records are opaque here; the count check above is all that can be made.
-    let Ok(records) = batch.records() else {
-        return Ok(());
-    };
+    let records = batch
+        .records()
+        .map_err(|unsupported| AppendError::UnsupportedCompression { compression: unsupported.compression })?;
     let needs_keys = config.cleanup_policy.compacts() && !batch.is_control();
     for (index, record) in records.enumerate() {
         if record.offset_delta as i64 != index as i64 {
@@ -90,9 +90,9 @@ pub(super) fn check_follower_batches(
     Ok(())
 }
 
-/// The first record of an uncompressed batch whose offset delta is not above the previous
-/// record's or lies outside `0 ..= last offset delta`. Compaction leaves gaps between deltas,
-/// never disorder. Compressed records are opaque here and pass.
+/// The first record of a batch whose offset delta is not above the previous record's or lies
+/// outside `0 ..= last offset delta`. Compaction leaves gaps between deltas, never disorder.
+/// Records under a codec the lab does not implement are opaque here and pass.
 pub(super) fn misplaced_record(batch: &RecordBatch) -> Option<usize> {
     let records = batch.records().ok()?;
     let mut previous: Option<i32> = None;
@@ -157,6 +157,23 @@ mod tests {
         let keyless = single_record_batch(0, None, Some(Bytes::from_static(b"v")));
         assert_eq!(check_leader_batch(&keyless, &config), Err(AppendError::KeylessRecordInCompactedTopic { index: 0 }));
         assert_eq!(check_leader_batch(&keyless, &LogConfig::default()), Ok(()));
+    }
+
+    #[test]
+    fn a_gzip_batch_is_checked_record_by_record_and_other_codecs_are_unsupported() {
+        use crate::record_batch::{encode_compressed, Compression, TimestampType};
+        let gzip = BatchAttributes::new(Compression::Gzip, TimestampType::CreateTime);
+        let compacted = LogConfig { cleanup_policy: CleanupPolicy::Compact, ..LogConfig::default() };
+        let header = BatchHeader { attributes: gzip, ..BatchHeader::new(Offset(0), 0) };
+        let keyless = encode(&header, &[Record::new(0, 0, None, Some(Bytes::from_static(b"v")))]).unwrap();
+        let expected = AppendError::KeylessRecordInCompactedTopic { index: 0 };
+        assert_eq!(check_leader_batch(&keyless, &compacted), Err(expected));
+        assert_eq!(check_leader_batch(&keyless, &LogConfig::default()), Ok(()));
+        let lz4 = BatchHeader { attributes: gzip.with_compression(Compression::Lz4), ..header };
+        let opaque = encode_compressed(&lz4, 1, b"lz4 frame").unwrap();
+        let refused = check_leader_batch(&opaque, &LogConfig::default()).unwrap_err();
+        assert_eq!(refused, AppendError::UnsupportedCompression { compression: Compression::Lz4 });
+        assert_eq!(refused.error_code().code(), 76);
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //!   refused ([`producer_state`]); markers end transactions, aborted ones are indexed for
 //!   `read_committed` fetches ([`transaction_index`]), and open ones hold the last stable offset
 //!   back. Truncation and retention keep that state consistent (`producer_state_manager`).
+//! - [`PartitionLog::recover`] rebuilds a log from what a broker's disk held (`recovery`).
 //! - [`PartitionLog::validate`] checks the cheap orderings after every event;
 //!   [`PartitionLog::validate_records`] re-parses every batch.
 //!
@@ -38,6 +39,7 @@ pub mod log_record;
 mod log_validator;
 pub mod producer_state;
 mod producer_state_manager;
+mod recovery;
 pub mod retention;
 pub mod segment;
 pub mod transaction_index;

@@ -12,6 +12,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::message::Acks;
+use crate::record_batch::Compression;
 
 /// Kafka's cap on in-flight requests per connection for an idempotent producer
 /// (`MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE`): the broker remembers the last five
@@ -42,6 +43,9 @@ pub struct ProducerConfig {
     pub batch_size: u32,
     /// `linger.ms` (5): how long a batch that is not full waits for more records.
     pub linger_ms: u64,
+    /// `compression.type` (none): the codec of every batch the producer sends. The lab
+    /// implements none and gzip; [`validate`](Self::validate) refuses the others.
+    pub compression_type: Compression,
     /// `retries` (2147483647): how many times a failed batch is sent again.
     pub retries: u32,
     /// `retry.backoff.ms` (100): the first pause before a retry.
@@ -77,6 +81,7 @@ impl Default for ProducerConfig {
             enable_idempotence: None,
             batch_size: 16_384,
             linger_ms: 5,
+            compression_type: Compression::None,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,
@@ -113,6 +118,8 @@ pub enum ConfigError {
     ZeroBatchSize,
     /// `transactional.id` set to the empty string (`NonEmptyString`).
     EmptyTransactionalId,
+    /// `compression.type` snappy, lz4 or zstd: valid in Kafka, not implemented in the lab.
+    UnsupportedCompressionType { compression: Compression },
 }
 
 impl fmt::Display for ConfigError {
@@ -140,6 +147,9 @@ impl fmt::Display for ConfigError {
             ConfigError::NoRequestsInFlight => write!(f, "max.in.flight.requests.per.connection must be at least 1"),
             ConfigError::ZeroBatchSize => write!(f, "batch.size must be at least 1 in the model"),
             ConfigError::EmptyTransactionalId => write!(f, "transactional.id must be non-empty"),
+            ConfigError::UnsupportedCompressionType { compression } => {
+                write!(f, "compression.type {compression} is not implemented in the lab; use none or gzip")
+            }
         }
     }
 }
@@ -172,6 +182,9 @@ impl ProducerConfig {
         }
         if self.batch_size == 0 {
             return Err(ConfigError::ZeroBatchSize);
+        }
+        if !matches!(self.compression_type, Compression::None | Compression::Gzip) {
+            return Err(ConfigError::UnsupportedCompressionType { compression: self.compression_type });
         }
         if self.enable_idempotence == Some(true) {
             if self.retries == 0 {
@@ -257,6 +270,16 @@ mod tests {
                 linger_plus_request_timeout_ms: 30_005
             })
         );
+    }
+
+    #[test]
+    fn compression_is_none_by_default_and_only_none_or_gzip_is_accepted() {
+        assert_eq!(ProducerConfig::default().compression_type, Compression::None);
+        let gzip = ProducerConfig { compression_type: Compression::Gzip, ..ProducerConfig::default() };
+        assert_eq!(gzip.validate(), Ok(()));
+        let zstd = ProducerConfig { compression_type: Compression::Zstd, ..ProducerConfig::default() };
+        let expected = ConfigError::UnsupportedCompressionType { compression: Compression::Zstd };
+        assert_eq!(zstd.validate(), Err(expected));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::transaction::{TransactionError, TransactionState};
 use crate::error_code::ErrorCode;
 use crate::ids::{BrokerId, Offset, TopicPartition};
 use crate::message::{Message, NodeId};
+use crate::record_batch::Compression;
 use crate::transaction::protocol::ProducerIdAndEpoch;
 
 /// A record accepted by [`send`](super::Producer::send), numbered from 0 in the order sent.
@@ -186,6 +187,9 @@ pub enum ProducerEvent {
         broker: BrokerId,
         request_id: u64,
         records: usize,
+        /// The batch's bytes as sent: compressed with `compression` unless it is none.
+        size_bytes: usize,
+        compression: Compression,
         attempt: u32,
         /// The base sequence of an idempotent producer's batch.
         base_sequence: Option<i32>,
@@ -222,8 +226,23 @@ impl fmt::Display for ProducerEvent {
             ProducerEvent::StickyPartitionChanged { topic, partition } => {
                 write!(f, "producer: records without a key now stick to {topic}/{partition}")
             }
-            ProducerEvent::BatchSent { batch, partition, broker, request_id, records, attempt, base_sequence } => {
-                write!(f, "producer: batch {batch} ({records} records) for {partition} -> broker {broker}")?;
+            ProducerEvent::BatchSent {
+                batch,
+                partition,
+                broker,
+                request_id,
+                records,
+                size_bytes,
+                compression,
+                attempt,
+                base_sequence,
+            } => {
+                let plural = if *records == 1 { "" } else { "s" };
+                write!(f, "producer: batch {batch} ({records} record{plural}, {size_bytes} bytes")?;
+                if *compression != Compression::None {
+                    write!(f, " {compression}")?;
+                }
+                write!(f, ") for {partition} -> broker {broker}")?;
                 write!(f, " (request {request_id}, attempt {attempt}")?;
                 match base_sequence {
                     Some(sequence) => write!(f, ", base sequence {sequence})"),

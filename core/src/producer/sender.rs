@@ -83,21 +83,20 @@ impl Producer {
             idempotence.sent(&batch.partition, batch.base_sequence.expect("numbered above"));
         }
         let request_id = self.next_request_id();
+        let encoded = batch.encode(self.config.compression_type);
         self.event(ProducerEvent::BatchSent {
             batch: batch.id,
             partition: batch.partition.clone(),
             broker: leader,
             request_id,
             records: batch.records.len(),
+            size_bytes: encoded.size_bytes(),
+            compression: encoded.compression(),
             attempt: batch.retries + 1,
             base_sequence: batch.base_sequence,
         });
-        let message = Message::Produce {
-            request_id,
-            partition: batch.partition.clone(),
-            batch: batch.encode(),
-            acks: self.config.acks,
-        };
+        let message =
+            Message::Produce { request_id, partition: batch.partition.clone(), batch: encoded, acks: self.config.acks };
         self.outputs.push(ProducerOutput::Send { to: NodeId::Broker(leader), message });
         if self.config.acks == Acks::None {
             // acks=0: no answer comes; the records count as sent, with no offset (Kafka's -1).

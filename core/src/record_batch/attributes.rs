@@ -4,11 +4,12 @@
 //! | unused (7-15) | delete horizon (6) | control (5) | transactional (4) | timestamp type (3) | compression (0-2) |
 //! ```
 //!
-//! The compression codec is carried, not applied: this crate never compresses or decompresses,
-//! so a compressed batch's records stay opaque bytes. Unused bits are kept as they arrived so a
-//! parsed batch re-encodes to the same bytes.
+//! The codec says how the records section is stored: the encoder applies gzip and the batch
+//! reads it back ([`super::gzip`]); snappy, lz4 and zstd are carried as opaque bytes. Unused
+//! bits are kept as they arrived so a parsed batch re-encodes to the same bytes.
 
 use core::fmt;
+use serde::{Deserialize, Serialize};
 
 const COMPRESSION_MASK: u16 = 0x07;
 const TIMESTAMP_TYPE_BIT: u16 = 0x08;
@@ -17,7 +18,7 @@ const CONTROL_BIT: u16 = 0x20;
 const DELETE_HORIZON_BIT: u16 = 0x40;
 
 /// The codec of a batch's records section, as Kafka numbers them (`CompressionType.id`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Compression {
     None,
     Gzip,
@@ -52,6 +53,11 @@ impl Compression {
             4 => Some(Compression::Zstd),
             _ => None,
         }
+    }
+
+    /// The codec with this configuration name (`compression.type`), in Kafka's lower case.
+    pub fn from_name(name: &str) -> Option<Compression> {
+        Compression::ALL.into_iter().find(|compression| compression.name() == name)
     }
 
     /// Kafka's configuration name (`compression.type`).

@@ -2,7 +2,9 @@
 //!
 //! A `RecordBatch` only exists for bytes that passed [`RecordBatch::parse`] (or came from the
 //! encoder), so its accessors read fixed positions without checking again, and its record
-//! iterator decodes records that are known to be well formed. The two fields a broker assigns,
+//! iterator decodes records that are known to be well formed. A gzip batch is decompressed once,
+//! when parsed or encoded, and keeps its decompressed records beside its bytes, so reading its
+//! records costs what reading a plain batch's does. The two fields a broker assigns,
 //! base offset and partition leader epoch, can be rewritten in place: they lie before the CRC's
 //! range, so the CRC stays valid without being recomputed.
 
@@ -11,7 +13,8 @@ use bytes::{Bytes, BytesMut};
 use super::attributes::{BatchAttributes, Compression, TimestampType};
 use super::crc32c;
 use super::cursor::Cursor;
-use super::error::{BatchError, CompressedRecords};
+use super::error::{BatchError, UnsupportedCompression};
+use super::gzip;
 use super::header::*;
 use super::record::Record;
 use crate::ids::{LeaderEpoch, Offset};
@@ -20,12 +23,16 @@ use crate::ids::{LeaderEpoch, Offset};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordBatch {
     bytes: Bytes,
+    /// A gzip batch's records section, decompressed (and checked) once. `None` for a plain
+    /// batch, whose records are read in place, and for codecs the lab does not implement.
+    decompressed: Option<Bytes>,
 }
 
 impl RecordBatch {
     /// Checks that `bytes` is exactly one well-formed batch: the length, the magic byte, the
-    /// CRC, the codec id and, for an uncompressed batch, that the records present match the
-    /// records count and fill the batch exactly.
+    /// CRC, the codec id and, for an uncompressed or gzip batch, that the records (decompressed
+    /// first) match the records count and fill the section exactly. Snappy, lz4 and zstd
+    /// records are not checked: they are carried as they came.
     pub fn parse(bytes: Bytes) -> Result<RecordBatch, BatchError> {
         check_length(&bytes)?;
         let magic = bytes[MAGIC_POSITION] as i8;
@@ -44,16 +51,36 @@ impl RecordBatch {
         if count < 0 {
             return Err(BatchError::NegativeRecordCount { count });
         }
-        if attributes.compression() == Compression::None {
-            check_records(&bytes, count)?;
-        }
-        Ok(RecordBatch { bytes })
+        let decompressed = match attributes.compression() {
+            Compression::None => {
+                check_records(&bytes, RECORDS_POSITION, count)?;
+                None
+            }
+            Compression::Gzip => {
+                let section = &bytes[RECORDS_POSITION..];
+                let records =
+                    Bytes::from(gzip::decompress(section, gzip::MAX_DECOMPRESSED_BYTES).map_err(BatchError::Gzip)?);
+                check_records(&records, 0, count).map_err(|error| BatchError::InDecompressedRecords {
+                    compression: Compression::Gzip,
+                    error: alloc::boxed::Box::new(error),
+                })?;
+                Some(records)
+            }
+            Compression::Snappy | Compression::Lz4 | Compression::Zstd => None,
+        };
+        Ok(RecordBatch { bytes, decompressed })
     }
 
-    /// Wraps bytes the encoder just wrote. Debug builds parse them to prove it.
-    pub(crate) fn from_encoder(bytes: Bytes) -> RecordBatch {
-        debug_assert_eq!(RecordBatch::parse(bytes.clone()).map(|_| ()), Ok(()), "encoder wrote an invalid batch");
-        RecordBatch { bytes }
+    /// Wraps bytes the encoder just wrote, with the records it compressed when it compressed
+    /// them. Debug builds parse them to prove it.
+    pub(crate) fn from_encoder(bytes: Bytes, decompressed: Option<Bytes>) -> RecordBatch {
+        let batch = RecordBatch { bytes, decompressed };
+        debug_assert_eq!(
+            RecordBatch::parse(batch.bytes.clone()).as_ref(),
+            Ok(&batch),
+            "encoder wrote an invalid batch"
+        );
+        batch
     }
 
     /// The batch's bytes, exactly as stored or sent.
@@ -188,11 +215,24 @@ impl RecordBatch {
         self.bytes.slice(RECORDS_POSITION..)
     }
 
-    /// The records, decoded one at a time; a compressed batch says which codec it uses.
-    pub fn records(&self) -> Result<Records<'_>, CompressedRecords> {
-        match self.compression() {
-            Compression::None => Ok(Records { cursor: Cursor::new(&self.bytes, RECORDS_POSITION, self.bytes.len()) }),
-            compression => Err(CompressedRecords { compression }),
+    /// The records section uncompressed, in bytes: what the batch would take without its codec
+    /// (minus the header). `None` for a codec the lab does not implement.
+    pub fn uncompressed_records_bytes(&self) -> Option<usize> {
+        match (&self.decompressed, self.compression()) {
+            (_, Compression::None) => Some(self.bytes.len() - RECORDS_POSITION),
+            (decompressed, _) => decompressed.as_ref().map(Bytes::len),
+        }
+    }
+
+    /// The records, decoded one at a time (from the decompressed records for gzip). A batch
+    /// compressed with snappy, lz4 or zstd says which codec it uses instead.
+    pub fn records(&self) -> Result<Records<'_>, UnsupportedCompression> {
+        match (&self.decompressed, self.compression()) {
+            (_, Compression::None) => {
+                Ok(Records { cursor: Cursor::new(&self.bytes, RECORDS_POSITION, self.bytes.len()) })
+            }
+            (Some(records), _) => Ok(Records { cursor: Cursor::new(records, 0, records.len()) }),
+            (None, compression) => Err(UnsupportedCompression { compression }),
         }
     }
 
@@ -226,7 +266,7 @@ impl RecordBatch {
     }
 }
 
-/// The records of an uncompressed batch, in order.
+/// The records of a batch, in order.
 pub struct Records<'a> {
     cursor: Cursor<'a>,
 }
@@ -280,10 +320,10 @@ fn offsets_fit(base_offset: i64, last_offset_delta: i32) -> bool {
     base_offset.checked_add(last_offset_delta as i64).and_then(|last| last.checked_add(1)).is_some()
 }
 
-/// Reads the declared number of records and checks they end exactly at the batch's end, as
-/// Kafka's record iterator does.
-fn check_records(bytes: &Bytes, declared: i32) -> Result<(), BatchError> {
-    let mut cursor = Cursor::new(bytes, RECORDS_POSITION, bytes.len());
+/// Reads the declared number of records from `start` and checks they end exactly at the end of
+/// `bytes`, as Kafka's record iterator does.
+fn check_records(bytes: &Bytes, start: usize, declared: i32) -> Result<(), BatchError> {
+    let mut cursor = Cursor::new(bytes, start, bytes.len());
     for index in 0..declared as usize {
         if cursor.remaining() == 0 {
             return Err(BatchError::FewerRecordsThanCount { declared, found: index });

@@ -90,7 +90,8 @@ pub struct TransactionMarker {
 pub enum ControlError {
     /// The batch's control attribute is not set.
     NotControlBatch,
-    /// The batch is compressed, so its record is not readable here.
+    /// The batch is compressed with a codec the lab does not implement, so its record is not
+    /// readable here (Kafka never compresses control batches).
     Compressed { compression: Compression },
     /// A control batch must hold exactly one record.
     RecordCount { count: usize },
@@ -209,7 +210,7 @@ impl RecordBatch {
             return Err(ControlError::NotControlBatch);
         }
         let mut records =
-            self.records().map_err(|compressed| ControlError::Compressed { compression: compressed.compression })?;
+            self.records().map_err(|unsupported| ControlError::Compressed { compression: unsupported.compression })?;
         match (records.next(), records.next()) {
             (Some(record), None) => TransactionMarker::from_record(&record),
             (None, _) => Err(ControlError::RecordCount { count: 0 }),

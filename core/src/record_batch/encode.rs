@@ -1,8 +1,10 @@
 //! Writing a batch: a header and records in, the exact bytes with a correct CRC out.
 //!
 //! The batch is sized first, so the buffer is allocated once and a batch too large for the
-//! format's 32-bit length is refused before anything is written. The CRC is computed last,
-//! over the attributes field to the end, and written into its slot.
+//! format's 32-bit length is refused before anything is written. A gzip header has its records
+//! written to a buffer of their own and compressed ([`gzip`](super::gzip)) before the batch is
+//! sized. The CRC is computed last, over the attributes field to the end, and written into its
+//! slot.
 
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -11,15 +13,21 @@ use core::fmt;
 use super::attributes::Compression;
 use super::batch::RecordBatch;
 use super::crc32c;
+use super::error::BatchError;
+use super::gzip;
 use super::header::{BatchHeader, ATTRIBUTES_POSITION, CRC_POSITION, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC};
 use super::record::Record;
 
 /// Why a batch could not be written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EncodeError {
-    /// [`encode`] writes records as they are; compressing them is the caller's job, and the
-    /// result goes through [`encode_compressed`].
-    RecordsNeedCompression { compression: Compression },
+    /// [`encode`] writes records plain or gzip-compressed; for snappy, lz4 and zstd, which the
+    /// lab does not implement, compressing them is the caller's job, and the result goes
+    /// through [`encode_compressed`].
+    UnsupportedCompression { compression: Compression },
+    /// [`encode_compressed`] was given a gzip payload that is not valid gzip, or whose records
+    /// do not match the count.
+    InvalidPayload(BatchError),
     /// [`encode_compressed`] was given a header that says the records are not compressed.
     PayloadNotCompressed,
     /// A negative records count for a compressed payload.
@@ -35,9 +43,12 @@ pub enum EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncodeError::RecordsNeedCompression { compression } => {
-                write!(f, "the header says {compression}; compress the records and use encode_compressed")
-            }
+            EncodeError::UnsupportedCompression { compression } => write!(
+                f,
+                "the header says {compression}, which the lab does not implement; compress the records and use \
+                 encode_compressed"
+            ),
+            EncodeError::InvalidPayload(error) => write!(f, "the compressed payload is invalid: {error}"),
             EncodeError::PayloadNotCompressed => write!(f, "the header says the records are not compressed"),
             EncodeError::NegativeRecordCount { count } => write!(f, "records count {count} is negative"),
             EncodeError::BatchTooLarge { size_bytes } => {
@@ -49,27 +60,47 @@ impl fmt::Display for EncodeError {
     }
 }
 
-/// Writes an uncompressed batch of `records` under `header`.
+/// Writes a batch of `records` under `header`, compressing them with gzip when the header's
+/// attributes say gzip.
 ///
 /// The header is written as given: `last_offset_delta` and `max_timestamp_ms` are not derived
-/// from the records (see [`BatchHeader::fitted_to`]), so any batch Kafka wrote can be rewritten
-/// byte for byte from its parsed header and records.
+/// from the records (see [`BatchHeader::fitted_to`]), so any uncompressed batch Kafka wrote can
+/// be rewritten byte for byte from its parsed header and records. (A gzip batch decodes to the
+/// same records, but its compressed bytes depend on the compressor.)
 pub fn encode(header: &BatchHeader, records: &[Record]) -> Result<RecordBatch, EncodeError> {
-    let compression = header.attributes.compression();
-    if compression != Compression::None {
-        return Err(EncodeError::RecordsNeedCompression { compression });
-    }
     let count = i32::try_from(records.len()).map_err(|_| EncodeError::TooManyRecords { count: records.len() })?;
     let records_size: usize = records.iter().map(Record::encoded_size).sum();
-    let mut out = start_batch(header, count, records_size)?;
-    for record in records {
-        record.write(&mut out);
+    match header.attributes.compression() {
+        Compression::None => {
+            let mut out = start_batch(header, count, records_size)?;
+            for record in records {
+                record.write(&mut out);
+            }
+            Ok(RecordBatch::from_encoder(finish_batch(out), None))
+        }
+        Compression::Gzip => {
+            if records_size > gzip::MAX_DECOMPRESSED_BYTES {
+                return Err(EncodeError::BatchTooLarge { size_bytes: HEADER_BYTES.saturating_add(records_size) });
+            }
+            let mut plain = BytesMut::with_capacity(records_size);
+            for record in records {
+                record.write(&mut plain);
+            }
+            let plain = plain.freeze();
+            let payload = gzip::compress(&plain);
+            let mut out = start_batch(header, count, payload.len())?;
+            out.put_slice(&payload);
+            Ok(RecordBatch::from_encoder(finish_batch(out), Some(plain)))
+        }
+        compression @ (Compression::Snappy | Compression::Lz4 | Compression::Zstd) => {
+            Err(EncodeError::UnsupportedCompression { compression })
+        }
     }
-    Ok(finish_batch(out))
 }
 
 /// Writes a batch whose records section is `payload`, already compressed by the caller with
-/// the codec the header names, holding `record_count` records.
+/// the codec the header names, holding `record_count` records. A gzip payload is checked as
+/// [`RecordBatch::parse`] checks it; other codecs' payloads are carried unread.
 pub fn encode_compressed(header: &BatchHeader, record_count: i32, payload: &[u8]) -> Result<RecordBatch, EncodeError> {
     if header.attributes.compression() == Compression::None {
         return Err(EncodeError::PayloadNotCompressed);
@@ -79,7 +110,7 @@ pub fn encode_compressed(header: &BatchHeader, record_count: i32, payload: &[u8]
     }
     let mut out = start_batch(header, record_count, payload.len())?;
     out.put_slice(payload);
-    Ok(finish_batch(out))
+    RecordBatch::parse(finish_batch(out)).map_err(EncodeError::InvalidPayload)
 }
 
 /// Checks the size and offsets, then writes the 61-byte header with a zero CRC.
@@ -110,12 +141,13 @@ fn start_batch(header: &BatchHeader, record_count: i32, records_size: usize) -> 
     Ok(out)
 }
 
-fn finish_batch(mut out: BytesMut) -> RecordBatch {
+/// Fills in the CRC of a batch whose bytes are all written.
+fn finish_batch(mut out: BytesMut) -> Bytes {
     let declared = i32::from_be_bytes([out[8], out[9], out[10], out[11]]);
     assert_eq!(declared as usize + LOG_OVERHEAD_BYTES, out.len(), "records wrote what they were sized at");
     let crc = crc32c::checksum(&out[ATTRIBUTES_POSITION..]);
     out[CRC_POSITION..ATTRIBUTES_POSITION].copy_from_slice(&crc.to_be_bytes());
-    RecordBatch::from_encoder(out.freeze())
+    out.freeze()
 }
 
 /// Concatenates batches as a Produce request or Fetch response carries them.

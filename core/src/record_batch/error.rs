@@ -1,12 +1,15 @@
 //! What can be wrong with a batch's bytes, and where.
 //!
 //! Every position is a byte offset from the start of the batch (its base offset field), so a
-//! message points at the byte a hex dump would show. Kafka reports the same conditions as
+//! message points at the byte a hex dump would show (inside a compressed batch's records, from
+//! the start of the decompressed records, and the message says so). Kafka reports the same conditions as
 //! `CorruptRecordException` or `InvalidRecordException`; here each has its own variant.
 
+use alloc::boxed::Box;
 use core::fmt;
 
 use super::attributes::Compression;
+use super::gzip::GzipError;
 use super::header::{
     ATTRIBUTES_POSITION, BASE_OFFSET_POSITION, BATCH_LENGTH_POSITION, CRC_POSITION, MAGIC, MAGIC_POSITION,
     MIN_BATCH_LENGTH, RECORDS_COUNT_POSITION, RECORDS_POSITION,
@@ -38,6 +41,11 @@ pub enum BatchError {
     BytesAfterLastRecord { declared: i32, position: usize },
     /// Record number `index` (from 0) is malformed.
     Record { index: usize, error: RecordError },
+    /// The records section of a gzip batch is not valid gzip.
+    Gzip(GzipError),
+    /// The records of a compressed batch, once decompressed, are malformed. The positions in
+    /// `error` count from the start of the decompressed records, not of the batch.
+    InDecompressedRecords { compression: Compression, error: Box<BatchError> },
 }
 
 impl fmt::Display for BatchError {
@@ -81,6 +89,11 @@ impl fmt::Display for BatchError {
                 write!(f, "bytes remain at offset {position} after the {declared} records the batch declares")
             }
             BatchError::Record { index, error } => write!(f, "record {index}: {error}"),
+            BatchError::Gzip(error) => write!(f, "the records section at offset {RECORDS_POSITION}: {error}"),
+            BatchError::InDecompressedRecords { compression, error } => write!(
+                f,
+                "in the {compression}-decompressed records (offsets count from their first byte): {error}"
+            ),
         }
     }
 }
@@ -170,17 +183,20 @@ impl fmt::Display for RecordError {
     }
 }
 
-/// The records of a compressed batch were asked for; this crate does not decompress.
+/// The records of a batch compressed with a codec this crate does not implement (snappy, lz4 or
+/// zstd) were asked for. Kafka answers a produce of such a batch, where it cannot read it, with
+/// `UNSUPPORTED_COMPRESSION_TYPE`; here such a batch is carried as opaque bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CompressedRecords {
+pub struct UnsupportedCompression {
     pub compression: Compression,
 }
 
-impl fmt::Display for CompressedRecords {
+impl fmt::Display for UnsupportedCompression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the records are compressed with {} and are carried as opaque bytes from offset {}",
+            "the records are compressed with {}, which the lab does not implement (only none and gzip); they are \
+             carried as opaque bytes from offset {}",
             self.compression, RECORDS_POSITION
         )
     }

@@ -7,23 +7,26 @@
 //! - [`encode()`] and [`encode_compressed`] write a batch from a [`BatchHeader`] and records;
 //! - [`RecordBatch::parse`] validates one batch (length, magic, CRC-32C, codec, records) and
 //!   gives typed errors that name the byte offset at fault;
-//! - a [`RecordBatch`] reads every header field, iterates its records (uncompressed batches
-//!   only: compression is carried, never applied), and rewrites the two fields a leader
-//!   assigns, base offset and partition leader epoch, without touching the CRC;
+//! - a [`RecordBatch`] reads every header field, iterates its records (plain or gzip; snappy,
+//!   lz4 and zstd are carried as opaque bytes), and rewrites the two fields a leader assigns,
+//!   base offset and partition leader epoch, without touching the CRC;
 //! - [`split_batches`] splits concatenated batches, reporting a torn last batch apart from
 //!   corruption;
 //! - [`TransactionMarker`] reads and writes control batches' commit and abort markers.
 //!
 //! The pieces: [`header`] (layout and [`BatchHeader`]), [`attributes`], [`record`], [`batch`],
-//! [`encode`](mod@encode), [`split`], [`control`], [`error`], [`varint`] and [`crc32c`].
+//! [`encode`](mod@encode), [`gzip`] (with [`crc32`] for its trailer), [`split`], [`control`],
+//! [`error`], [`varint`] and [`crc32c`].
 
 pub mod attributes;
 pub mod batch;
 pub mod control;
+pub mod crc32;
 pub mod crc32c;
 mod cursor;
 pub mod encode;
 pub mod error;
+pub mod gzip;
 pub mod header;
 pub mod record;
 pub mod split;
@@ -35,7 +38,8 @@ pub use attributes::{BatchAttributes, Compression, TimestampType, UnknownCompres
 pub use batch::{RecordBatch, Records};
 pub use control::{control_record_type, ControlError, ControlRecordType, TransactionMarker, TransactionResult};
 pub use encode::{concatenate, encode, encode_compressed, EncodeError};
-pub use error::{BatchError, CompressedRecords, RecordError, RecordField};
+pub use error::{BatchError, RecordError, RecordField, UnsupportedCompression};
+pub use gzip::GzipError;
 pub use header::{BatchHeader, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE};
 pub use record::{Record, RecordHeader};
 pub use split::{split_batches, SplitBatches, SplitError, TornTail};

@@ -13,6 +13,7 @@ use crate::command::clients::{parse_crash_point, setting, CrashSetting, Setting}
 use crate::consumer::{ApplicationConfig, AutoOffsetReset, CommitMode, ConsumerConfig, CrashPoint};
 use crate::message::{Acks, IsolationLevel};
 use crate::producer::{PartitionerKind, ProducerConfig};
+use crate::record_batch::Compression;
 
 fn number(settings: &[Setting], key: &str) -> Option<u64> {
     setting(settings, key).and_then(|v| v.parse().ok())
@@ -37,6 +38,9 @@ pub(super) fn producer_config(settings: &[Setting]) -> Result<ProducerConfig, St
     }
     if let Some(n) = number(settings, "batch.size") {
         config.batch_size = small(n);
+    }
+    if let Some(name) = setting(settings, "compression.type") {
+        config.compression_type = Compression::from_name(name).ok_or_else(|| format!("unknown codec {name:?}"))?;
     }
     if let Some(n) = number(settings, "retries") {
         config.retries = small(n);

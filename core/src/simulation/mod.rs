@@ -13,7 +13,8 @@
 //! producer, admin client and reader; `clients` runs the named producers and consumers
 //! (settings read in `client_settings`), `pipelines` joins a consumer to its transactional
 //! producer for exactly-once processing, and `connections` gives client-broker traffic TCP's
-//! order and resets; `checks` runs the invariants after an event; `external` queues what arrives for clients outside the simulation (the
+//! order and resets; `checks` runs the invariants after an event; `recovery` starts a run from
+//! every node's disk and reads the disks out; `external` queues what arrives for clients outside the simulation (the
 //! native server's real connections); `error` says why a command was refused; `view` reads the
 //! state for drawing.
 //!
@@ -30,6 +31,7 @@ pub mod external;
 mod hosts;
 mod pipelines;
 mod queue;
+mod recovery;
 mod view;
 
 use consumer::ConsumerPosition;
@@ -144,13 +146,18 @@ impl Simulation {
     /// brokers starting to register.
     pub fn new(config: ClusterConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let brokers = (1..=config.broker_count).map(|id| Broker::new(BrokerId(id), config.clone())).collect();
+        let controllers = config.controller_ids().map(|id| Controller::new(id, config.clone())).collect();
+        Ok(Self::start_nodes(config, brokers, controllers))
+    }
+
+    /// The cluster of these (validated) nodes at time 0, every one started: controllers first.
+    fn start_nodes(config: ClusterConfig, brokers: Vec<Broker>, controllers: Vec<Controller>) -> Self {
         let latest_metadata = (Offset(0), MetadataImage::bootstrap(&config));
-        let brokers = (1..=config.broker_count)
-            .map(|id| BrokerNode { broker: Broker::new(BrokerId(id), config.clone()), alive: true, incarnation: 0 })
-            .collect();
-        let controllers = config
-            .controller_ids()
-            .map(|id| ControllerNode { controller: Controller::new(id, config.clone()), alive: true, incarnation: 0 })
+        let brokers = brokers.into_iter().map(|broker| BrokerNode { broker, alive: true, incarnation: 0 }).collect();
+        let controllers = controllers
+            .into_iter()
+            .map(|controller| ControllerNode { controller, alive: true, incarnation: 0 })
             .collect();
         let mut simulation = Simulation {
             rng: Rng::new(config.seed),
@@ -184,7 +191,7 @@ impl Simulation {
             simulation.brokers[index].broker.start(0);
             simulation.collect_broker_outputs(index);
         }
-        Ok(simulation)
+        simulation
     }
 
     pub fn config(&self) -> &ClusterConfig {
@@ -282,6 +289,10 @@ impl Simulation {
             }
             Command::AlterTopic { name, partitions } => {
                 self.send_admin(command, AdminRequest::CreatePartitions { topic: name.clone(), count: *partitions });
+                Ok(())
+            }
+            Command::DeleteTopic { name } => {
+                self.send_admin(command, AdminRequest::DeleteTopic { name: name.clone() });
                 Ok(())
             }
             Command::ElectPreferred { partitions } => {

@@ -1,11 +1,11 @@
-//! Fetch (key 1) from a consumer: one core ConsumerFetch per requested partition, to the
-//! connection's broker, with the request's isolation level; the answer carries whole batches
-//! from the fetch offset, the high watermark, the last stable offset, the log start offset
-//! and, for `read_committed`, the aborted transactions.
+//! Fetch (key 1) from a consumer: one core ClientFetch with every requested partition, to the
+//! connection's broker, with the request's isolation level, `min_bytes`, `max_wait_ms` and byte
+//! limits; the answer carries, per partition, whole batches from the fetch offset, the high
+//! watermark, the last stable offset, the log start offset and, for `read_committed`, the
+//! aborted transactions.
 //!
-//! Long poll: a partition with nothing to read waits on the leader (the core parks the fetch up
-//! to its `fetch.max.wait.ms`), so the response goes when the core has answered every
-//! partition. Fetch sessions (KIP-227) are not kept: every response is a full one with session
+//! Long poll: the core's broker holds the fetch until `min_bytes` are readable, a partition
+//! fails, or `max_wait_ms` passes (Kafka's DelayedFetch); this module only passes them on. Fetch sessions (KIP-227) are not kept: every response is a full one with session
 //! id 0, which tells the client to send full requests. Topics are named up to v12 and by id
 //! from v13.
 
@@ -14,7 +14,9 @@ use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopi
 use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, ProducerId};
 use kafka_protocol::protocol::{HeaderVersion, Message as _, VersionRange};
 use kafkalab_core::error_code::ErrorCode;
-use kafkalab_core::message::{IsolationLevel, Message};
+use kafkalab_core::message::{
+    ClientFetchPartition, ClientFetchPartitionResult, ClientFetchRequest, IsolationLevel, Message,
+};
 use kafkalab_core::record_batch::concatenate;
 use kafkalab_core::{Offset, TopicPartition};
 
@@ -34,7 +36,7 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
     let (header, request): (_, FetchRequest) = decode_served(prefix, frame, ApiKey::Fetch, VERSIONS)?;
     let isolation =
         if request.isolation_level == 1 { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted };
-    let mut ids = Vec::new();
+    let mut partitions = Vec::new();
     let mut topics = Vec::new();
     for topic in &request.topics {
         let name = if version >= 13 {
@@ -49,16 +51,32 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
                 slots.push(Slot::Refused { index, error: ErrorCode::UnknownTopicId });
                 continue;
             };
-            let partition = TopicPartition::new(name, index);
-            let fetch_offset = Offset(wanted.fetch_offset);
-            ids.push(context.send(|fetch_id| Message::ConsumerFetch { fetch_id, partition, fetch_offset, isolation }));
+            partitions.push(ClientFetchPartition {
+                partition: TopicPartition::new(name, index),
+                fetch_offset: Offset(wanted.fetch_offset),
+                max_bytes: usize::try_from(wanted.partition_max_bytes).unwrap_or(0),
+            });
             slots.push(Slot::Sent { index });
         }
         topics.push((topic.topic.clone(), topic.topic_id, slots));
     }
+    let fetch = ClientFetchRequest {
+        partitions,
+        isolation,
+        min_bytes: usize::try_from(request.min_bytes).unwrap_or(0),
+        max_wait_ms: u64::try_from(request.max_wait_ms).unwrap_or(0),
+        // v0-v2 have no response limit.
+        max_bytes: if version >= 3 { usize::try_from(request.max_bytes).unwrap_or(0) } else { usize::MAX },
+    };
+    let id = context.send(|fetch_id| Message::ClientFetch { fetch_id, request: Box::new(fetch) });
     let correlation_id = header.correlation_id;
-    Ok(Answer::Later(Pending::new(ids, move |answers| {
-        let mut answers = answers.into_iter();
+    Ok(Answer::Later(Pending::new(vec![id], move |answers| {
+        // The core answers every partition, in the order they were sent.
+        let mut answers = match answers.into_iter().next() {
+            Some(Message::ClientFetchResponse { partitions, .. }) => *partitions,
+            _ => Vec::new(),
+        }
+        .into_iter();
         let responses = topics
             .into_iter()
             .map(|(name, topic_id, slots)| {
@@ -71,9 +89,13 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
     })))
 }
 
-fn partition_data(slot: Slot, answers: &mut impl Iterator<Item = Message>, isolation: IsolationLevel) -> PartitionData {
+fn partition_data(
+    slot: Slot,
+    answers: &mut impl Iterator<Item = ClientFetchPartitionResult>,
+    isolation: IsolationLevel,
+) -> PartitionData {
     let (index, answer) = match slot {
-        Slot::Refused { index, error } => (index, None::<Message>.ok_or(error)),
+        Slot::Refused { index, error } => (index, None.ok_or(error)),
         Slot::Sent { index } => (index, answers.next().ok_or(ErrorCode::RequestTimedOut)),
     };
     let empty = PartitionData::default()
@@ -83,8 +105,7 @@ fn partition_data(slot: Slot, answers: &mut impl Iterator<Item = Message>, isola
         .with_log_start_offset(-1)
         .with_records(Some(Bytes::new()));
     let (log_start_offset, result) = match answer {
-        Ok(Message::ConsumerFetchResponse { log_start_offset, result, .. }) => (log_start_offset, result),
-        Ok(_) => return empty.with_error_code(ErrorCode::RequestTimedOut.code()),
+        Ok(ClientFetchPartitionResult { log_start_offset, result, .. }) => (log_start_offset, result),
         Err(error) => return empty.with_error_code(error.code()),
     };
     match result {

@@ -43,8 +43,9 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
             Ok(producer) => InitProducerIdResponse::default()
                 .with_producer_id(ProducerId(producer.producer_id))
                 .with_producer_epoch(producer.epoch),
+            // PRODUCER_FENCED came with v4 (KIP-588): older clients hear INVALID_PRODUCER_EPOCH.
             Err(error) => InitProducerIdResponse::default()
-                .with_error_code(error.code())
+                .with_error_code(super::transactions::for_version(error, version, 4).code())
                 .with_producer_id(ProducerId(-1))
                 .with_producer_epoch(-1),
         };

@@ -5,6 +5,10 @@
 //! v2, offline replicas from v5, leader epoch from v7, authorized operations from v8, compact
 //! encoding from v9, topic ids from v10, a top-level error code from v13. The crate writes
 //! only the fields a version has, so one answer serves them all.
+//!
+//! Named topics the cluster does not have go to the connection's broker for auto-creation
+//! when the client allows it (`allow_auto_topic_creation`, v4+; always before): the core's
+//! broker decides and says what to report for each (LEADER_NOT_AVAILABLE while it creates it).
 
 use std::collections::BTreeMap;
 
@@ -21,8 +25,14 @@ use kafkalab_core::view::{ClusterView, PartitionView};
 use kafkalab_core::BrokerId;
 use uuid::Uuid;
 
-use super::{decode_body, decode_header, encode_response, malformed, supports, Rejection, RequestPrefix};
-use crate::cluster::{Cluster, Endpoint};
+use kafkalab_core::controller::protocol::{TopicRequest, TopicResponse};
+use kafkalab_core::message::Message as CoreMessage;
+
+use super::{
+    decode_body, decode_header, encode_response, malformed, supports, Answer, Context, Rejection, RequestPrefix,
+};
+use crate::cluster::Endpoint;
+use crate::exchange::Pending;
 
 /// Every version the protocol crate can decode and encode.
 pub const VERSIONS: VersionRange = MetadataRequest::VERSIONS;
@@ -36,7 +46,7 @@ const UNKNOWN_TOPIC_ID: i16 = ErrorCode::UnknownTopicId.code();
 /// Kafka's "not asked for" value of the authorized-operations bit fields.
 const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
 
-pub fn handle(prefix: &RequestPrefix, frame: Bytes, cluster: &Cluster) -> Result<Bytes, Rejection> {
+pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Result<Answer, Rejection> {
     let version = prefix.api_version;
     if !supports(VERSIONS, version) {
         return Err(Rejection::UnsupportedVersion { api: ApiKey::Metadata, api_version: version });
@@ -44,14 +54,50 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, cluster: &Cluster) -> Result
     let (header, body) = decode_header(frame, ApiKey::Metadata, version)?;
     check_topic_count(&body, version)?;
     let request: MetadataRequest = decode_body(body, ApiKey::Metadata, version)?;
-    let response = answer(&request, version, &cluster.view(), cluster.endpoints());
-    encode_response(
-        ApiKey::Metadata,
-        header.correlation_id,
-        MetadataResponse::header_version(version),
-        &response,
-        version,
-    )
+    let cluster = context.cluster;
+    let mut response = answer(&request, version, &cluster.view(), cluster.endpoints());
+    let correlation_id = header.correlation_id;
+    let encode = move |response: &MetadataResponse| {
+        encode_response(ApiKey::Metadata, correlation_id, MetadataResponse::header_version(version), response, version)
+    };
+    let unknown = unknown_names(&response);
+    // v0-v3 have no flag: those clients always let the broker create (Kafka's default, true).
+    if unknown.is_empty() || !request.allow_auto_topic_creation {
+        return encode(&response).map(Answer::Now);
+    }
+    let auto_create = TopicRequest::AutoCreate { topics: unknown };
+    let id = context.send(|request_id| CoreMessage::TopicAdmin { request_id, request: Box::new(auto_create) });
+    Ok(Answer::Later(Pending::new(vec![id], move |answers| {
+        if let Some(CoreMessage::TopicAdminResponse { response: answer, .. }) = answers.into_iter().next() {
+            if let TopicResponse::AutoCreate(results) = *answer {
+                report_auto_creation(&mut response, &results);
+            }
+        }
+        encode(&response)
+    })))
+}
+
+/// The names asked for that the cluster does not have.
+fn unknown_names(response: &MetadataResponse) -> Vec<String> {
+    let unknown = ErrorCode::UnknownTopicOrPartition.code();
+    response
+        .topics
+        .iter()
+        .filter(|topic| topic.error_code == unknown)
+        .filter_map(|topic| topic.name.as_ref().map(|name| name.0.to_string()))
+        .collect()
+}
+
+/// What the broker said of each unknown topic: LEADER_NOT_AVAILABLE while it is created,
+/// UNKNOWN_TOPIC_OR_PARTITION with auto-creation off, INVALID_TOPIC_EXCEPTION for an illegal
+/// name. One the broker already knows, but the view here not yet, is being created too.
+fn report_auto_creation(response: &mut MetadataResponse, results: &[(String, Result<(), ErrorCode>)]) {
+    for topic in &mut response.topics {
+        let Some(name) = &topic.name else { continue };
+        if let Some((_, result)) = results.iter().find(|(wanted, _)| wanted.as_str() == name.0.as_str()) {
+            topic.error_code = result.err().unwrap_or(ErrorCode::LeaderNotAvailable).code();
+        }
+    }
 }
 
 /// The answer to `request`, asked at `version`, as the cluster stands in `view`.
@@ -164,8 +210,8 @@ fn topic_entry(
         .with_topic_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED)
 }
 
-/// No auto-creation yet: an unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id
-/// UNKNOWN_TOPIC_ID.
+/// An unknown name is UNKNOWN_TOPIC_OR_PARTITION (until the broker's auto-creation says
+/// otherwise), an unknown id UNKNOWN_TOPIC_ID.
 fn unknown_topic(wanted: Wanted<'_>) -> MetadataResponseTopic {
     let topic = MetadataResponseTopic::default()
         .with_is_internal(false)

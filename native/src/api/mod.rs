@@ -14,6 +14,9 @@
 //! To serve a new API: add its module, a row in [`SERVED`] and an arm in [`handle`].
 
 pub mod api_versions;
+pub mod create_partitions;
+pub mod create_topics;
+pub mod delete_topics;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod group_membership;
@@ -23,6 +26,8 @@ pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod transactions;
+pub mod txn_offset_commit;
 
 use std::fmt;
 
@@ -40,7 +45,7 @@ use crate::framing::encode_frame;
 
 /// Every API this server answers, with the versions it answers at; ApiVersions advertises
 /// exactly this list.
-pub const SERVED: [(ApiKey, VersionRange); 15] = [
+pub const SERVED: [(ApiKey, VersionRange); 22] = [
     (ApiKey::Produce, produce::VERSIONS),
     (ApiKey::Fetch, fetch::VERSIONS),
     (ApiKey::ListOffsets, list_offsets::VERSIONS),
@@ -56,6 +61,13 @@ pub const SERVED: [(ApiKey, VersionRange); 15] = [
     (ApiKey::ListGroups, groups_admin::LIST_GROUPS_VERSIONS),
     (ApiKey::ApiVersions, api_versions::VERSIONS),
     (ApiKey::InitProducerId, init_producer_id::VERSIONS),
+    (ApiKey::AddPartitionsToTxn, transactions::ADD_PARTITIONS_TO_TXN_VERSIONS),
+    (ApiKey::AddOffsetsToTxn, transactions::ADD_OFFSETS_TO_TXN_VERSIONS),
+    (ApiKey::EndTxn, transactions::END_TXN_VERSIONS),
+    (ApiKey::TxnOffsetCommit, txn_offset_commit::VERSIONS),
+    (ApiKey::CreateTopics, create_topics::VERSIONS),
+    (ApiKey::DeleteTopics, delete_topics::VERSIONS),
+    (ApiKey::CreatePartitions, create_partitions::VERSIONS),
 ];
 
 /// The connection a request came in on: the cluster, the connection's own client in the
@@ -136,7 +148,7 @@ pub fn handle(frame: Bytes, context: &Context<'_>) -> Result<Answer, (RequestPre
     let prefix = read_prefix(&frame).map_err(|rejection| (unknown_prefix(), rejection))?;
     let answer = match ApiKey::try_from(prefix.api_key) {
         Ok(ApiKey::ApiVersions) => api_versions::handle(&prefix, frame).map(Answer::Now),
-        Ok(ApiKey::Metadata) => metadata::handle(&prefix, frame, context.cluster).map(Answer::Now),
+        Ok(ApiKey::Metadata) => metadata::handle(&prefix, frame, context),
         Ok(ApiKey::Produce) => produce::handle(&prefix, frame, context),
         Ok(ApiKey::Fetch) => fetch::handle(&prefix, frame, context),
         Ok(ApiKey::ListOffsets) => list_offsets::handle(&prefix, frame, context).map(Answer::Now),
@@ -150,6 +162,13 @@ pub fn handle(frame: Bytes, context: &Context<'_>) -> Result<Answer, (RequestPre
         Ok(ApiKey::DescribeGroups) => groups_admin::describe_groups(&prefix, frame, context),
         Ok(ApiKey::ListGroups) => groups_admin::list_groups(&prefix, frame, context),
         Ok(ApiKey::InitProducerId) => init_producer_id::handle(&prefix, frame, context),
+        Ok(ApiKey::AddPartitionsToTxn) => transactions::add_partitions_to_txn(&prefix, frame, context),
+        Ok(ApiKey::AddOffsetsToTxn) => transactions::add_offsets_to_txn(&prefix, frame, context),
+        Ok(ApiKey::EndTxn) => transactions::end_txn(&prefix, frame, context),
+        Ok(ApiKey::TxnOffsetCommit) => txn_offset_commit::handle(&prefix, frame, context),
+        Ok(ApiKey::CreateTopics) => create_topics::handle(&prefix, frame, context),
+        Ok(ApiKey::DeleteTopics) => delete_topics::handle(&prefix, frame, context),
+        Ok(ApiKey::CreatePartitions) => create_partitions::handle(&prefix, frame, context),
         _ => Err(Rejection::UnsupportedApi { api_key: prefix.api_key, api_version: prefix.api_version }),
     };
     answer.map_err(|rejection| (prefix, rejection))
@@ -277,7 +296,10 @@ mod tests {
         assert_eq!(served_versions(ApiKey::Metadata).map(|v| v.min), Some(0));
         assert_eq!(served_versions(ApiKey::Produce).map(|v| (v.min, v.max)), Some((3, 13)));
         assert_eq!(served_versions(ApiKey::Fetch).map(|v| v.min), Some(4));
-        assert_eq!(served_versions(ApiKey::CreateTopics), None);
+        assert_eq!(served_versions(ApiKey::CreateTopics).map(|v| (v.min, v.max)), Some((2, 7)));
+        assert_eq!(served_versions(ApiKey::DeleteTopics).map(|v| (v.min, v.max)), Some((1, 6)));
+        assert_eq!(served_versions(ApiKey::CreatePartitions).map(|v| (v.min, v.max)), Some((0, 3)));
+        assert_eq!(served_versions(ApiKey::DeleteRecords), None);
     }
 
     #[test]
