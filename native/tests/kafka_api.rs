@@ -53,6 +53,8 @@ async fn api_versions_advertises_exactly_what_is_served_at_every_version() {
         assert_eq!(range_of(&response.api_keys, ApiKey::Produce), Some((3, 13)));
         assert_eq!(range_of(&response.api_keys, ApiKey::Fetch), Some((4, 18)));
         assert_eq!(range_of(&response.api_keys, ApiKey::CreateTopics), Some((2, 7)));
+        assert_eq!(range_of(&response.api_keys, ApiKey::DescribeConfigs), Some((1, 4)));
+        assert_eq!(range_of(&response.api_keys, ApiKey::DescribeCluster), Some((0, 2)));
         // librdkafka 2.0.2 misreads these tagged fields when present: they must stay unset.
         assert_eq!(response.finalized_features_epoch, -1);
         assert!(response.supported_features.is_empty());

@@ -58,6 +58,11 @@ fn bootstrap(server: &TestServer) -> String {
     format!("127.0.0.1:{}", server.broker_ports[0])
 }
 
+/// Every broker, as a client that must survive losing one lists them.
+fn all_brokers(server: &TestServer) -> String {
+    server.broker_ports.iter().map(|port| format!("127.0.0.1:{port}")).collect::<Vec<_>>().join(",")
+}
+
 fn int(value: &Value) -> i64 {
     value.as_i64().unwrap_or_else(|| panic!("{value} is not an integer"))
 }
@@ -284,7 +289,7 @@ async fn run_client_killing_the_leader(server: &TestServer, script: &str, args: 
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_the_leader_under_acks_all_loses_and_duplicates_no_acknowledged_record() {
     let server = TestServer::start_settled().await;
-    let args = [bootstrap(&server), "failover".into(), "400".into()];
+    let args = [all_brokers(&server), "failover".into(), "400".into()];
     if let Some(report) = run_client_killing_the_leader(&server, "confluent_failover.py", &args).await {
         assert_eq!(int(&report["unflushed"]), 0, "every record was settled: {report}");
         let before = int(&report["leader_before"]);

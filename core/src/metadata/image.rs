@@ -2,7 +2,7 @@
 //! to decide; brokers read it to know their roles and settings; the page draws it.
 
 use alloc::collections::BTreeMap;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClusterConfig;
@@ -33,6 +33,20 @@ pub struct DynamicConfig {
     pub auto_create_topics_enable: bool,
     pub num_partitions: i32,
     pub default_replication_factor: i32,
+}
+
+impl DynamicConfig {
+    /// The setting's value as Kafka writes it (`2`, `true`).
+    pub fn value(&self, name: ConfigName) -> String {
+        match name {
+            ConfigName::MinInsyncReplicas => self.min_insync_replicas.to_string(),
+            ConfigName::UncleanLeaderElectionEnable => self.unclean_leader_election_enable.to_string(),
+            ConfigName::AutoLeaderRebalanceEnable => self.auto_leader_rebalance_enable.to_string(),
+            ConfigName::AutoCreateTopicsEnable => self.auto_create_topics_enable.to_string(),
+            ConfigName::NumPartitions => self.num_partitions.to_string(),
+            ConfigName::DefaultReplicationFactor => self.default_replication_factor.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

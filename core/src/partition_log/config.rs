@@ -159,6 +159,25 @@ impl LogConfig {
         Ok(())
     }
 
+    /// The value of the setting named `key`, as Kafka writes it (`-1` for no limit); `None` for
+    /// a key it does not know, or for `min.insync.replicas` when the topic leaves it to the
+    /// cluster.
+    pub fn value(&self, key: &str) -> Option<alloc::string::String> {
+        use alloc::string::ToString;
+        let limit = |v: Option<u64>| v.map_or("-1".to_string(), |v| v.to_string());
+        Some(match key {
+            "cleanup.policy" => self.cleanup_policy.name().to_string(),
+            "retention.ms" => limit(self.retention_ms),
+            "retention.bytes" => limit(self.retention_bytes),
+            "segment.bytes" => self.segment_bytes.to_string(),
+            "segment.ms" => self.segment_ms.to_string(),
+            "delete.retention.ms" => self.delete_retention_ms.to_string(),
+            "min.compaction.lag.ms" => self.min_compaction_lag_ms.to_string(),
+            "min.insync.replicas" => return self.min_insync_replicas.map(|count| count.to_string()),
+            _ => return None,
+        })
+    }
+
     /// The settings that differ from Kafka's defaults, as `key=value`, in [`LogConfig::KEYS`] order.
     pub fn overrides(&self) -> alloc::vec::Vec<(&'static str, alloc::string::String)> {
         use alloc::string::ToString;
@@ -213,6 +232,27 @@ impl LogConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_reads_back_what_set_wrote() {
+        let mut config = LogConfig::default();
+        for (key, value) in [
+            ("cleanup.policy", "compact,delete"),
+            ("retention.ms", "-1"),
+            ("retention.bytes", "1048576"),
+            ("segment.bytes", "4096"),
+            ("segment.ms", "60000"),
+            ("delete.retention.ms", "1000"),
+            ("min.compaction.lag.ms", "5"),
+            ("min.insync.replicas", "2"),
+        ] {
+            config.set(key, value).unwrap();
+            assert_eq!(config.value(key).as_deref(), Some(value), "{key}");
+        }
+        assert_eq!(LogConfig::default().value("min.insync.replicas"), None, "left to the cluster");
+        assert_eq!(LogConfig::default().value("compression.type"), None);
+        assert!(LogConfig::KEYS.iter().all(|key| config.value(key).is_some()));
+    }
 
     #[test]
     fn defaults_are_kafkas() {

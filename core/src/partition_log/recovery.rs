@@ -171,6 +171,7 @@ mod tests {
             segments: alloc::vec![StoredSegment { base_offset: Offset(0), batches: alloc::vec![first, second] }],
             high_watermark: Offset(0),
             epochs: None,
+            topic_id: None,
         };
         assert_eq!(
             PartitionLog::recover(LogConfig::default(), &stored, 0),

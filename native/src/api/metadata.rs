@@ -117,7 +117,7 @@ pub fn answer(request: &MetadataRequest, version: i16, view: &ClusterView, endpo
 /// The active controller, when it runs beside a broker (the combined layout). Dedicated
 /// controllers are not reachable by clients, and neither is a quorum without a leader: then a
 /// live broker, as KRaft brokers do (they forward what is meant for the controller, KIP-590).
-fn controller_id(view: &ClusterView, listed: &[BrokerId]) -> i32 {
+pub(crate) fn controller_id(view: &ClusterView, listed: &[BrokerId]) -> i32 {
     let combined = view.controller_layout == ControllerLayout::Combined;
     match view.active_controller.filter(|_| combined) {
         Some(controller) => controller.0,

@@ -17,6 +17,8 @@ pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
 pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod group_membership;
@@ -45,7 +47,7 @@ use crate::framing::encode_frame;
 
 /// Every API this server answers, with the versions it answers at; ApiVersions advertises
 /// exactly this list.
-pub const SERVED: [(ApiKey, VersionRange); 22] = [
+pub const SERVED: [(ApiKey, VersionRange); 24] = [
     (ApiKey::Produce, produce::VERSIONS),
     (ApiKey::Fetch, fetch::VERSIONS),
     (ApiKey::ListOffsets, list_offsets::VERSIONS),
@@ -68,6 +70,8 @@ pub const SERVED: [(ApiKey, VersionRange); 22] = [
     (ApiKey::CreateTopics, create_topics::VERSIONS),
     (ApiKey::DeleteTopics, delete_topics::VERSIONS),
     (ApiKey::CreatePartitions, create_partitions::VERSIONS),
+    (ApiKey::DescribeConfigs, describe_configs::VERSIONS),
+    (ApiKey::DescribeCluster, describe_cluster::VERSIONS),
 ];
 
 /// The connection a request came in on: the cluster, the connection's own client in the
@@ -169,6 +173,8 @@ pub fn handle(frame: Bytes, context: &Context<'_>) -> Result<Answer, (RequestPre
         Ok(ApiKey::CreateTopics) => create_topics::handle(&prefix, frame, context),
         Ok(ApiKey::DeleteTopics) => delete_topics::handle(&prefix, frame, context),
         Ok(ApiKey::CreatePartitions) => create_partitions::handle(&prefix, frame, context),
+        Ok(ApiKey::DescribeConfigs) => describe_configs::handle(&prefix, frame, context),
+        Ok(ApiKey::DescribeCluster) => describe_cluster::handle(&prefix, frame, context),
         _ => Err(Rejection::UnsupportedApi { api_key: prefix.api_key, api_version: prefix.api_version }),
     };
     answer.map_err(|rejection| (prefix, rejection))
