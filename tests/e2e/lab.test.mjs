@@ -1,14 +1,15 @@
 // End to end: start `kafkalab serve`, open the page it serves in headless Chromium, produce
 // and kill a broker by clicking, save a screenshot, scrub the timeline back to before the kill
 // (another screenshot), open the page's own link in a new tab and see the same run, then list
-// the brokers' metadata with kcat.
+// the brokers' metadata with kcat; then open the lesson player and play the first lesson to its
+// end by clicking and typing, and save a screenshot of it at 1280x720.
 //
 //   node tests/e2e/lab.test.mjs        (after scripts/build-web.sh and a release build)
 //
 // Ports default to 18080 (page) and 19092-19094 (brokers) so a running `./lab run` is not
 // disturbed; set KAFKALAB_E2E_HTTP_PORT / KAFKALAB_E2E_BROKER_PORT to change them.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -23,6 +24,34 @@ const out = join(root, 'tests', 'out');
 mkdirSync(out, { recursive: true });
 
 const step = (what) => console.log(`[e2e] ${what}`);
+
+/** The first lesson of the course (by file name, as the page orders them): its title, its
+ *  number of steps, each task's solution by goal, and each prediction's answer by question. */
+function firstLesson() {
+  const dir = join(root, 'lessons');
+  const name = readdirSync(dir).filter((n) => n.endsWith('.md') && n !== 'README.md').sort()[0];
+  const lines = readFileSync(join(dir, name), 'utf8').split('\n');
+  const lesson = { name, title: '', steps: 0, solutions: new Map(), answers: new Map() };
+  for (let i = 0; i < lines.length; i++) {
+    if (!lesson.title && lines[i].startsWith('# ')) lesson.title = lines[i].slice(2).trim();
+    if (lines[i].startsWith('## Step:')) lesson.steps++;
+    const block = lines[i].match(/^```(task|predict)\s*$/);
+    if (!block) continue;
+    const fields = [];
+    for (i++; !lines[i].startsWith('```'); i++) {
+      const field = lines[i].match(/^\s*([a-z]+):\s*(.*)$/);
+      if (field) fields.push([field[1], field[2].trim()]);
+    }
+    const all = (name) => fields.filter(([n]) => n === name).map(([, v]) => v);
+    if (block[1] === 'task') {
+      lesson.solutions.set(all('goal')[0], all('solution'));
+    } else {
+      const choices = fields.filter(([n]) => n === 'choice' || n === 'answer');
+      lesson.answers.set(all('question')[0], choices.findIndex(([n]) => n === 'answer'));
+    }
+  }
+  return lesson;
+}
 
 function waitForPort(port, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
@@ -133,6 +162,71 @@ try {
   assert.match(listing, /partition 0, leader 1, replicas: 1,2,3, isrs: 1,2,3/);
   assert.match(listing, /partition 1, leader 2, replicas: 2,3,1, isrs: 2,3,1/);
   assert.match(listing, /partition 2, leader 3, replicas: 3,1,2, isrs: 3,1,2/);
+
+  const lesson = firstLesson();
+  step(`opening the lesson player: ${lesson.name} (${lesson.steps} steps)`);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  // About 30× real time (the speed slider's position 6), playing: the run was left paused.
+  await page.$eval('[data-testid=speed]', (slider) => {
+    slider.value = '6';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.click('[data-testid=lessons]');
+  await page.waitForSelector('[data-testid=lesson]');
+  await page.click('[data-testid=play]:text("Play")');
+  await page.waitForSelector('[data-testid=play]:text("Pause")');
+  assert.equal(await page.locator('[data-testid=timeline], [data-testid=step], [data-testid=copy-link]').count(), 0,
+    'a lesson has no timeline to move along and no link to copy');
+  assert.doesNotMatch(page.url(), /#/, 'the address bar no longer holds the free run');
+  assert.equal((await page.textContent('#lesson-heading')).trim(), lesson.title);
+  const done = new Set();
+  for (let index = 0; index < lesson.steps; index++) {
+    assert.equal((await page.textContent('[data-testid=lesson-step]')).trim(), `Step ${index + 1} of ${lesson.steps}`);
+    step(`  step ${index + 1}: ${(await page.textContent('[data-testid=lesson-step-title]')).trim()}`);
+    for (let tries = 0; ; tries++) {
+      assert.ok(tries < 300, `step ${index + 1} never completed`);
+      if (await page.locator('[data-testid=lesson-next].primary, [data-testid=lesson-complete]').count()) break;
+      const task = page.locator('[data-testid=task][data-done=false]');
+      const prediction = page.locator('[data-testid=prediction][data-answered=false]');
+      if (await task.count()) {
+        const goal = (await task.locator('.goal').textContent()).trim();
+        if (!done.has(goal)) {
+          done.add(goal);
+          assert.ok(lesson.solutions.has(goal), `the task shown is the lesson's: ${goal}`);
+          for (const line of lesson.solutions.get(goal)) {
+            const broker = line.match(/^(?:kill|restart) (\d+)$/);
+            if (broker) {
+              await page.click(`[data-broker="${broker[1]}"]`);
+            } else {
+              await page.fill('[data-testid=command]', line);
+              await page.press('[data-testid=command]', 'Enter');
+            }
+            step(`    did: ${line}`);
+          }
+        }
+      } else if (await prediction.count()) {
+        const question = (await prediction.locator('.question').textContent()).trim();
+        assert.ok(lesson.answers.has(question), `the question shown is the lesson's: ${question}`);
+        assert.equal(await prediction.locator('[data-testid=reveal]').count(), 0, 'no answer shown before answering');
+        await prediction.locator(`[data-choice="${lesson.answers.get(question)}"]`).click();
+        await page.waitForSelector('[data-testid=reveal][data-right=true]');
+        step(`    answered: ${question}`);
+      }
+      await page.waitForTimeout(100);
+    }
+    if (index + 1 < lesson.steps) await page.click('[data-testid=lesson-next]');
+  }
+  await page.waitForSelector('[data-testid=lesson-complete]');
+  assert.equal(await page.locator('[data-testid=task][data-done=false]').count(), 0, 'every task is ticked');
+  assert.equal(await page.locator('[data-testid=proof][data-proof=fails]').count(), 0, 'the lab bore every answer out');
+  // The lab scrolled to follow clicks and typing; the picture shows the page from its top.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(300); // let the last redraw settle before the picture
+  const lessonShot = join(out, 'e2e-lesson.png');
+  await page.screenshot({ path: lessonShot });
+  step(`lesson complete; screenshot saved to ${lessonShot}`);
+  assert.deepEqual(problems, [], 'the page logged no errors');
+
   assert.equal(serverExit, null, 'the server is still running');
   step('passed');
 } finally {

@@ -14,6 +14,8 @@ use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
 };
+use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
+use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
@@ -28,6 +30,10 @@ struct Snapshot {
     history: Vec<String>,
     /// The furthest moment reached: the timeline's end.
     horizon_ms: u64,
+    /// The lesson being played: its index and its current step.
+    lesson: Option<(usize, StepView)>,
+    /// The lesson holds the clock until the learner acts or a wait begins.
+    clock_held: bool,
 }
 
 impl Snapshot {
@@ -36,13 +42,19 @@ impl Snapshot {
             view: lab.view(),
             events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
             history: lab.history(),
-            horizon_ms: lab.recording().horizon_ms(),
+            horizon_ms: lab.horizon_ms(),
+            lesson: lab.lesson().map(|run| (run.index(), run.view())),
+            clock_held: lab.clock_held(),
         }
     }
 }
 
 /// The whole lab: controls, the cluster drawing, the partition table, the consumer groups and
 /// clients, the console and the event log. The simulation runs on a timer while playing.
+/// With the lesson player open, the lab is the lesson's, and the player sits beside it (the
+/// timeline is free play's: a lesson only plays, pauses and changes speed); the lesson open
+/// when the page was left is opened again, where the learner left it, unless the page opens a
+/// shared link.
 #[component]
 pub fn App(
     /// The seed of the run.
@@ -55,13 +67,15 @@ pub fn App(
     #[prop(optional)]
     sync_url: bool,
 ) -> impl IntoView {
+    let from_link = share.is_some();
     let (lab, loaded) = load_lab(seed, share.as_deref());
     let lab = StoredValue::new(lab);
     let snapshot = RwSignal::new(lab.with_value(Snapshot::of));
     let error = RwSignal::new(loaded.err());
-    let playing = RwSignal::new(share.is_none());
+    let playing = RwSignal::new(!from_link);
     let speed = RwSignal::new(Speed::DEFAULT);
-    // The address bar is updated when the run changes course, not on every tick.
+    // The address bar is updated when the run changes course, not on every tick (in a lesson,
+    // it loses its fragment: a lesson is reopened from the progress the browser keeps).
     let sync = move || {
         if sync_url {
             lab.with_value(show_in_address_bar);
@@ -89,6 +103,58 @@ pub fn App(
     let toggle_broker = Callback::new(move |id: BrokerId| act(&|lab| lab.toggle_broker(id)));
     let run_line = Callback::new(move |line: String| act(&|lab| lab.run_line(&line)));
 
+    // The lesson player. Replacing the lab (a lesson opened or closed) bumps `generation`, so
+    // the drawing is built again for the new cluster's brokers.
+    let generation = RwSignal::new(0u64);
+    let lesson_error = RwSignal::new(None::<String>);
+    let replace_lab = move |new: Lab| {
+        lab.set_value(new);
+        generation.update(|g| *g += 1);
+        error.set(None);
+        snapshot.set(lab.with_value(Snapshot::of));
+        sync();
+    };
+    let open_lesson = Callback::new(move |index: usize| {
+        let name = crate::lessons::LESSONS[index].name;
+        match LessonRun::open(index, stored_progress(name)) {
+            Ok(run) => {
+                store_lesson(Some(name));
+                lesson_error.set(None);
+                replace_lab(Lab::in_lesson(run));
+            }
+            Err(why) => lesson_error.set(Some(why)),
+        }
+    });
+    let lesson_act = move |action: &dyn Fn(&mut LessonRun) -> Result<(), String>| {
+        let result = lab
+            .try_update_value(|lab| {
+                let run = lab.lesson_mut()?;
+                let result = action(run);
+                store_progress(run.file_name(), run.saved());
+                Some(result)
+            })
+            .flatten()
+            .unwrap_or(Ok(()));
+        lesson_error.set(result.err());
+        snapshot.set(lab.with_value(Snapshot::of));
+    };
+    let go_to_step = Callback::new(move |step: usize| lesson_act(&|run| run.go_to(step)));
+    let answer = Callback::new(move |(part, choice): (usize, usize)| lesson_act(&|run| run.answer(part, choice)));
+    let toggle_lessons = move |_| {
+        if snapshot.with_untracked(|s| s.lesson.is_some()) {
+            store_lesson(None);
+            replace_lab(Lab::new(seed));
+        } else {
+            open_lesson.run(stored_lesson().unwrap_or(0));
+        }
+    };
+    if let Some(index) = stored_lesson().filter(|_| !from_link) {
+        open_lesson.run(index);
+    }
+    let in_lesson = Memo::new(move |_| snapshot.with(|s| s.lesson.is_some()));
+    let step_view = Memo::new(move |_| snapshot.with(|s| s.lesson.as_ref().map(|(_, v)| v.clone())));
+    let picked = Signal::derive(move || snapshot.with(|s| s.lesson.as_ref().map(|(i, _)| *i)));
+
     if let Ok(handle) = set_interval_with_handle(
         move || {
             if playing.get_untracked() {
@@ -105,24 +171,41 @@ pub fn App(
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
     view! {
+        <div class="page" class:with-lesson=move || in_lesson.get()>
+        <Show when=move || in_lesson.get()>
+            <LessonPanel view=step_view picked=picked error=lesson_error.into() on_pick=open_lesson on_step=go_to_step on_answer=answer />
+        </Show>
+        <div class="workspace">
         <header class="topbar">
             <h1>"Kafka Lab"</h1>
-            <p class="subtitle">"Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it."</p>
+            <p class="subtitle">{move || if in_lesson.get() {
+                view! { "The lesson's cluster. Click a broker to kill or restart it, or type commands in the console." }.into_any()
+            } else {
+                view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
+            }}</p>
         </header>
         <TimeControls playing=playing speed=speed now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms))
                       horizon_ms=Signal::derive(move || snapshot.with(|s| s.horizon_ms))
+                      timeline=Signal::derive(move || !in_lesson.get())
                       on_seek=on_seek on_step=on_step on_step_back=on_step_back link=link />
         <section class="controls">
+            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
+                {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
+            </button>
             <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
             <label class="toggle">
                 <input type="checkbox" data-testid="show-internal" prop:checked=move || show_internal.get()
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
                 " Show internal topics"
             </label>
-            <span class="clock" data-testid="clock">{move || format!("t = {:.1} s", snapshot.with(|s| s.view.now_ms) as f64 / 1000.0)}</span>
+            <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
+                if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
         <main class="lab">
-            <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal />
+            {move || {
+                generation.track();
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
+            }}
             <div class="side">
                 <PartitionTable view=view show_internal=internal />
                 <ControllerQuorum view=view />
@@ -136,6 +219,8 @@ pub fn App(
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
         </section>
+        </div>
+        </div>
     }
 }
 

@@ -7,13 +7,20 @@
 //!   replay from checkpoints, and forked; [`share`]: the same as a link's fragment;
 //!   [`shortcuts`]: the keyboard shortcuts (plain Rust, tested on the host);
 //! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
+//! - [`lessons`]: the course embedded at build time, the lesson being played and what the
+//!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
+//! - [`markdown`]: the lessons' narration read into styled blocks (plain Rust, tested on the
+//!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `groups`, `clients`, `time_controls`: the Leptos components, only built for `wasm32`; they
+//! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
+//!   built for `wasm32`; they
 //!   translate, they do not decide.
 
 pub mod lab;
 pub mod layout;
+pub mod lessons;
+pub mod markdown;
 pub mod panels;
 pub mod share;
 pub mod shortcuts;
@@ -25,6 +32,8 @@ pub mod app;
 mod clients;
 #[cfg(target_arch = "wasm32")]
 mod groups;
+#[cfg(target_arch = "wasm32")]
+pub mod lesson_player;
 #[cfg(target_arch = "wasm32")]
 mod time_controls;
 

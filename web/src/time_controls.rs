@@ -23,18 +23,21 @@ pub fn load_lab(seed: u64, fragment: Option<&str>) -> (Lab, Result<(), String>) 
     }
 }
 
-/// A link to the run as it stands: this page's address with the run as its fragment.
+/// A link to the run as it stands: this page's address with the run as its fragment (in a
+/// lesson, which is not shared as a link, the page's address alone).
 pub fn link_to(lab: &Lab) -> String {
     let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let page = page.split('#').next().unwrap_or_default();
-    format!("{page}#{}", share::encode(&lab.share()))
+    match lab.share() {
+        Some(run) => format!("{page}#{}", share::encode(&run)),
+        None => page.to_string(),
+    }
 }
 
 /// Puts the run in the address bar (without a new history entry), so it is always a link to it.
 pub fn show_in_address_bar(lab: &Lab) {
-    let fragment = format!("#{}", share::encode(&lab.share()));
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&fragment));
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&link_to(lab)));
     }
 }
 
@@ -54,6 +57,9 @@ pub fn TimeControls(
     now_ms: Signal<u64>,
     /// The furthest moment reached: the timeline's end.
     horizon_ms: Signal<u64>,
+    /// Whether the run has a timeline to move along (not in a lesson: then only play, pause
+    /// and the speed are offered, and the keys that move in time do nothing).
+    timeline: Signal<bool>,
     /// Called to show another moment (the slider, Home, End).
     on_seek: Callback<u64>,
     /// Called to run the next event.
@@ -75,14 +81,15 @@ pub fn TimeControls(
     };
     let run_shortcut = move |shortcut: Shortcut| match shortcut {
         Shortcut::PlayPause => playing.update(|p| *p = !*p),
-        Shortcut::Step => step(),
-        Shortcut::StepBack => step_back(),
         Shortcut::Faster => speed.update(|s| *s = s.faster()),
         Shortcut::Slower => speed.update(|s| *s = s.slower()),
-        Shortcut::Start => on_seek.run(0),
-        Shortcut::End => on_seek.run(horizon_ms.get_untracked()),
         Shortcut::ShowHelp => help_open.set(true),
         Shortcut::CloseHelp => help_open.set(false),
+        _ if !timeline.get_untracked() => {}
+        Shortcut::Step => step(),
+        Shortcut::StepBack => step_back(),
+        Shortcut::Start => on_seek.run(0),
+        Shortcut::End => on_seek.run(horizon_ms.get_untracked()),
     };
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.alt_key() || ev.meta_key() {
@@ -123,10 +130,12 @@ pub fn TimeControls(
                     aria-label=move || if playing.get() { "Pause the simulation" } else { "Play the simulation" }>
                 {move || if playing.get() { "Pause" } else { "Play" }}
             </button>
+            <Show when=move || timeline.get()>
             <button data-testid="step-back" aria-keyshortcuts="Comma ArrowLeft" title="Step back (, or ←)"
                     aria-label="Step back to the previous event" on:click=move |_| step_back()>"◀ Step"</button>
             <button data-testid="step" aria-keyshortcuts="Period ArrowRight" title="Step (. or →)"
                     aria-label="Step: run the next event" on:click=move |_| step()>"Step ▶"</button>
+            </Show>
             <label class="speed">"Speed "
                 <input type="range" data-testid="speed" min=Speed::SLOWEST.0 max=Speed::FASTEST.0 step="1"
                        aria-label="Speed" aria-keyshortcuts="+ -"
@@ -135,6 +144,7 @@ pub fn TimeControls(
                        on:input=move |ev| if let Ok(p) = event_target_value(&ev).parse() { speed.set(Speed(p)) } />
                 <output data-testid="speed-label">{move || speed.get().label()}</output>
             </label>
+            <Show when=move || timeline.get()>
             <label class="timeline">
                 <span class="visually-hidden">"Timeline"</span>
                 <input type="range" data-testid="timeline" min="0" step="1"
@@ -149,6 +159,7 @@ pub fn TimeControls(
             </label>
             <span class="time" data-testid="time" data-now-ms=move || now_ms.get() data-horizon-ms=move || horizon_ms.get()>{move || format!("{} / {}", seconds(now_ms.get()), seconds(horizon_ms.get()))}</span>
             <button data-testid="copy-link" aria-label="Copy a link that replays this run" on:click=copy_link>"Copy link"</button>
+            </Show>
             <button data-testid="shortcuts-button" aria-label="Keyboard shortcuts" aria-keyshortcuts="?"
                     on:click=move |_| help_open.set(true)>"?"</button>
             <p class="status" role="status" data-testid="copy-status">{move || copy_status.get()}</p>

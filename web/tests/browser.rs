@@ -1,7 +1,9 @@
 //! The page in a real headless Chromium: mount the app, click a broker, and see the page mark
 //! it dead and, once the session timeout has passed, show its partition's new leader; start a
 //! consumer from the console and see its group, its partitions and its kill button; scrub the
-//! timeline back past a kill, fork the run, reopen a run from its link, and use the shortcuts.
+//! timeline back past a kill, fork the run, reopen a run from its link, and use the shortcuts;
+//! play the first lesson to its end by clicking and typing, and find it where it was left after
+//! a reload.
 #![cfg(target_arch = "wasm32")]
 
 use kafkalab_web::app::App;
@@ -232,6 +234,157 @@ async fn internal_topics_stay_hidden_until_the_toggle_shows_them() {
     tick().await;
     assert!(page.query_selector_all(internal).unwrap().length() > 0, "the coordinator's log is drawn");
     find(&page, "[data-partition=\"__consumer_offsets/0\"]");
+}
+
+/// Forgets any lesson progress the browser keeps, so each test starts from the free lab.
+fn forget_lessons() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    for i in (0..storage.length().unwrap()).rev() {
+        let key = storage.key(i).unwrap().unwrap();
+        if key.starts_with("kafkalab.lesson") {
+            storage.remove_item(&key).unwrap();
+        }
+    }
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+fn exists(root: &Element, selector: &str) -> bool {
+    root.query_selector(selector).unwrap().is_some()
+}
+
+/// Does what a task's solution says, as a learner would: a click on the broker for `kill N` and
+/// `restart N`, the console for anything else.
+fn perform(page: &Element, task: &kafkalab_core::lesson::Task) {
+    for command in &task.solution {
+        let line = command.value.to_string();
+        match line.split_once(' ') {
+            Some(("kill" | "restart", id)) if id.parse::<u32>().is_ok() => {
+                click(page, &format!("[data-broker=\"{id}\"]"))
+            }
+            _ => type_command(page, &line),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_first_lesson_is_played_to_its_end_by_clicking_and_typing_and_reopens_where_it_was_left() {
+    use kafkalab_core::lesson::Part;
+    use kafkalab_web::lessons::LESSONS;
+
+    forget_lessons();
+    let lesson = kafkalab_core::lesson::parse(LESSONS[0].name, LESSONS[0].text).unwrap();
+    let page = mount();
+    click(&page, "[data-testid=play]"); // pause: this test moves time itself
+    click(&page, "[data-testid=lessons]");
+    tick().await;
+    assert_eq!(text(&page, "#lesson-heading"), lesson.title);
+    assert!(!text(&page, ".lesson-intro").is_empty(), "the introduction is shown");
+    assert!(exists(&page, "[data-testid=play]") && exists(&page, "[data-testid=speed]"));
+    for control in ["timeline", "step", "step-back", "copy-link"] {
+        assert!(!exists(&page, &format!("[data-testid={control}]")), "a lesson has no {control}");
+    }
+
+    let mut performed = std::collections::BTreeSet::new();
+    let mut answered = 0;
+    for (index, step) in lesson.steps.iter().enumerate() {
+        assert_eq!(text(&page, "[data-testid=lesson-step]"), format!("Step {} of {}", index + 1, lesson.steps.len()));
+        assert_eq!(text(&page, "[data-testid=lesson-step-title]"), step.title);
+        for _ in 0..300 {
+            if exists(&page, "[data-testid=lesson-next].primary") || exists(&page, "[data-testid=lesson-complete]") {
+                break;
+            }
+            if exists(&page, "[data-testid=task][data-done=false]") {
+                let goal = text(&page, "[data-testid=task][data-done=false] .goal");
+                let task = step.parts.iter().find_map(|p| match p {
+                    Part::Task(task) if task.goal == goal => Some(task),
+                    _ => None,
+                });
+                let task = task.unwrap_or_else(|| panic!("the task shown is the lesson's: {goal}"));
+                if performed.insert(goal) {
+                    click(&page, "[data-testid=task][data-done=false] [data-testid=hint]");
+                    tick().await;
+                    assert_eq!(text(&page, "[data-testid=task][data-done=false] .hints li"), task.hints[0]);
+                    perform(&page, task);
+                } else {
+                    type_command(&page, "advance 500ms");
+                }
+            } else if exists(&page, "[data-testid=prediction][data-answered=false]") {
+                let card = find(&page, "[data-testid=prediction][data-answered=false]");
+                assert!(!exists(&card, "[data-testid=reveal]"), "nothing of the answer before answering");
+                let question = text(&card, ".question");
+                let prediction = step.parts.iter().find_map(|p| match p {
+                    Part::Prediction(prediction) if prediction.question == question => Some(prediction),
+                    _ => None,
+                });
+                let prediction = prediction.unwrap_or_else(|| panic!("the question shown is the lesson's: {question}"));
+                // The first answer is a wrong one, to see it marked wrong; the others are right.
+                let choice =
+                    if answered == 0 { (prediction.answer + 1) % prediction.choices.len() } else { prediction.answer };
+                click(&card, &format!("[data-choice=\"{choice}\"]"));
+                tick().await;
+                let reveal = format!(
+                    "[data-testid=prediction][data-answered=true] [data-testid=reveal][data-right={}]",
+                    answered > 0
+                );
+                assert!(
+                    exists(&page, &reveal),
+                    "the answer is revealed and marked {}",
+                    if answered > 0 { "right" } else { "wrong" }
+                );
+                answered += 1;
+            } else {
+                // A wait, or the clock must run for the step to go on.
+                type_command(&page, "advance 500ms");
+            }
+            tick().await;
+        }
+        if index + 1 < lesson.steps.len() {
+            assert!(exists(&page, "[data-testid=lesson-next].primary"), "step {} is complete", index + 1);
+            click(&page, "[data-testid=lesson-next]");
+            tick().await;
+        }
+    }
+    assert!(exists(&page, "[data-testid=lesson-complete]"), "the lesson is complete");
+    assert!(answered > 0 && !performed.is_empty());
+    assert!(!exists(&page, "[data-testid=task][data-done=false]"), "every task shows its tick");
+    assert!(!exists(&page, "[data-testid=proof][data-proof=fails]"), "the lab bore every answer out");
+
+    // A reload finds the lesson at its last step.
+    click(&page, "[data-testid=lesson-back]");
+    tick().await;
+    let left_at = text(&page, "[data-testid=lesson-step]");
+    let reloaded = mount();
+    tick().await;
+    assert_eq!(text(&reloaded, "[data-testid=lesson-step]"), left_at);
+    assert_eq!(text(&reloaded, "#lesson-heading"), lesson.title);
+    click(&reloaded, "[data-testid=lessons]");
+    tick().await;
+    assert!(!exists(&reloaded, "[data-testid=lesson]"), "closing the lessons brings the free lab back");
+    assert!(exists(&reloaded, "[data-testid=timeline]"), "and its timeline");
+    forget_lessons();
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_link_opens_its_run_even_when_a_lesson_was_left_open() {
+    use kafkalab_web::lessons::{CURRENT_KEY, LESSONS};
+
+    forget_lessons();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(CURRENT_KEY, LESSONS[0].name).unwrap();
+    let lesson = mount();
+    tick().await;
+    assert!(exists(&lesson, "[data-testid=lesson]"), "without a link, the lesson left open is reopened");
+    click(&lesson, "[data-testid=play]");
+    storage.set_item(CURRENT_KEY, LESSONS[0].name).unwrap();
+    let linked = mount_with(Some(String::from("#seed=1&brokers=3&t=2000&a=1000:kill%201")), false);
+    tick().await;
+    assert!(!exists(&linked, "[data-testid=lesson]"), "the link's run is shown, not the lesson");
+    assert_eq!(attribute(&linked, "[data-broker=\"1\"]", "data-status"), "dead");
+    assert!(exists(&linked, "[data-testid=timeline]"));
+    forget_lessons();
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,6 @@
 //! Lessons: a lesson is a Markdown file of narration with fenced blocks in the command
-//! language, parsed here into typed steps and replayed headless by the [`runner`].
+//! language, parsed here into typed steps, played by a learner in a [`Session`] and replayed
+//! headless by the [`runner`].
 //!
 //! The format is documented for teachers in `lessons/README.md`. In short:
 //!
@@ -25,7 +26,11 @@
 //! - [`mod@parse`]: the lesson assembled from those pieces, with errors naming file and line;
 //! - [`references`]: every topic, partition and broker a lesson names must exist when named;
 //! - [`error`]: a parse error: file, line, what is wrong;
-//! - [`runner`]: the lesson replayed headless, as CI runs it, into a [`report::Replay`];
+//! - [`session`]: a lesson played interactively, step by step, by a learner in the page: the one
+//!   implementation of what a lesson's parts mean;
+//! - [`progress`]: where the learner stands in a step, part by part;
+//! - [`runner`]: the lesson replayed headless, as CI runs it, into a [`report::Replay`]: a
+//!   session driven by a learner who follows every instruction;
 //! - [`report`]: what a replay did, or where and why it failed.
 
 pub mod check;
@@ -35,13 +40,17 @@ pub mod fields;
 pub mod markdown;
 pub mod model;
 pub mod parse;
+pub mod progress;
 pub mod references;
 pub mod report;
 pub mod runner;
+pub mod session;
 
 pub use check::Check;
 pub use error::LessonError;
 pub use model::{Actions, Lesson, Located, Part, Prediction, Step, Task, Wait};
 pub use parse::parse;
+pub use progress::{PartProgress, StepProgress};
 pub use report::{FailureKind, Replay, RunFailure};
 pub use runner::replay;
+pub use session::{AnswerError, Session};
