@@ -1,41 +1,19 @@
 //! CRC-32 (IEEE 802.3), the checksum a gzip member's trailer carries over the uncompressed data
 //! (RFC 1952, section 8).
 //!
-//! Not the batch's checksum: that is CRC-32C ([`super::crc32c`]), a different polynomial. Kept
-//! in the same plain table-driven form for the same reason (no `std` crate needed for
-//! `wasm32-unknown-unknown`): a 256-entry table built at compile time, one lookup per byte,
-//! register reflected, initial value and final XOR `0xFFFF_FFFF`. Java's `java.util.zip.CRC32`,
-//! which `GZIPOutputStream` uses, computes the same function.
+//! Not the batch's checksum: that is CRC-32C ([`super::crc32c`]), a different polynomial in the
+//! same table-driven form ([`super::crc_table`]). Java's `java.util.zip.CRC32`, which
+//! `GZIPOutputStream` uses, computes the same function.
 
 /// The IEEE polynomial 0x04C11DB7, bit-reflected.
 const POLYNOMIAL_REFLECTED: u32 = 0xEDB8_8320;
 
-/// `TABLE[byte]` is the CRC register's contribution of one byte shifted through eight rounds.
-const TABLE: [u32; 256] = build_table();
-
-const fn build_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut index = 0;
-    while index < 256 {
-        let mut register = index as u32;
-        let mut round = 0;
-        while round < 8 {
-            register = if register & 1 == 1 { (register >> 1) ^ POLYNOMIAL_REFLECTED } else { register >> 1 };
-            round += 1;
-        }
-        table[index] = register;
-        index += 1;
-    }
-    table
-}
+/// The register contribution of each byte value (see [`super::crc_table`]).
+const TABLE: [u32; 256] = super::crc_table::reflected_table(POLYNOMIAL_REFLECTED);
 
 /// The CRC-32 of `data`.
 pub fn checksum(data: &[u8]) -> u32 {
-    let mut register = 0xFFFF_FFFFu32;
-    for &byte in data {
-        register = TABLE[((register ^ byte as u32) & 0xFF) as usize] ^ (register >> 8);
-    }
-    register ^ 0xFFFF_FFFF
+    super::crc_table::reflected_checksum(&TABLE, data)
 }
 
 #[cfg(test)]

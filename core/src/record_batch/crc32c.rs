@@ -1,41 +1,18 @@
 //! CRC-32C (Castagnoli), the checksum a record batch carries over everything from its
 //! `attributes` field to its end.
 //!
-//! Written here rather than taken from a crate because the usual crates need `std`, and the core
-//! must build for `wasm32-unknown-unknown` without it. It is the plain table-driven form: one
-//! 256-entry table built at compile time, one lookup per byte. Kafka uses the same polynomial
-//! (`org.apache.kafka.common.utils.Crc32C`), reflected, with initial value and final XOR
-//! `0xFFFF_FFFF`.
+//! The table-driven form of [`super::crc_table`] with the Castagnoli polynomial, as Kafka's
+//! `org.apache.kafka.common.utils.Crc32C` computes it.
 
 /// The Castagnoli polynomial 0x1EDC6F41, bit-reflected, as the table-driven form needs it.
 const POLYNOMIAL_REFLECTED: u32 = 0x82F6_3B78;
 
-/// `TABLE[byte]` is the CRC register's contribution of one byte shifted through eight rounds.
-const TABLE: [u32; 256] = build_table();
-
-const fn build_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut index = 0;
-    while index < 256 {
-        let mut register = index as u32;
-        let mut round = 0;
-        while round < 8 {
-            register = if register & 1 == 1 { (register >> 1) ^ POLYNOMIAL_REFLECTED } else { register >> 1 };
-            round += 1;
-        }
-        table[index] = register;
-        index += 1;
-    }
-    table
-}
+/// The register contribution of each byte value (see [`super::crc_table`]).
+const TABLE: [u32; 256] = super::crc_table::reflected_table(POLYNOMIAL_REFLECTED);
 
 /// The CRC-32C of `data`.
 pub fn checksum(data: &[u8]) -> u32 {
-    let mut register = 0xFFFF_FFFFu32;
-    for &byte in data {
-        register = TABLE[((register ^ byte as u32) & 0xFF) as usize] ^ (register >> 8);
-    }
-    register ^ 0xFFFF_FFFF
+    super::crc_table::reflected_checksum(&TABLE, data)
 }
 
 #[cfg(test)]

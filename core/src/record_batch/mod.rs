@@ -16,13 +16,14 @@
 //!
 //! The pieces: [`header`] (layout and [`BatchHeader`]), [`attributes`], [`record`], [`batch`],
 //! [`encode`](mod@encode), [`gzip`] (with [`crc32`] for its trailer), [`split`], [`control`],
-//! [`error`], [`varint`] and [`crc32c`].
+//! [`error`], [`varint`] and [`crc32c`] (both CRCs built by `crc_table`).
 
 pub mod attributes;
 pub mod batch;
 pub mod control;
 pub mod crc32;
 pub mod crc32c;
+mod crc_table;
 mod cursor;
 pub mod encode;
 pub mod error;

@@ -20,7 +20,9 @@ use kafkalab_core::message::Message;
 use kafkalab_core::{Offset, TopicPartition};
 
 use super::group_membership::{ask, shared, text, unexpected};
-use super::{decode_served, encode_response, error_code, topic_name, Answer, Context, Rejection, RequestPrefix};
+use super::{
+    decode_served, encode_response, error_code, results_by_topic, topic_name, Answer, Context, Rejection, RequestPrefix,
+};
 use crate::exchange::Pending;
 
 pub const OFFSET_COMMIT_VERSIONS: VersionRange = OffsetCommitRequest::VERSIONS;
@@ -53,15 +55,9 @@ pub fn offset_commit(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>
             GroupResponse::OffsetCommit { results } => results,
             _ => Vec::new(),
         };
-        let mut topics: BTreeMap<String, Vec<OffsetCommitResponsePartition>> = BTreeMap::new();
-        for (partition, error) in results {
-            topics.entry(partition.topic.to_string()).or_default().push(
-                OffsetCommitResponsePartition::default()
-                    .with_partition_index(partition.partition.0)
-                    .with_error_code(error_code(error)),
-            );
-        }
-        let topics = topics
+        let entry =
+            |index, error| OffsetCommitResponsePartition::default().with_partition_index(index).with_error_code(error);
+        let topics = results_by_topic(results, entry)
             .into_iter()
             .map(|(name, partitions)| {
                 OffsetCommitResponseTopic::default().with_name(topic_name(&name)).with_partitions(partitions)

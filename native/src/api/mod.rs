@@ -207,6 +207,19 @@ pub fn decode_served<R: Decodable>(
     decode_request(frame, api, prefix.api_version)
 }
 
+/// Per-partition results grouped by topic, in name order, each partition made by `entry` from its
+/// index and Kafka's error code: the shape of OffsetCommit's and TxnOffsetCommit's answers.
+pub fn results_by_topic<P>(
+    results: Vec<(kafkalab_core::ids::TopicPartition, Option<kafkalab_core::error_code::ErrorCode>)>,
+    entry: impl Fn(i32, i16) -> P,
+) -> Vec<(String, Vec<P>)> {
+    let mut topics: std::collections::BTreeMap<String, Vec<P>> = std::collections::BTreeMap::new();
+    for (partition, error) in results {
+        topics.entry(partition.topic.to_string()).or_default().push(entry(partition.partition.0, error_code(error)));
+    }
+    topics.into_iter().collect()
+}
+
 /// Kafka's error code for an optional core error: 0 for none.
 pub fn error_code(error: Option<kafkalab_core::error_code::ErrorCode>) -> i16 {
     error.map_or(0, |e| e.code())

@@ -8,8 +8,6 @@
 //! transaction version 2, where TxnOffsetCommit adds the offsets partition itself without
 //! AddOffsetsToTxn, which the core's coordinator does not do.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
@@ -20,7 +18,7 @@ use kafkalab_core::group::protocol::{GroupRequest, GroupResponse, OffsetToCommit
 use kafkalab_core::{Offset, TopicPartition};
 
 use super::group_membership::{ask, shared};
-use super::{decode_served, error_code, topic_name, Answer, Context, Rejection, RequestPrefix};
+use super::{decode_served, results_by_topic, topic_name, Answer, Context, Rejection, RequestPrefix};
 
 /// Up to v4: v5 is transaction version 2's.
 pub const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
@@ -59,15 +57,10 @@ pub fn handle(prefix: &RequestPrefix, frame: Bytes, context: &Context<'_>) -> Re
             GroupResponse::TxnOffsetCommit { results } => results,
             _ => Vec::new(),
         };
-        let mut topics: BTreeMap<String, Vec<TxnOffsetCommitResponsePartition>> = BTreeMap::new();
-        for (partition, error) in results {
-            topics.entry(partition.topic.to_string()).or_default().push(
-                TxnOffsetCommitResponsePartition::default()
-                    .with_partition_index(partition.partition.0)
-                    .with_error_code(error_code(error)),
-            );
-        }
-        let topics = topics
+        let entry = |index, error| {
+            TxnOffsetCommitResponsePartition::default().with_partition_index(index).with_error_code(error)
+        };
+        let topics = results_by_topic(results, entry)
             .into_iter()
             .map(|(name, partitions)| {
                 TxnOffsetCommitResponseTopic::default().with_name(topic_name(&name)).with_partitions(partitions)
