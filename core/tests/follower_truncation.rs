@@ -26,6 +26,9 @@ fn state(leader: i32, leader_epoch: i32, partition_epoch: i32, isr: &[i32]) -> M
     let mut image = MetadataImage::bootstrap(&config);
     image.version = partition_epoch as u64 + 1;
     image.topics.insert("orders".to_string(), 1);
+    // The same id in every image built here: one topic, never deleted.
+    image.topic_ids.insert("orders".to_string(), image.next_topic_id);
+    image.next_topic_id += 1;
     let state = PartitionState {
         partition: orders0(),
         replicas: vec![BrokerId(1), BrokerId(2)],
