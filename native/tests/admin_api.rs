@@ -27,6 +27,7 @@ use tokio::net::TcpStream;
 
 const LEADER_NOT_AVAILABLE: i16 = 5;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const NOT_LEADER_OR_FOLLOWER: i16 = 6;
 const INVALID_TOPIC_EXCEPTION: i16 = 17;
 const TOPIC_ALREADY_EXISTS: i16 = 36;
 const INVALID_PARTITIONS: i16 = 37;
@@ -143,9 +144,19 @@ async fn a_created_topic_takes_records_that_a_fetch_reads_back() {
             PartitionProduceData::default().with_index(0).with_records(Some(batch.as_bytes().clone())),
         ]),
     ]);
-    let produced: ProduceResponse = call(&mut stream, ApiKey::Produce, 7, 1, &produce).await;
-    let partition = &produced.responses[0].partition_responses[0];
-    assert_eq!((partition.error_code, partition.base_offset), (0, 0));
+    // The leader may learn of its new partition a moment after the controller answered: a
+    // client retries the errors that mean so, as this does.
+    let mut outcome = (-1, -1);
+    for attempt in 0..50 {
+        let produced: ProduceResponse = call(&mut stream, ApiKey::Produce, 7, attempt, &produce).await;
+        let partition = &produced.responses[0].partition_responses[0];
+        outcome = (partition.error_code, partition.base_offset);
+        if ![UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER].contains(&outcome.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(outcome, (0, 0));
 
     let fetch = FetchRequest::default()
         .with_replica_id(BrokerId(-1))
