@@ -6,82 +6,16 @@
 //! a reload.
 #![cfg(target_arch = "wasm32")]
 
-use kafkalab_web::app::App;
-use leptos::prelude::*;
+mod common;
+
+use common::*;
+use leptos::prelude::{document, window};
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{
-    Element, Event, EventInit, HtmlFormElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit, MouseEvent,
-    MouseEventInit,
-};
+use web_sys::{Element, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .expect("a valid selector")
-        .unwrap_or_else(|| panic!("nothing on the page matches {selector}"))
-}
-
-fn attribute(root: &Element, selector: &str, name: &str) -> String {
-    find(root, selector).get_attribute(name).unwrap_or_else(|| panic!("{selector} has no {name}"))
-}
-
-/// A real click event, bubbling like a user's (SVG elements have no `.click()`).
-fn click(root: &Element, selector: &str) {
-    let init = MouseEventInit::new();
-    init.set_bubbles(true);
-    let event = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-    find(root, selector).dispatch_event(&event).unwrap();
-}
-
-/// Types a line into the console and submits it.
-fn type_command(root: &Element, line: &str) {
-    let input: HtmlInputElement = find(root, "[data-testid=command]").unchecked_into();
-    input.set_value(line);
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    input.dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
-    let form: HtmlFormElement = find(root, ".console form").unchecked_into();
-    form.request_submit().unwrap();
-}
-
-fn mount() -> Element {
-    mount_with(None, false)
-}
-
-/// Mounts the page, opening the run of a link's `share` fragment, with the address bar
-/// following the run when `sync_url`.
-fn mount_with(share: Option<String>, sync_url: bool) -> Element {
-    let document = document();
-    let host = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(
-        host.clone().unchecked_into(),
-        move || view! { <App share=share.clone() sync_url=sync_url /> },
-    );
-    handle.forget();
-    host
-}
-
-/// Drags the timeline to `ms`, as a user's slider does: a new value, then `input`.
-fn scrub_to(root: &Element, ms: u64) {
-    let slider: HtmlInputElement = find(root, "[data-testid=timeline]").unchecked_into();
-    slider.set_value(&ms.to_string());
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    slider.dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
-}
-
-/// A key pressed while `target` has the focus; the event bubbles up to the window.
-fn press(target: &Element, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    target.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
-}
 
 #[wasm_bindgen_test]
 async fn clicking_a_broker_marks_it_dead_and_its_partition_gets_a_new_leader() {
@@ -169,15 +103,6 @@ async fn the_controller_quorum_is_shown_and_a_new_active_controller_takes_over()
     assert_ne!(new.get_attribute("data-controller").unwrap(), id);
 }
 
-/// Ticks the checkbox `selector` as a user would: it changes state and fires `change`.
-fn toggle_checkbox(root: &Element, selector: &str) {
-    let input: HtmlInputElement = find(root, selector).unchecked_into();
-    input.set_checked(!input.checked());
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    input.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
-}
-
 #[wasm_bindgen_test]
 async fn a_consumer_typed_in_the_console_makes_its_group_stable_and_a_click_kills_it() {
     let page = mount();
@@ -234,25 +159,6 @@ async fn internal_topics_stay_hidden_until_the_toggle_shows_them() {
     tick().await;
     assert!(page.query_selector_all(internal).unwrap().length() > 0, "the coordinator's log is drawn");
     find(&page, "[data-partition=\"__consumer_offsets/0\"]");
-}
-
-/// Forgets any lesson progress the browser keeps, so each test starts from the free lab.
-fn forget_lessons() {
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    for i in (0..storage.length().unwrap()).rev() {
-        let key = storage.key(i).unwrap().unwrap();
-        if key.starts_with("kafkalab.lesson") {
-            storage.remove_item(&key).unwrap();
-        }
-    }
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
-
-fn exists(root: &Element, selector: &str) -> bool {
-    root.query_selector(selector).unwrap().is_some()
 }
 
 /// Does what a task's solution says, as a learner would: a click on the broker for `kill N` and
