@@ -13,7 +13,7 @@ use leptos::prelude::{document, window};
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlInputElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
