@@ -146,7 +146,8 @@ impl Lab {
         }
     }
 
-    fn simulation(&self) -> &Simulation {
+    /// The simulation the lab drives: the recording's at the moment shown, or the lesson's.
+    pub fn simulation(&self) -> &Simulation {
         match &self.run {
             Run::Free { recording, .. } => recording.simulation(),
             Run::Lesson { lesson, .. } => lesson.session().simulation(),

@@ -11,12 +11,17 @@
 //!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
 //! - [`markdown`]: the lessons' narration read into styled blocks (plain Rust, tested on the
 //!   host);
+//! - [`broker_rows`]: the brokers table (state, leaders, ISR, under-replicated partitions);
+//!   [`control_lines`]: the control panel's forms as command lines (plain Rust, tested on the
+//!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
 //! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
 //!   built for `wasm32`; they
 //!   translate, they do not decide.
 
+pub mod broker_rows;
+pub mod control_lines;
 pub mod lab;
 pub mod layout;
 pub mod lessons;

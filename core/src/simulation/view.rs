@@ -38,7 +38,7 @@ impl Simulation {
                     (true, true) => BrokerStatus::Fenced,
                     (true, false) => BrokerStatus::Alive,
                 };
-                BrokerView { id, status, fenced }
+                BrokerView { id, status, fenced, shutting_down: node.alive && node.broker.is_shutting_down() }
             })
             .collect();
         let partitions = metadata
