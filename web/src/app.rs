@@ -7,9 +7,15 @@ use kafkalab_core::ids::{BrokerId, Offset};
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
+use crate::broker_rows::broker_state;
+use crate::brokers_panel::BrokersPanel;
 use crate::clients::ClientsPanel;
+use crate::control_lines::ControlState;
+use crate::control_panel::ControlPanel;
+use crate::lag_chart::LagChart;
+use crate::lag_history::LagHistory;
 use crate::groups::GroupsPanel;
-use crate::lab::{status_label, Lab, Speed, TICK_MS};
+use crate::lab::{Lab, Speed, TICK_MS};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,
@@ -34,6 +40,8 @@ struct Snapshot {
     lesson: Option<(usize, StepView)>,
     /// The lesson holds the clock until the learner acts or a wait begins.
     clock_held: bool,
+    /// What the control panel shows.
+    control: ControlState,
 }
 
 impl Snapshot {
@@ -45,6 +53,7 @@ impl Snapshot {
             horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
+            control: ControlState::of(lab.simulation()),
         }
     }
 }
@@ -170,6 +179,9 @@ pub fn App(
 
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
+    // The lag chart's samples: read from each new view; a rewind drops the later ones.
+    let lag = RwSignal::new(LagHistory::default());
+    Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
     view! {
         <div class="page" class:with-lesson=move || in_lesson.get()>
         <Show when=move || in_lesson.get()>
@@ -207,10 +219,15 @@ pub fn App(
                 view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
             }}
             <div class="side">
+                <BrokersPanel view=view show_internal=internal on_run=run_line />
                 <PartitionTable view=view show_internal=internal />
                 <ControllerQuorum view=view />
             </div>
         </main>
+        <section class="operate">
+            <ControlPanel state=Signal::derive(move || snapshot.with(|s| s.control.clone())) on_run=run_line />
+            <LagChart history=lag.into() now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
+        </section>
         <section class="clients-and-groups">
             <GroupsPanel view=view show_internal=internal />
             <ClientsPanel view=view on_run=run_line />
@@ -290,18 +307,19 @@ fn BrokerCard(
     show_internal: Signal<bool>,
 ) -> impl IntoView {
     let status = Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
+    let state = Memo::new(move |_| view.with(|v| v.broker(id).map_or("dead", broker_state)));
     let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id, show_internal.get())));
     view! {
-        <g class=move || format!("broker {}", status_label(status.get()))
-           data-broker=id.0 data-status=move || status_label(status.get())
+        <g class=move || format!("broker {}", state.get().replace(' ', "-"))
+           data-broker=id.0 data-status=move || state.get()
            transform=format!("translate({x},0)")
            on:click=move |_| on_toggle.run(id)>
-            <title>{move || format!("Broker {id}: {}. Click to {}.", status_label(status.get()),
+            <title>{move || format!("Broker {id}: {}. Click to {}.", state.get(),
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
             <rect class="card" width=BROKER_WIDTH height=move || height.get() rx="10" />
             <text class="broker-name" x=PADDING y="28">{format!("Broker {id}")}</text>
             <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
-                {move || status_label(status.get())}
+                {move || state.get()}
             </text>
             {move || rows.get().into_iter().enumerate().map(|(row, data)| view! {
                 <ReplicaRow data=data y=BROKER_HEADER + row as f64 * REPLICA_ROW />

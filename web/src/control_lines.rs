@@ -9,6 +9,7 @@ use kafkalab_core::command::{NodeName, SplitMember};
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::message::Acks;
 use kafkalab_core::metadata::ConfigName;
+use kafkalab_core::view::ClusterView;
 use kafkalab_core::{Command, Simulation};
 
 use crate::panels::is_internal_topic;
@@ -48,9 +49,13 @@ pub fn add_consumer(name: &str, group: &str, topic: &str) -> String {
 }
 
 /// The first name of the form `consumer-1`, `consumer-2`, ... that no client of the run has.
-pub fn next_consumer_name(simulation: &Simulation) -> String {
-    let view = simulation.view();
+pub fn next_consumer_name(view: &ClusterView) -> String {
     (1..).map(|n| format!("consumer-{n}")).find(|name| view.client(name).is_none()).expect("an unused name")
+}
+
+/// `stop NAME`: the consumer commits and leaves its group, which rebalances.
+pub fn remove_consumer(name: &str) -> String {
+    format!("stop {name}")
 }
 
 /// `create-topic NAME partitions=P replication-factor=R`.
@@ -115,6 +120,47 @@ pub fn topics(simulation: &Simulation) -> Vec<(String, i32)> {
         .collect()
 }
 
+/// What the control panel shows of the run: its forms' choices and current values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ControlState {
+    pub topics: Vec<(String, i32)>,
+    pub brokers: usize,
+    pub min_insync_replicas: String,
+    pub unclean_leader_election: bool,
+    pub split: Vec<(BrokerId, Option<u8>)>,
+    pub next_consumer: String,
+    /// The consumer groups a new consumer can join (the first is the default).
+    pub groups: Vec<String>,
+    /// The named consumers running, which the panel can stop.
+    pub consumers: Vec<String>,
+}
+
+impl ControlState {
+    pub fn of(simulation: &Simulation) -> Self {
+        let view = simulation.view();
+        let mut groups: Vec<String> =
+            view.groups.iter().map(|g| g.group_id.clone()).filter(|g| !is_internal_topic(g)).collect();
+        if groups.is_empty() {
+            groups.push(String::from("billing"));
+        }
+        ControlState {
+            topics: topics(simulation),
+            brokers: view.brokers.len(),
+            min_insync_replicas: setting(simulation, ConfigName::MinInsyncReplicas),
+            unclean_leader_election: setting(simulation, ConfigName::UncleanLeaderElectionEnable) == "true",
+            split: split_groups(simulation),
+            next_consumer: next_consumer_name(&view),
+            groups,
+            consumers: view
+                .clients
+                .iter()
+                .filter(|c| c.alive && c.group.is_some())
+                .map(|c| c.name.0.clone())
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +188,7 @@ mod tests {
             add_consumer("consumer-1", "billing", "orders"),
             create_topic("payments", 6, 3),
             add_partitions("orders", 6),
+            remove_consumer("consumer-1"),
             split(&[(BrokerId(1), Some(0)), (BrokerId(2), Some(1)), (BrokerId(3), Some(1))]),
         ] {
             Command::parse(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
@@ -172,8 +219,12 @@ mod tests {
     #[test]
     fn a_new_consumer_gets_the_first_free_name() {
         let mut lab = Lab::new(1);
-        assert_eq!(next_consumer_name(lab.simulation()), "consumer-1");
+        assert_eq!(next_consumer_name(&lab.view()), "consumer-1");
         lab.run_line(&add_consumer("consumer-1", "billing", "orders")).unwrap();
-        assert_eq!(next_consumer_name(lab.simulation()), "consumer-2");
+        assert_eq!(next_consumer_name(&lab.view()), "consumer-2");
+        assert_eq!(ControlState::of(lab.simulation()).consumers, ["consumer-1"]);
+        lab.run_line(&remove_consumer("consumer-1")).unwrap();
+        lab.advance(1_000);
+        assert!(ControlState::of(lab.simulation()).consumers.is_empty(), "a stopped consumer is not offered");
     }
 }

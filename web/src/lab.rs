@@ -11,7 +11,7 @@
 
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::trace::TraceLine;
-use kafkalab_core::view::{BrokerStatus, ClusterView};
+use kafkalab_core::view::ClusterView;
 use kafkalab_core::{Command, Simulation};
 
 use crate::lessons::LessonRun;
@@ -251,18 +251,10 @@ impl Lab {
     }
 }
 
-/// What the page calls a broker's state.
-pub fn status_label(status: BrokerStatus) -> &'static str {
-    match status {
-        BrokerStatus::Alive => "alive",
-        BrokerStatus::Fenced => "fenced",
-        BrokerStatus::Dead => "dead",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kafkalab_core::view::BrokerStatus;
     use kafkalab_core::ids::TopicPartition;
 
     #[test]
