@@ -12,10 +12,10 @@ use crate::brokers_panel::BrokersPanel;
 use crate::clients::ClientsPanel;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
-use crate::lag_chart::LagChart;
-use crate::lag_history::LagHistory;
 use crate::groups::GroupsPanel;
 use crate::lab::{Lab, Speed, TICK_MS};
+use crate::lag_chart::LagChart;
+use crate::lag_history::LagHistory;
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
     REPLICA_ROW,

@@ -17,7 +17,9 @@ const GROUP_NAMES: [&str; 3] = ["A", "B", "C"];
 pub fn ControlPanel(state: Signal<ControlState>, on_run: Callback<String>) -> impl IntoView {
     let first_topic = move || state.with(|s| s.topics.first().map(|(name, _)| name.clone()).unwrap_or_default());
     let topic_options = move || {
-        state.with(|s| s.topics.iter().map(|(name, _)| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view())
+        state.with(|s| {
+            s.topics.iter().map(|(name, _)| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()
+        })
     };
 
     // Produce.
@@ -27,11 +29,20 @@ pub fn ControlPanel(state: Signal<ControlState>, on_run: Callback<String>) -> im
     let acks = RwSignal::new(String::from("all"));
     let chosen = move |topic: RwSignal<String>| {
         let picked = topic.get_untracked();
-        if picked.is_empty() { first_topic() } else { picked }
+        if picked.is_empty() {
+            first_topic()
+        } else {
+            picked
+        }
     };
     let produce = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        on_run.run(lines::produce(&chosen(produce_topic), &key.get_untracked(), &value.get_untracked(), lines::acks(&acks.get_untracked())));
+        on_run.run(lines::produce(
+            &chosen(produce_topic),
+            &key.get_untracked(),
+            &value.get_untracked(),
+            lines::acks(&acks.get_untracked()),
+        ));
     };
 
     // Consumers.

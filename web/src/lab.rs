@@ -254,8 +254,8 @@ impl Lab {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafkalab_core::view::BrokerStatus;
     use kafkalab_core::ids::TopicPartition;
+    use kafkalab_core::view::BrokerStatus;
 
     #[test]
     fn clicking_a_broker_kills_it_and_clicking_again_restarts_it() {

@@ -43,9 +43,9 @@ mod clients;
 #[cfg(target_arch = "wasm32")]
 mod control_panel;
 #[cfg(target_arch = "wasm32")]
-mod lag_chart;
-#[cfg(target_arch = "wasm32")]
 mod groups;
+#[cfg(target_arch = "wasm32")]
+mod lag_chart;
 #[cfg(target_arch = "wasm32")]
 pub mod lesson_player;
 #[cfg(target_arch = "wasm32")]
