@@ -163,6 +163,8 @@ pub struct ClientView {
     pub kind: ClientKindView,
     /// Its process runs (a crash or a crash point stops it).
     pub alive: bool,
+    /// A consumer that `stop` closed: it committed and left its group.
+    pub closed: bool,
     /// A consumer's `group.id`.
     pub group: Option<String>,
     /// A consumer's member id, once a coordinator gave it one.
