@@ -17,9 +17,10 @@ use crate::lab::{Lab, Speed, TICK_MS};
 use crate::lag_chart::LagChart;
 use crate::lag_history::LagHistory;
 use crate::layout::{
-    broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
-    REPLICA_ROW,
+    broker_height, broker_x, broker_y, compact_height, diagram_height, diagram_width, first_visible_offset, Drawing,
+    BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING, REPLICA_ROW,
 };
+use crate::replica_tiles::{ReplicaTile, TilePatterns};
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
@@ -179,6 +180,10 @@ pub fn App(
 
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
+    let topic_filter = RwSignal::new(None::<String>);
+    let shown = Signal::derive(move || Shown { internal: show_internal.get(), topic: topic_filter.get() });
+    let drawing = RwSignal::new(Drawing::Auto);
+    let topic_names = Memo::new(move |_| snapshot.with(|s| s.control.topics.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()));
     // The lag chart's samples: read from each new view; a rewind drops the later ones.
     let lag = RwSignal::new(LagHistory::default());
     Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
@@ -210,17 +215,33 @@ pub fn App(
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
                 " Show internal topics"
             </label>
+            <label class="toggle">"Topic "
+                <select data-testid="topic-filter" on:change=move |ev| {
+                    let topic = event_target_value(&ev);
+                    topic_filter.set((!topic.is_empty()).then_some(topic));
+                }>
+                    <option value="">"all"</option>
+                    {move || topic_names.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="toggle">"Draw replicas as "
+                <select data-testid="drawing" on:change=move |ev| drawing.set(Drawing::from_key(&event_target_value(&ev)))>
+                    <option value="auto">"auto"</option>
+                    <option value="rows">"rows with logs"</option>
+                    <option value="tiles">"tiles"</option>
+                </select>
+            </label>
             <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
         <main class="lab">
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() /> }
             }}
             <div class="side">
                 <BrokersPanel view=view show_internal=internal on_run=run_line />
-                <PartitionTable view=view show_internal=internal />
+                <PartitionTable view=view shown=shown />
                 <ControllerQuorum view=view />
             </div>
         </main>
@@ -243,18 +264,32 @@ pub fn App(
 
 /// One replica as a broker card draws it.
 #[derive(Clone, Debug, PartialEq)]
-struct ReplicaRowData {
-    partition: String,
-    is_leader: bool,
-    in_isr: bool,
-    log_start: i64,
-    log_end: i64,
-    high_watermark: i64,
+pub(crate) struct ReplicaRowData {
+    pub(crate) partition: String,
+    pub(crate) is_leader: bool,
+    pub(crate) in_isr: bool,
+    pub(crate) log_start: i64,
+    pub(crate) log_end: i64,
+    pub(crate) high_watermark: i64,
 }
 
-fn replica_rows(view: &ClusterView, broker: BrokerId, show_internal: bool) -> Vec<ReplicaRowData> {
+/// Which replicas the drawing and the partition table show: internal topics or not, and one
+/// topic or all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Shown {
+    pub(crate) internal: bool,
+    pub(crate) topic: Option<String>,
+}
+
+impl Shown {
+    fn topic(&self, topic: &str) -> bool {
+        (self.internal || !is_internal_topic(topic)) && self.topic.as_deref().is_none_or(|t| t == topic)
+    }
+}
+
+fn replica_rows(view: &ClusterView, broker: BrokerId, shown: &Shown) -> Vec<ReplicaRowData> {
     view.replicas_on(broker)
-        .filter(|(partition, _)| show_internal || !is_internal_topic(&partition.partition.topic))
+        .filter(|(partition, _)| shown.topic(&partition.partition.topic))
         .map(|(partition, replica)| ReplicaRowData {
             partition: partition.partition.to_string(),
             is_leader: replica.is_leader,
@@ -273,46 +308,54 @@ fn ClusterDiagram(
     view: Signal<ClusterView>,
     /// Called with a broker's id when it is clicked.
     on_toggle: Callback<BrokerId>,
-    /// Whether internal topics' replicas are drawn.
-    show_internal: Signal<bool>,
+    /// Which replicas are drawn.
+    shown: Signal<Shown>,
+    /// Rows with logs, or tiles.
+    drawing: Signal<Drawing>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
-    let width = diagram_width(ids.len());
-    // Cards grow when topics are created or partitions added from the console.
-    let height = Memo::new(move |_| {
-        let show = show_internal.get();
-        view.with(|v| broker_height(v.brokers.iter().map(|b| replica_rows(v, b.id, show).len()).max().unwrap_or(0)))
+    let count = ids.len();
+    let width = diagram_width(count);
+    let most = Memo::new(move |_| {
+        shown.with(|shown| view.with(|v| v.brokers.iter().map(|b| replica_rows(v, b.id, shown).len()).max().unwrap_or(0)))
     });
+    let tiles = Memo::new(move |_| drawing.get().tiles(most.get()));
+    // Cards grow when topics are created or partitions added from the console.
+    let height = Memo::new(move |_| if tiles.get() { compact_height(most.get()) } else { broker_height(most.get()) });
     view! {
-        <svg class="cluster" data-testid="cluster" viewBox=move || format!("-2 -2 {} {}", width + 4.0, height.get() + 4.0)
+        <svg class="cluster" class:tiles=move || tiles.get() data-testid="cluster"
+             viewBox=move || format!("-2 -2 {} {}", width + 4.0, diagram_height(count, height.get()) + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
+            <TilePatterns />
             {ids.into_iter().enumerate().map(|(index, id)| view! {
-                <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle show_internal=show_internal />
+                <BrokerCard id=id index=index height=height view=view on_toggle=on_toggle shown=shown tiles=tiles />
             }).collect_view()}
         </svg>
     }
 }
 
-/// One broker: its name and state, and a row per replica it holds. Clicking it kills or
-/// restarts it.
+/// One broker: its name and state, and a row (or a tile) per replica it holds. Clicking it
+/// kills or restarts it.
 #[component]
 fn BrokerCard(
     id: BrokerId,
-    /// Left edge of the card.
-    x: f64,
+    /// Its place among the cards.
+    index: usize,
     /// The card's height, the same for every card.
     height: Memo<f64>,
     view: Signal<ClusterView>,
     on_toggle: Callback<BrokerId>,
-    show_internal: Signal<bool>,
+    shown: Signal<Shown>,
+    tiles: Memo<bool>,
 ) -> impl IntoView {
     let status = Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
     let state = Memo::new(move |_| view.with(|v| v.broker(id).map_or("dead", broker_state)));
-    let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id, show_internal.get())));
+    let rows = Memo::new(move |_| shown.with(|shown| view.with(|v| replica_rows(v, id, shown))));
+    let x = broker_x(index);
     view! {
         <g class=move || format!("broker {}", state.get().replace(' ', "-"))
            data-broker=id.0 data-status=move || state.get()
-           transform=format!("translate({x},0)")
+           transform=move || format!("translate({x},{})", broker_y(index, height.get()))
            on:click=move |_| on_toggle.run(id)>
             <title>{move || format!("Broker {id}: {}. Click to {}.", state.get(),
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
@@ -321,9 +364,15 @@ fn BrokerCard(
             <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
                 {move || state.get()}
             </text>
-            {move || rows.get().into_iter().enumerate().map(|(row, data)| view! {
-                <ReplicaRow data=data y=BROKER_HEADER + row as f64 * REPLICA_ROW />
-            }).collect_view()}
+            {move || if tiles.get() {
+                rows.get().into_iter().enumerate().map(|(index, data)| view! {
+                    <ReplicaTile data=data index=index />
+                }).collect_view().into_any()
+            } else {
+                rows.get().into_iter().enumerate().map(|(row, data)| view! {
+                    <ReplicaRow data=data y=BROKER_HEADER + row as f64 * REPLICA_ROW />
+                }).collect_view().into_any()
+            }}
         </g>
     }
 }
@@ -368,14 +417,14 @@ fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
 
 /// Each partition's leader, leader epoch and ISR, as the controller's metadata says.
 #[component]
-fn PartitionTable(view: Signal<ClusterView>, show_internal: Signal<bool>) -> impl IntoView {
+fn PartitionTable(view: Signal<ClusterView>, shown: Signal<Shown>) -> impl IntoView {
     let list = |brokers: &[BrokerId]| brokers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
     view! {
         <table class="partitions" data-testid="partitions">
             <thead><tr><th>"Partition"</th><th>"Leader"</th><th>"Epoch"</th><th>"ISR"</th><th>"High watermark"</th></tr></thead>
             <tbody>
                 {move || view.with(|v| v.partitions.iter()
-                    .filter(|p| show_internal.get() || !is_internal_topic(&p.partition.topic))
+                    .filter(|p| shown.with(|shown| shown.topic(&p.partition.topic)))
                     .map(|p| {
                     let leader = p.leader.map_or(String::from("none"), |b| b.to_string());
                     let hw = p.replicas.iter().find(|r| r.is_leader).map_or(Offset(0), |r| r.high_watermark);

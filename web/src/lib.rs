@@ -19,7 +19,7 @@
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
 //! - `app`, `brokers_panel`, `control_panel`, `groups`, `clients`, `lag_chart`,
-//!   `lesson_player`, `time_controls`: the Leptos components, only built for `wasm32`; they
+//!   `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only built for `wasm32`; they
 //!   translate, they do not decide.
 
 pub mod broker_rows;
@@ -48,6 +48,8 @@ mod groups;
 mod lag_chart;
 #[cfg(target_arch = "wasm32")]
 pub mod lesson_player;
+#[cfg(target_arch = "wasm32")]
+mod replica_tiles;
 #[cfg(target_arch = "wasm32")]
 mod time_controls;
 
