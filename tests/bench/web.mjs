@@ -324,7 +324,7 @@ const sizeBaseline = cargoModule ? 'cargo\'s module, custom sections dropped: ' 
 row('wasm after wasm-opt, raw', `${optimised.length.toLocaleString('en')} B (${kib(optimised.length)})`,
   cargoModule ? sizeBaseline + kib(cargoModule.length) : 'n/a', cargoModule ? optimised.length / cargoModule.length : NaN,
   '—', null);
-row('wasm after wasm-opt, gzip -9', `${optimisedGzip.toLocaleString('en')} B (${kib(optimisedGzip)})`,
+row('wasm after wasm-opt, gzip -9 (node zlib)', `${optimisedGzip.toLocaleString('en')} B (${kib(optimisedGzip)})`,
   cargoModule ? sizeBaseline + kib(cargoGzip) : 'n/a', cargoModule ? optimisedGzip / cargoGzip : NaN,
   '≤ 250 KiB', optimisedGzip <= 250 * KIB);
 log(`dist/ was built ${statSync(join(dist, 'kafkalab_web_bg.wasm')).mtime.toISOString()}`);
