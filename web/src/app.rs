@@ -20,10 +20,10 @@ use crate::layout::{
     broker_height, broker_x, broker_y, compact_height, diagram_height, diagram_width, first_visible_offset, Drawing,
     BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING, REPLICA_ROW,
 };
-use crate::replica_tiles::{ReplicaTile, TilePatterns};
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
+use crate::replica_tiles::{ReplicaTile, TilePatterns};
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
@@ -183,7 +183,8 @@ pub fn App(
     let topic_filter = RwSignal::new(None::<String>);
     let shown = Signal::derive(move || Shown { internal: show_internal.get(), topic: topic_filter.get() });
     let drawing = RwSignal::new(Drawing::Auto);
-    let topic_names = Memo::new(move |_| snapshot.with(|s| s.control.topics.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()));
+    let topic_names =
+        Memo::new(move |_| snapshot.with(|s| s.control.topics.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()));
     // The lag chart's samples: read from each new view; a rewind drops the later ones.
     let lag = RwSignal::new(LagHistory::default());
     Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
@@ -317,7 +318,9 @@ fn ClusterDiagram(
     let count = ids.len();
     let width = diagram_width(count);
     let most = Memo::new(move |_| {
-        shown.with(|shown| view.with(|v| v.brokers.iter().map(|b| replica_rows(v, b.id, shown).len()).max().unwrap_or(0)))
+        shown.with(|shown| {
+            view.with(|v| v.brokers.iter().map(|b| replica_rows(v, b.id, shown).len()).max().unwrap_or(0))
+        })
     });
     let tiles = Memo::new(move |_| drawing.get().tiles(most.get()));
     // Cards grow when topics are created or partitions added from the console.

@@ -151,7 +151,12 @@ impl ControlState {
             split: split_groups(simulation),
             next_consumer: next_consumer_name(&view),
             groups,
-            consumers: view.clients.iter().filter(|c| c.alive && !c.closed && c.group.is_some()).map(|c| c.name.0.clone()).collect(),
+            consumers: view
+                .clients
+                .iter()
+                .filter(|c| c.alive && !c.closed && c.group.is_some())
+                .map(|c| c.name.0.clone())
+                .collect(),
         }
     }
 }
