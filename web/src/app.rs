@@ -13,7 +13,7 @@ use crate::clients::ClientsPanel;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
 use crate::groups::GroupsPanel;
-use crate::lab::{Lab, Speed, TICK_MS};
+use crate::lab::{Lab, Speed};
 use crate::lag_chart::LagChart;
 use crate::lag_history::LagHistory;
 use crate::layout::{
@@ -22,6 +22,7 @@ use crate::layout::{
 };
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
+use crate::pacer::{pay, Pacer, FRAME_MS};
 use crate::panels::is_internal_topic;
 use crate::replica_tiles::{ReplicaTile, TilePatterns};
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
@@ -47,14 +48,15 @@ struct Snapshot {
 
 impl Snapshot {
     fn of(lab: &Lab) -> Self {
+        let view = lab.view();
         Snapshot {
-            view: lab.view(),
+            control: ControlState::of(lab.simulation(), &view),
+            view,
             events: lab.recent_trace(EVENT_LOG_LINES).iter().map(|l| l.to_string()).collect(),
             history: lab.history(),
             horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
-            control: ControlState::of(lab.simulation()),
         }
     }
 }
@@ -165,15 +167,29 @@ pub fn App(
     let step_view = Memo::new(move |_| snapshot.with(|s| s.lesson.as_ref().map(|(_, v)| v.clone())));
     let picked = Signal::derive(move || snapshot.with(|s| s.lesson.as_ref().map(|(i, _)| *i)));
 
+    // Playing: every frame pays the simulated time the speed owes, within a frame's budget
+    // (see `pacer`), so a big cluster at full speed runs slower rather than freezing the page.
+    let pacer = StoredValue::new(Pacer::default());
+    let reached = RwSignal::new(None::<f64>);
+    let performance = web_sys::window().and_then(|w| w.performance());
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if playing.get_untracked() {
-                let ms = speed.get_untracked().tick_ms();
-                lab.update_value(|lab| lab.advance(ms));
-                snapshot.set(lab.with_value(Snapshot::of));
+            let Some(clock) = performance.as_ref() else { return };
+            if !playing.get_untracked() {
+                pacer.update_value(Pacer::pause);
+                return;
             }
+            let start = clock.now();
+            let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
+            if owed == 0 {
+                return;
+            }
+            let paid = lab.try_update_value(|lab| pay(owed, |ms| lab.advance(ms), || clock.now() - start)).unwrap_or(0);
+            pacer.update_value(|p| p.paid(paid));
+            reached.set(pacer.with_value(Pacer::reached));
+            snapshot.set(lab.with_value(Snapshot::of));
         },
-        Duration::from_millis(TICK_MS),
+        Duration::from_millis(FRAME_MS),
     ) {
         on_cleanup(move || handle.clear());
     }
@@ -234,6 +250,13 @@ pub fn App(
             </label>
             <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
+            <span class="reached" data-testid="reached">{move || {
+                let asked = speed.get().factor();
+                match reached.get() {
+                    Some(real) if playing.get() && real < asked * 0.8 => format!("running at {real:.0}×: the simulation cannot go faster here"),
+                    _ => String::new(),
+                }
+            }}</span>
         </section>
         <main class="lab">
             {move || {

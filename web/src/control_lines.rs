@@ -136,8 +136,8 @@ pub struct ControlState {
 }
 
 impl ControlState {
-    pub fn of(simulation: &Simulation) -> Self {
-        let view = simulation.view();
+    /// The panel's state for `simulation`, whose view is `view` (already built for the page).
+    pub fn of(simulation: &Simulation, view: &ClusterView) -> Self {
         let mut groups: Vec<String> =
             view.groups.iter().map(|g| g.group_id.clone()).filter(|g| !is_internal_topic(g)).collect();
         if groups.is_empty() {
@@ -149,7 +149,7 @@ impl ControlState {
             min_insync_replicas: setting(simulation, ConfigName::MinInsyncReplicas),
             unclean_leader_election: setting(simulation, ConfigName::UncleanLeaderElectionEnable) == "true",
             split: split_groups(simulation),
-            next_consumer: next_consumer_name(&view),
+            next_consumer: next_consumer_name(view),
             groups,
             consumers: view
                 .clients
@@ -222,9 +222,12 @@ mod tests {
         assert_eq!(next_consumer_name(&lab.view()), "consumer-1");
         lab.run_line(&add_consumer("consumer-1", "billing", "orders")).unwrap();
         assert_eq!(next_consumer_name(&lab.view()), "consumer-2");
-        assert_eq!(ControlState::of(lab.simulation()).consumers, ["consumer-1"]);
+        assert_eq!(ControlState::of(lab.simulation(), &lab.view()).consumers, ["consumer-1"]);
         lab.run_line(&remove_consumer("consumer-1")).unwrap();
         lab.advance(1_000);
-        assert!(ControlState::of(lab.simulation()).consumers.is_empty(), "a stopped consumer is not offered");
+        assert!(
+            ControlState::of(lab.simulation(), &lab.view()).consumers.is_empty(),
+            "a stopped consumer is not offered"
+        );
     }
 }

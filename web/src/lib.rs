@@ -16,6 +16,8 @@
 //!   host);
 //! - [`lag_history`]: each consumer group's lag sampled as the run plays, for the lag chart
 //!   (plain Rust, tested on the host);
+//! - [`pacer`]: how playing keeps the chosen speed within each frame's budget (plain Rust,
+//!   tested on the host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
 //! - `app`, `brokers_panel`, `control_panel`, `groups`, `clients`, `lag_chart`,
@@ -29,6 +31,7 @@ pub mod lag_history;
 pub mod layout;
 pub mod lessons;
 pub mod markdown;
+pub mod pacer;
 pub mod panels;
 pub mod share;
 pub mod shortcuts;
