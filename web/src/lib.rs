@@ -6,6 +6,8 @@
 //! - [`timeline`]: the run as a recording (seed, settings, actions) that can be rewound by
 //!   replay from checkpoints, and forked; [`share`]: the same as a link's fragment;
 //!   [`shortcuts`]: the keyboard shortcuts (plain Rust, tested on the host);
+//! - [`comparison`]: two runs side by side, one setting apart (`acks=1` against `acks=all`),
+//!   moving together, each with what it acknowledged and lost (plain Rust, tested on the host);
 //! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
 //! - [`lessons`]: the course embedded at build time, the lesson being played and what the
 //!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
@@ -17,6 +19,7 @@
 //!   built for `wasm32`; they
 //!   translate, they do not decide.
 
+pub mod comparison;
 pub mod lab;
 pub mod layout;
 pub mod lessons;
