@@ -8,6 +8,7 @@ use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
 use crate::clients::ClientsPanel;
+use crate::compare_view::CompareView;
 use crate::groups::GroupsPanel;
 use crate::lab::{status_label, Lab, Speed, TICK_MS};
 use crate::layout::{
@@ -83,6 +84,8 @@ pub fn App(
     };
     // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
     let show_internal = RwSignal::new(false);
+    // Compare mode: two runs side by side in place of the lab, which pauses meanwhile.
+    let comparing = RwSignal::new(false);
 
     let act = move |action: &dyn Fn(&mut Lab) -> Result<(), String>| {
         let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
@@ -184,11 +187,20 @@ pub fn App(
                 view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
             }}</p>
         </header>
+        <Show when=move || !comparing.get()>
         <TimeControls playing=playing speed=speed now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms))
                       horizon_ms=Signal::derive(move || snapshot.with(|s| s.horizon_ms))
                       timeline=Signal::derive(move || !in_lesson.get())
                       on_seek=on_seek on_step=on_step on_step_back=on_step_back link=link />
+        </Show>
         <section class="controls">
+            <button data-testid="compare-mode" aria-pressed=move || comparing.get().to_string() disabled=move || in_lesson.get()
+                    title="Two runs side by side, one setting apart" on:click=move |_| {
+                        playing.set(false);
+                        comparing.update(|c| *c = !*c);
+                    }>
+                {move || if comparing.get() { "Close compare" } else { "Compare" }}
+            </button>
             <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
                 {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
             </button>
@@ -201,6 +213,7 @@ pub fn App(
             <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
+        <Show when=move || !comparing.get() fallback=move || view! { <CompareView seed=seed /> }>
         <main class="lab">
             {move || {
                 generation.track();
@@ -219,6 +232,7 @@ pub fn App(
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
         </section>
+        </Show>
         </div>
         </div>
     }
@@ -251,7 +265,7 @@ fn replica_rows(view: &ClusterView, broker: BrokerId, show_internal: bool) -> Ve
 
 /// The brokers side by side, each with its replicas.
 #[component]
-fn ClusterDiagram(
+pub(crate) fn ClusterDiagram(
     /// The state to draw.
     view: Signal<ClusterView>,
     /// Called with a broker's id when it is clicked.
@@ -379,7 +393,11 @@ fn PartitionTable(view: Signal<ClusterView>, show_internal: Signal<bool>) -> imp
 
 /// Where commands can be typed, in the core's command language.
 #[component]
-fn Console(on_run: Callback<String>, error: ReadSignal<Option<String>>, history: Signal<Vec<String>>) -> impl IntoView {
+pub(crate) fn Console(
+    on_run: Callback<String>,
+    error: ReadSignal<Option<String>>,
+    history: Signal<Vec<String>>,
+) -> impl IntoView {
     let line = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

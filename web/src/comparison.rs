@@ -12,7 +12,7 @@
 //! acknowledged and, of those, the ones the current leaders no longer hold (the core's oracle,
 //! `Simulation::lost_writes`), and each partition's leader and high watermark.
 
-use kafkalab_core::command::{Command, Setting};
+use kafkalab_core::command::Command;
 use kafkalab_core::ids::{BrokerId, TopicPartition};
 use kafkalab_core::trace::TraceEvent;
 
@@ -21,134 +21,9 @@ use crate::panels::is_internal_topic;
 use crate::share::Settings;
 use crate::timeline::Recording;
 
-/// The one setting the two sides differ in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Difference {
-    /// The producer's `acks`: 1 on the left, all on the right, for every `produce` and
-    /// `producer` line that does not name its own.
-    Acks,
-    /// The cluster's `min.insync.replicas`: 1 against 2.
-    MinInsyncReplicas,
-    /// The cluster's `unclean.leader.election.enable`: false against true.
-    UncleanLeaderElection,
-    /// The replication factor of topic `orders`: 1 against 3 (both sides delete the topic and
-    /// create it again with their own, before anything else happens).
-    ReplicationFactor,
-}
+mod difference;
 
-/// One of the two runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    Left,
-    Right,
-}
-
-impl Side {
-    pub const BOTH: [Side; 2] = [Side::Left, Side::Right];
-
-    fn index(self) -> usize {
-        match self {
-            Side::Left => 0,
-            Side::Right => 1,
-        }
-    }
-
-    /// `left` or `right`, for `data-side` attributes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::Left => "left",
-            Side::Right => "right",
-        }
-    }
-}
-
-impl Difference {
-    pub const ALL: [Difference; 4] = [
-        Difference::Acks,
-        Difference::MinInsyncReplicas,
-        Difference::UncleanLeaderElection,
-        Difference::ReplicationFactor,
-    ];
-
-    /// The setting's name as Kafka writes it (the replication factor as `create-topic` takes it).
-    pub fn key(self) -> &'static str {
-        match self {
-            Difference::Acks => "acks",
-            Difference::MinInsyncReplicas => "min.insync.replicas",
-            Difference::UncleanLeaderElection => "unclean.leader.election.enable",
-            Difference::ReplicationFactor => "replication-factor",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Difference> {
-        Difference::ALL.into_iter().find(|d| d.key() == key)
-    }
-
-    /// The setting's value on `side`.
-    pub fn value(self, side: Side) -> &'static str {
-        let [left, right] = match self {
-            Difference::Acks => ["1", "all"],
-            Difference::MinInsyncReplicas => ["1", "2"],
-            Difference::UncleanLeaderElection => ["false", "true"],
-            Difference::ReplicationFactor => ["1", "3"],
-        };
-        [left, right][side.index()]
-    }
-
-    /// What a side is titled: `acks=1`, `acks=all`.
-    pub fn label(self, side: Side) -> String {
-        format!("{}={}", self.key(), self.value(side))
-    }
-
-    /// The lines each side runs before any action, to take its value (both sides run as many).
-    pub fn setup_lines(self, side: Side) -> Vec<String> {
-        let value = self.value(side);
-        match self {
-            Difference::Acks => Vec::new(),
-            Difference::MinInsyncReplicas | Difference::UncleanLeaderElection => {
-                vec![format!("set {}={value}", self.key())]
-            }
-            Difference::ReplicationFactor => vec![
-                String::from("delete-topic orders"),
-                format!("create-topic orders partitions=3 replication-factor={value}"),
-            ],
-        }
-    }
-
-    /// An action's line as `side` runs it: with `acks`, a console `produce` or a `producer`
-    /// that does not name its acks gets the side's; every other line is left as typed (a line
-    /// that does not parse too: running it says why).
-    pub fn rewrite(self, side: Side, line: &str) -> String {
-        if self != Difference::Acks || names_acks(line) {
-            return line.to_string();
-        }
-        let value = self.value(side);
-        match Command::parse(line) {
-            Ok(Command::Produce { producer: None, .. }) => format!("{} acks={value}", line.trim_end()),
-            Ok(Command::Producer { name, mut settings }) => {
-                settings.push(Setting { key: String::from("acks"), value: value.to_string() });
-                Command::Producer { name, settings }.to_string()
-            }
-            _ => line.to_string(),
-        }
-    }
-}
-
-/// Whether a line names `acks=` as a word of its own, outside quotes (`value="acks=1"` does not).
-fn names_acks(line: &str) -> bool {
-    let mut quoted = false;
-    let mut word_start = true;
-    for (index, c) in line.char_indices() {
-        if c == '"' {
-            quoted = !quoted;
-        }
-        if !quoted && word_start && line[index..].starts_with("acks=") {
-            return true;
-        }
-        word_start = !quoted && (c == ' ' || c == '\t');
-    }
-    false
-}
+pub use difference::{Difference, Side};
 
 /// An acknowledged write the cluster no longer holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +56,25 @@ pub struct SideReport {
     pub lost: Vec<LostRecord>,
     /// Every partition of the learner's topics (not the internal ones), in order.
     pub partitions: Vec<PartitionOutcome>,
+}
+
+impl SideReport {
+    /// `orders/0@1, orders/0@2`: the lost records as the summary lists them.
+    pub fn lost_list(&self) -> String {
+        let records: Vec<String> = self.lost.iter().map(|l| format!("{}@{}", l.partition, l.offset)).collect();
+        records.join(", ")
+    }
+
+    /// One sentence for a screen reader: `acks=1: 3 acknowledged, 3 of them lost, 0 failed`.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{}: {} acknowledged, {} of them lost, {} failed",
+            self.label,
+            self.acknowledged,
+            self.lost.len(),
+            self.failed
+        )
+    }
 }
 
 /// A scenario that shows a difference in a few clicks: actions at set times, then the run
@@ -302,6 +196,21 @@ impl Comparison {
     /// The furthest moment both sides have reached.
     pub fn horizon_ms(&self) -> u64 {
         self.sides.iter().map(Recording::horizon_ms).min().expect("two sides")
+    }
+
+    /// The lines run up to the present, oldest first: a line both sides ran alike once, a line
+    /// each ran its own way as `left ⇄ right`.
+    pub fn history(&self) -> Vec<String> {
+        let [left, right] = Side::BOTH.map(|side| self.side(side).past_actions());
+        let mut lines: Vec<String> = left
+            .iter()
+            .zip(right)
+            .map(|(l, r)| if l.line == r.line { l.line.clone() } else { format!("{} ⇄ {}", l.line, r.line) })
+            .collect();
+        // A line one side refused leaves the other with more.
+        let longer = if left.len() > right.len() { left } else { right };
+        lines.extend(longer[lines.len()..].iter().map(|a| a.line.clone()));
+        lines
     }
 
     /// Runs one line on both sides (each rewritten for its side of the difference); `advance`
@@ -435,24 +344,6 @@ mod tests {
     }
 
     #[test]
-    fn with_acks_a_produce_that_names_none_takes_each_sides_and_one_that_names_its_own_keeps_it() {
-        let d = Difference::Acks;
-        assert_eq!(d.rewrite(Side::Left, "produce orders value=a"), "produce orders value=a acks=1");
-        assert_eq!(d.rewrite(Side::Right, "produce orders value=a"), "produce orders value=a acks=all");
-        assert_eq!(d.rewrite(Side::Left, "produce orders acks=all value=a"), "produce orders acks=all value=a");
-        assert_eq!(
-            d.rewrite(Side::Left, r#"produce orders value="acks=0 x""#),
-            r#"produce orders value="acks=0 x" acks=1"#,
-            "acks= inside a quoted value is not the record's acks"
-        );
-        assert_eq!(d.rewrite(Side::Left, "produce orders value=a producer=p1"), "produce orders value=a producer=p1");
-        assert_eq!(d.rewrite(Side::Right, "producer p1 linger.ms=5"), "producer p1 linger.ms=5 acks=all");
-        assert_eq!(d.rewrite(Side::Left, "producer p1 acks=0"), "producer p1 acks=0");
-        assert_eq!(d.rewrite(Side::Left, "kill 2"), "kill 2");
-        assert_eq!(Difference::MinInsyncReplicas.rewrite(Side::Left, "produce orders"), "produce orders");
-    }
-
-    #[test]
     fn a_produced_record_is_sent_with_each_sides_acks() {
         let mut both = comparison(Difference::Acks);
         both.advance(5_000);
@@ -514,6 +405,34 @@ mod tests {
             BrokerStatus::Dead,
             "the kill was replayed on the way"
         );
+    }
+
+    #[test]
+    fn the_history_shows_a_shared_line_once_and_a_rewritten_one_with_both_forms() {
+        let mut both = comparison(Difference::MinInsyncReplicas);
+        both.act("kill 3").unwrap();
+        assert_eq!(
+            both.history(),
+            ["set min.insync.replicas=1 ⇄ set min.insync.replicas=2", "kill 3"],
+            "the setup is part of each side's run"
+        );
+    }
+
+    #[test]
+    fn a_summary_lists_the_lost_records_and_says_the_counts_in_a_sentence() {
+        let report = SideReport {
+            label: String::from("acks=1"),
+            now_ms: 0,
+            acknowledged: 3,
+            failed: 1,
+            lost: vec![
+                LostRecord { partition: TopicPartition::new("orders", 0), offset: 1 },
+                LostRecord { partition: TopicPartition::new("orders", 2), offset: 0 },
+            ],
+            partitions: Vec::new(),
+        };
+        assert_eq!(report.lost_list(), "orders/0@1, orders/2@0");
+        assert_eq!(report.sentence(), "acks=1: 3 acknowledged, 2 of them lost, 1 failed");
     }
 
     #[test]

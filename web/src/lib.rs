@@ -15,9 +15,8 @@
 //!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
-//!   built for `wasm32`; they
-//!   translate, they do not decide.
+//! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`, `compare_view`: the Leptos
+//!   components, only built for `wasm32`; they translate, they do not decide.
 
 pub mod comparison;
 pub mod lab;
@@ -33,6 +32,8 @@ pub mod timeline;
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 mod clients;
+#[cfg(target_arch = "wasm32")]
+mod compare_view;
 #[cfg(target_arch = "wasm32")]
 mod groups;
 #[cfg(target_arch = "wasm32")]
