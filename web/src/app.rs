@@ -201,16 +201,17 @@ pub fn App(
                     }>
                 {move || if comparing.get() { "Close compare" } else { "Compare" }}
             </button>
-            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
+            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() disabled=move || comparing.get()
+                    on:click=toggle_lessons>
                 {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
             </button>
-            <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
+            <button data-testid="produce" hidden=move || comparing.get() on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
             <label class="toggle">
                 <input type="checkbox" data-testid="show-internal" prop:checked=move || show_internal.get()
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
                 " Show internal topics"
             </label>
-            <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
+            <span class="clock" data-testid="clock" hidden=move || comparing.get()>{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
         <Show when=move || !comparing.get() fallback=move || view! { <CompareView seed=seed /> }>

@@ -23,6 +23,7 @@ async fn the_acks_preset_loses_acknowledged_records_with_acks_1_only_and_a_typed
     assert!(exists(&page, "[data-testid=compare]"), "compare mode replaced the lab");
     assert!(!exists(&page, "main.lab"));
     assert_eq!(attribute(&page, "[data-testid=compare-mode]", "aria-pressed"), "true");
+    assert!(find(&page, "[data-testid=produce]").has_attribute("hidden"), "the lab's own produce button is put away");
     assert_eq!(attribute(&page, "[data-side=left]", "data-label"), "acks=1");
     assert_eq!(attribute(&page, "[data-side=right]", "data-label"), "acks=all");
     assert_eq!(text(&page, "[data-side=left] .compare-title"), "acks=1");
