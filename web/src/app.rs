@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use crate::broker_rows::broker_state;
 use crate::brokers_panel::BrokersPanel;
 use crate::clients::ClientsPanel;
+use crate::compare_view::CompareView;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
 use crate::groups::GroupsPanel;
@@ -95,6 +96,8 @@ pub fn App(
     };
     // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
     let show_internal = RwSignal::new(false);
+    // Compare mode: two runs side by side in place of the lab, which pauses meanwhile.
+    let comparing = RwSignal::new(false);
 
     let act = move |action: &dyn Fn(&mut Lab) -> Result<(), String>| {
         let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
@@ -218,15 +221,25 @@ pub fn App(
                 view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
             }}</p>
         </header>
+        <Show when=move || !comparing.get()>
         <TimeControls playing=playing speed=speed now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms))
                       horizon_ms=Signal::derive(move || snapshot.with(|s| s.horizon_ms))
                       timeline=Signal::derive(move || !in_lesson.get())
                       on_seek=on_seek on_step=on_step on_step_back=on_step_back link=link />
+        </Show>
         <section class="controls">
-            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() on:click=toggle_lessons>
+            <button data-testid="compare-mode" aria-pressed=move || comparing.get().to_string() disabled=move || in_lesson.get()
+                    title="Two runs side by side, one setting apart" on:click=move |_| {
+                        playing.set(false);
+                        comparing.update(|c| *c = !*c);
+                    }>
+                {move || if comparing.get() { "Close compare" } else { "Compare" }}
+            </button>
+            <button data-testid="lessons" aria-pressed=move || in_lesson.get().to_string() disabled=move || comparing.get()
+                    on:click=toggle_lessons>
                 {move || if in_lesson.get() { "Close lessons" } else { "Lessons" }}
             </button>
-            <button data-testid="produce" on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
+            <button data-testid="produce" hidden=move || comparing.get() on:click=move |_| act(&|lab| lab.produce_one())>"Produce a record"</button>
             <label class="toggle">
                 <input type="checkbox" data-testid="show-internal" prop:checked=move || show_internal.get()
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
@@ -248,7 +261,7 @@ pub fn App(
                     <option value="tiles">"tiles"</option>
                 </select>
             </label>
-            <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
+            <span class="clock" data-testid="clock" hidden=move || comparing.get()>{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
             <span class="reached" data-testid="reached">{move || {
                 let asked = speed.get().factor();
@@ -258,6 +271,7 @@ pub fn App(
                 }
             }}</span>
         </section>
+        <Show when=move || !comparing.get() fallback=move || view! { <CompareView seed=seed /> }>
         <main class="lab">
             {move || {
                 generation.track();
@@ -281,6 +295,7 @@ pub fn App(
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
         </section>
+        </Show>
         </div>
         </div>
     }
@@ -300,9 +315,9 @@ pub(crate) struct ReplicaRowData {
 /// Which replicas the drawing and the partition table show: internal topics or not, and one
 /// topic or all.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Shown {
-    pub(crate) internal: bool,
-    pub(crate) topic: Option<String>,
+pub struct Shown {
+    pub internal: bool,
+    pub topic: Option<String>,
 }
 
 impl Shown {
@@ -327,7 +342,7 @@ fn replica_rows(view: &ClusterView, broker: BrokerId, shown: &Shown) -> Vec<Repl
 
 /// The brokers side by side, each with its replicas.
 #[component]
-fn ClusterDiagram(
+pub(crate) fn ClusterDiagram(
     /// The state to draw.
     view: Signal<ClusterView>,
     /// Called with a broker's id when it is clicked.
@@ -472,7 +487,11 @@ fn PartitionTable(view: Signal<ClusterView>, shown: Signal<Shown>) -> impl IntoV
 
 /// Where commands can be typed, in the core's command language.
 #[component]
-fn Console(on_run: Callback<String>, error: ReadSignal<Option<String>>, history: Signal<Vec<String>>) -> impl IntoView {
+pub(crate) fn Console(
+    on_run: Callback<String>,
+    error: ReadSignal<Option<String>>,
+    history: Signal<Vec<String>>,
+) -> impl IntoView {
     let line = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -6,6 +6,8 @@
 //! - [`timeline`]: the run as a recording (seed, settings, actions) that can be rewound by
 //!   replay from checkpoints, and forked; [`share`]: the same as a link's fragment;
 //!   [`shortcuts`]: the keyboard shortcuts (plain Rust, tested on the host);
+//! - [`comparison`]: two runs side by side, one setting apart (`acks=1` against `acks=all`),
+//!   moving together, each with what it acknowledged and lost (plain Rust, tested on the host);
 //! - [`layout`]: where things go on the drawing (plain Rust, tested on the host);
 //! - [`lessons`]: the course embedded at build time, the lesson being played and what the
 //!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
@@ -20,11 +22,12 @@
 //!   tested on the host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `brokers_panel`, `control_panel`, `groups`, `clients`, `lag_chart`,
-//!   `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only built for `wasm32`; they
-//!   translate, they do not decide.
+//! - `app`, `brokers_panel`, `compare_view`, `control_panel`, `groups`, `clients`, `lag_chart`,
+//!   `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only built for
+//!   `wasm32`; they translate, they do not decide.
 
 pub mod broker_rows;
+pub mod comparison;
 pub mod control_lines;
 pub mod lab;
 pub mod lag_history;
@@ -43,6 +46,8 @@ pub mod app;
 mod brokers_panel;
 #[cfg(target_arch = "wasm32")]
 mod clients;
+#[cfg(target_arch = "wasm32")]
+mod compare_view;
 #[cfg(target_arch = "wasm32")]
 mod control_panel;
 #[cfg(target_arch = "wasm32")]
