@@ -397,7 +397,17 @@ fn BrokerCard(
         <g class=move || format!("broker {}", state.get().replace(' ', "-"))
            data-broker=id.0 data-status=move || state.get()
            transform=move || format!("translate({x},{})", broker_y(index, height.get()))
-           on:click=move |_| on_toggle.run(id)>
+           tabindex="0" role="button"
+           aria-label=move || format!("Broker {id}, {}: press to {}", state.get(),
+               if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })
+           on:click=move |_| on_toggle.run(id)
+           on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+               if ev.key() == "Enter" || ev.key() == " " {
+                   ev.prevent_default();
+                   ev.stop_propagation(); // not the page's Space = play/pause
+                   on_toggle.run(id);
+               }
+           }>
             <title>{move || format!("Broker {id}: {}. Click to {}.", state.get(),
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
             <rect class="card" width=BROKER_WIDTH height=move || height.get() rx="10" />
@@ -509,6 +519,7 @@ pub(crate) fn Console(
             </ol>
             <form on:submit=submit>
                 <input data-testid="command" type="text" spellcheck="false" autocomplete="off"
+                       aria-label="a command, in the lab's command language"
                        placeholder="kill 2 · restart 2 · produce orders key=alice value=10 acks=all · advance 5s"
                        prop:value=move || line.get() on:input=move |ev| line.set(event_target_value(&ev)) />
                 <button type="submit">"Run"</button>
