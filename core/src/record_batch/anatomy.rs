@@ -345,10 +345,9 @@ fn walk_record(
         start..body.position(),
         format!("{timestamp_delta} (at {timestamp_ms} ms)"),
     );
-    let offset_delta =
-        labeller.varint(&mut body, "offsetDelta", FieldKind::Offset, RecordField::OffsetDelta, |delta| {
-            format!("{delta} (offset {})", context.base_offset.wrapping_add(delta.into()))
-        })?;
+    labeller.varint(&mut body, "offsetDelta", FieldKind::Offset, RecordField::OffsetDelta, |delta| {
+        format!("{delta} (offset {})", context.base_offset.wrapping_add(delta.into()))
+    })?;
     labeller.nullable(&mut body, ("keyLength", RecordField::KeyLength), ("key", RecordField::Key), FieldKind::Key)?;
     labeller.nullable(
         &mut body,
