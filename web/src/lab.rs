@@ -146,7 +146,9 @@ impl Lab {
         }
     }
 
-    fn simulation(&self) -> &Simulation {
+    /// The simulation being driven, for reading what the view leaves out (the inspector's
+    /// replica logs and nodes' own state).
+    pub fn simulation(&self) -> &Simulation {
         match &self.run {
             Run::Free { recording, .. } => recording.simulation(),
             Run::Lesson { lesson, .. } => lesson.session().simulation(),

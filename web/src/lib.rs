@@ -13,10 +13,15 @@
 //!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
+//! - [`inspection`]: what the inspector shows of the selected replica, broker, controller or
+//!   group; [`hex_dump`]: a batch's bytes in rows with each field labelled (plain Rust, tested
+//!   on the host);
+//! - `app`, `groups`, `inspector`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
 //!   built for `wasm32`; they
 //!   translate, they do not decide.
 
+pub mod hex_dump;
+pub mod inspection;
 pub mod lab;
 pub mod layout;
 pub mod lessons;
@@ -32,6 +37,8 @@ pub mod app;
 mod clients;
 #[cfg(target_arch = "wasm32")]
 mod groups;
+#[cfg(target_arch = "wasm32")]
+mod inspector;
 #[cfg(target_arch = "wasm32")]
 pub mod lesson_player;
 #[cfg(target_arch = "wasm32")]
