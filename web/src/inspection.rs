@@ -65,7 +65,10 @@ pub struct ReplicaPanel {
 /// One replica a broker holds, as its panel lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldReplicaRow {
+    /// `orders/0`.
     pub partition: String,
+    /// The same, to select it.
+    pub topic_partition: TopicPartition,
     /// `★ leader` or `follower of 2`.
     pub role: String,
     /// `in ISR`, `out of ISR`, or `not assigned` for a stray replica.
@@ -242,6 +245,7 @@ fn broker_panel(simulation: &Simulation, view: &ClusterView, id: BrokerId) -> Op
             };
             HeldReplicaRow {
                 partition: held.partition.to_string(),
+                topic_partition: held.partition.clone(),
                 role,
                 isr,
                 log_end: held.log_end_offset.0,
