@@ -20,7 +20,10 @@ use crate::panels::{group_rows, GroupRow};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Selection {
     /// One broker's replica of a partition: its log.
-    Replica { broker: BrokerId, partition: TopicPartition },
+    Replica {
+        broker: BrokerId,
+        partition: TopicPartition,
+    },
     Broker(BrokerId),
     Controller(ControllerId),
     /// A consumer group, by id.
@@ -123,12 +126,12 @@ pub fn inspect(simulation: &Simulation, view: &ClusterView, selection: Option<&S
     match selection {
         None => Inspected::Nothing,
         Some(Selection::Replica { broker, partition }) => replica_panel(simulation, view, *broker, partition)
-            .map_or_else(|| Inspected::Gone(format!("broker {broker} holds no replica of {partition}")), |p| {
-                Inspected::Replica(Box::new(p))
-            }),
-        Some(Selection::Broker(id)) => {
-            broker_panel(simulation, view, *id).map_or_else(|| Inspected::Gone(format!("no broker {id}")), Inspected::Broker)
-        }
+            .map_or_else(
+                || Inspected::Gone(format!("broker {broker} holds no replica of {partition}")),
+                |p| Inspected::Replica(Box::new(p)),
+            ),
+        Some(Selection::Broker(id)) => broker_panel(simulation, view, *id)
+            .map_or_else(|| Inspected::Gone(format!("no broker {id}")), Inspected::Broker),
         Some(Selection::Controller(id)) => controller_panel(simulation, view, *id)
             .map_or_else(|| Inspected::Gone(format!("no controller {}", id.0)), Inspected::Controller),
         Some(Selection::Group(group_id)) => group_panel(simulation, view, group_id)
@@ -367,11 +370,17 @@ mod tests {
         let Inspected::Broker(panel) = inspected(&lab, Selection::Broker(BrokerId(2))) else { panic!() };
         assert_eq!((panel.status, fact(&panel.facts, "fenced")), ("alive", "no"));
         let view = lab.view();
-        let orders: Vec<&HeldReplicaRow> = panel.replicas.iter().filter(|r| r.partition.starts_with("orders/")).collect();
+        let orders: Vec<&HeldReplicaRow> =
+            panel.replicas.iter().filter(|r| r.partition.starts_with("orders/")).collect();
         assert_eq!(orders.len(), 3);
         for row in orders {
-            let leader = view.partition(&TopicPartition::new("orders", row.partition[7..].parse().unwrap())).unwrap().leader;
-            let expected = if leader == Some(BrokerId(2)) { String::from("★ leader") } else { format!("follower of {}", leader.unwrap()) };
+            let leader =
+                view.partition(&TopicPartition::new("orders", row.partition[7..].parse().unwrap())).unwrap().leader;
+            let expected = if leader == Some(BrokerId(2)) {
+                String::from("★ leader")
+            } else {
+                format!("follower of {}", leader.unwrap())
+            };
             assert_eq!((row.role.clone(), row.isr), (expected, "in ISR"));
         }
     }

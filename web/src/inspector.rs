@@ -153,17 +153,25 @@ fn BatchItem(row: BatchRow, chosen: ChosenBatch) -> impl IntoView {
 #[component]
 fn HexDumpView(base: i64, dump: HexDump, chosen: ChosenBatch) -> impl IntoView {
     let titles: Vec<String> = dump.fields.iter().map(|f| f.title.clone()).collect();
-    let rows = dump.rows.into_iter().map(|row| {
-        let cells = row.bytes.into_iter().map(|cell| {
-            let field = cell.field;
-            view! {
-                <span class=format!("byte kind-{}", cell.kind) class:field-start=cell.starts_field
-                      class:selected=move || chosen.field.get() == Some(field)
-                      data-byte=cell.position data-field=field title=titles[field].clone()>{cell.hex}</span>
-            }
-        }).collect_view();
-        view! { <div class="hex-row"><span class="hex-offset">{row.offset}</span>{cells}</div> }
-    }).collect_view();
+    let rows = dump
+        .rows
+        .into_iter()
+        .map(|row| {
+            let cells = row
+                .bytes
+                .into_iter()
+                .map(|cell| {
+                    let field = cell.field;
+                    view! {
+                        <span class=format!("byte kind-{}", cell.kind) class:field-start=cell.starts_field
+                              class:selected=move || chosen.field.get() == Some(field)
+                              data-byte=cell.position data-field=field title=titles[field].clone()>{cell.hex}</span>
+                    }
+                })
+                .collect_view();
+            view! { <div class="hex-row"><span class="hex-offset">{row.offset}</span>{cells}</div> }
+        })
+        .collect_view();
     view! {
         <div class="hex-and-fields" data-testid="batch-bytes" data-batch=base data-size=dump.size_bytes>
             <div class="hex-column">
@@ -185,7 +193,12 @@ fn HexDumpView(base: i64, dump: HexDump, chosen: ChosenBatch) -> impl IntoView {
 
 /// The fields of a batch (or of its decompressed records): name, part, bytes, value.
 #[component]
-fn FieldTable(fields: Vec<FieldRow>, chosen: Option<ChosenBatch>, label: &'static str, testid: &'static str) -> impl IntoView {
+fn FieldTable(
+    fields: Vec<FieldRow>,
+    chosen: Option<ChosenBatch>,
+    label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <table class="field-table" data-testid=testid aria-label=label>
             <thead><tr><th>"Field"</th><th>"Part"</th><th>"Bytes"</th><th>"Value"</th></tr></thead>
