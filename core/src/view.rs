@@ -80,6 +80,9 @@ pub struct BrokerView {
     /// but not yet fenced: until its session times out, metadata still lists it and its
     /// leaderships, as in a real cluster.
     pub fenced: bool,
+    /// Running, but in a controlled shutdown: it has asked the controller to move its
+    /// leaderships away and stops once it has.
+    pub shutting_down: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +163,8 @@ pub struct ClientView {
     pub kind: ClientKindView,
     /// Its process runs (a crash or a crash point stops it).
     pub alive: bool,
+    /// A consumer that `stop` closed: it committed and left its group.
+    pub closed: bool,
     /// A consumer's `group.id`.
     pub group: Option<String>,
     /// A consumer's member id, once a coordinator gave it one.
@@ -177,6 +182,14 @@ pub struct ClientView {
     pub transactional_id: Option<String>,
     /// Its transaction as the live coordinator holds it.
     pub transaction_state: Option<TransactionState>,
+}
+
+impl PartitionView {
+    /// Whether fewer replicas are in sync than are assigned (Kafka's under-replicated
+    /// partitions, which its leader counts in `UnderReplicatedPartitions`).
+    pub fn is_under_replicated(&self) -> bool {
+        self.isr.len() < self.replicas.len()
+    }
 }
 
 impl GroupView {

@@ -7,18 +7,25 @@ use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
+use crate::broker_rows::broker_state;
+use crate::brokers_panel::BrokersPanel;
 use crate::clients::ClientsPanel;
+use crate::control_lines::ControlState;
+use crate::control_panel::ControlPanel;
 use crate::groups::GroupsPanel;
 use crate::inspection::{replica_of_partition, Selection};
 use crate::inspector::{select, Inspect, Inspector};
-use crate::lab::{status_label, Lab, Speed, TICK_MS};
+use crate::lab::{Lab, Speed, TICK_MS};
+use crate::lag_chart::LagChart;
+use crate::lag_history::LagHistory;
 use crate::layout::{
-    broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
-    REPLICA_ROW,
+    broker_height, broker_x, broker_y, compact_height, diagram_height, diagram_width, first_visible_offset, Drawing,
+    BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING, REPLICA_ROW,
 };
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
+use crate::replica_tiles::{ReplicaTile, TilePatterns};
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
@@ -36,6 +43,8 @@ struct Snapshot {
     lesson: Option<(usize, StepView)>,
     /// The lesson holds the clock until the learner acts or a wait begins.
     clock_held: bool,
+    /// What the control panel shows.
+    control: ControlState,
 }
 
 impl Snapshot {
@@ -47,6 +56,7 @@ impl Snapshot {
             horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
+            control: ControlState::of(lab.simulation()),
         }
     }
 }
@@ -174,6 +184,14 @@ pub fn App(
 
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
+    let topic_filter = RwSignal::new(None::<String>);
+    let shown = Signal::derive(move || Shown { internal: show_internal.get(), topic: topic_filter.get() });
+    let drawing = RwSignal::new(Drawing::Auto);
+    let topic_names =
+        Memo::new(move |_| snapshot.with(|s| s.control.topics.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()));
+    // The lag chart's samples: read from each new view; a rewind drops the later ones.
+    let lag = RwSignal::new(LagHistory::default());
+    Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
     view! {
         <div class="page" class:with-lesson=move || in_lesson.get()>
         <Show when=move || in_lesson.get()>
@@ -202,20 +220,41 @@ pub fn App(
                        on:change=move |ev| show_internal.set(event_target_checked(&ev)) />
                 " Show internal topics"
             </label>
+            <label class="toggle">"Topic "
+                <select data-testid="topic-filter" on:change=move |ev| {
+                    let topic = event_target_value(&ev);
+                    topic_filter.set((!topic.is_empty()).then_some(topic));
+                }>
+                    <option value="">"all"</option>
+                    {move || topic_names.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="toggle">"Draw replicas as "
+                <select data-testid="drawing" on:change=move |ev| drawing.set(Drawing::from_key(&event_target_value(&ev)))>
+                    <option value="auto">"auto"</option>
+                    <option value="rows">"rows with logs"</option>
+                    <option value="tiles">"tiles"</option>
+                </select>
+            </label>
             <span class="clock" data-testid="clock">{move || snapshot.with(|s| format!("t = {:.1} s{}", s.view.now_ms as f64 / 1000.0,
                 if s.clock_held { " · held: the lesson waits for you" } else { "" }))}</span>
         </section>
         <main class="lab">
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() /> }
             }}
             <div class="side">
-                <PartitionTable view=view show_internal=internal />
+                <BrokersPanel view=view show_internal=internal on_run=run_line />
+                <PartitionTable view=view shown=shown />
                 <ControllerQuorum view=view />
             </div>
             <Inspector view=view lab=lab />
         </main>
+        <section class="operate">
+            <ControlPanel state=Signal::derive(move || snapshot.with(|s| s.control.clone())) on_run=run_line />
+            <LagChart history=lag.into() now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
+        </section>
         <section class="clients-and-groups">
             <GroupsPanel view=view show_internal=internal />
             <ClientsPanel view=view on_run=run_line />
@@ -231,19 +270,33 @@ pub fn App(
 
 /// One replica as a broker card draws it.
 #[derive(Clone, Debug, PartialEq)]
-struct ReplicaRowData {
-    partition: String,
-    topic_partition: TopicPartition,
-    is_leader: bool,
-    in_isr: bool,
-    log_start: i64,
-    log_end: i64,
-    high_watermark: i64,
+pub(crate) struct ReplicaRowData {
+    pub(crate) partition: String,
+    pub(crate) topic_partition: TopicPartition,
+    pub(crate) is_leader: bool,
+    pub(crate) in_isr: bool,
+    pub(crate) log_start: i64,
+    pub(crate) log_end: i64,
+    pub(crate) high_watermark: i64,
 }
 
-fn replica_rows(view: &ClusterView, broker: BrokerId, show_internal: bool) -> Vec<ReplicaRowData> {
+/// Which replicas the drawing and the partition table show: internal topics or not, and one
+/// topic or all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Shown {
+    pub(crate) internal: bool,
+    pub(crate) topic: Option<String>,
+}
+
+impl Shown {
+    fn topic(&self, topic: &str) -> bool {
+        (self.internal || !is_internal_topic(topic)) && self.topic.as_deref().is_none_or(|t| t == topic)
+    }
+}
+
+fn replica_rows(view: &ClusterView, broker: BrokerId, shown: &Shown) -> Vec<ReplicaRowData> {
     view.replicas_on(broker)
-        .filter(|(partition, _)| show_internal || !is_internal_topic(&partition.partition.topic))
+        .filter(|(partition, _)| shown.topic(&partition.partition.topic))
         .map(|(partition, replica)| ReplicaRowData {
             partition: partition.partition.to_string(),
             topic_partition: partition.partition.clone(),
@@ -263,47 +316,58 @@ fn ClusterDiagram(
     view: Signal<ClusterView>,
     /// Called with a broker's id when it is clicked.
     on_toggle: Callback<BrokerId>,
-    /// Whether internal topics' replicas are drawn.
-    show_internal: Signal<bool>,
+    /// Which replicas are drawn.
+    shown: Signal<Shown>,
+    /// Rows with logs, or tiles.
+    drawing: Signal<Drawing>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
-    let width = diagram_width(ids.len());
-    // Cards grow when topics are created or partitions added from the console.
-    let height = Memo::new(move |_| {
-        let show = show_internal.get();
-        view.with(|v| broker_height(v.brokers.iter().map(|b| replica_rows(v, b.id, show).len()).max().unwrap_or(0)))
+    let count = ids.len();
+    let width = diagram_width(count);
+    let most = Memo::new(move |_| {
+        shown.with(|shown| {
+            view.with(|v| v.brokers.iter().map(|b| replica_rows(v, b.id, shown).len()).max().unwrap_or(0))
+        })
     });
+    let tiles = Memo::new(move |_| drawing.get().tiles(most.get()));
+    // Cards grow when topics are created or partitions added from the console.
+    let height = Memo::new(move |_| if tiles.get() { compact_height(most.get()) } else { broker_height(most.get()) });
     view! {
-        <svg class="cluster" data-testid="cluster" viewBox=move || format!("-2 -2 {} {}", width + 4.0, height.get() + 4.0)
+        <svg class="cluster" class:tiles=move || tiles.get() data-testid="cluster"
+             viewBox=move || format!("-2 -2 {} {}", width + 4.0, diagram_height(count, height.get()) + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
+            <TilePatterns />
             {ids.into_iter().enumerate().map(|(index, id)| view! {
-                <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle show_internal=show_internal />
+                <BrokerCard id=id index=index height=height view=view on_toggle=on_toggle shown=shown tiles=tiles />
             }).collect_view()}
         </svg>
     }
 }
 
-/// One broker: its name and state, and a row per replica it holds. Clicking it kills or
-/// restarts it.
+/// One broker: its name and state, and a row (or a tile) per replica it holds. Clicking it
+/// kills or restarts it.
 #[component]
 fn BrokerCard(
     id: BrokerId,
-    /// Left edge of the card.
-    x: f64,
+    /// Its place among the cards.
+    index: usize,
     /// The card's height, the same for every card.
     height: Memo<f64>,
     view: Signal<ClusterView>,
     on_toggle: Callback<BrokerId>,
-    show_internal: Signal<bool>,
+    shown: Signal<Shown>,
+    tiles: Memo<bool>,
 ) -> impl IntoView {
     let status = Memo::new(move |_| view.with(|v| v.broker(id).map_or(BrokerStatus::Dead, |b| b.status)));
-    let rows = Memo::new(move |_| view.with(|v| replica_rows(v, id, show_internal.get())));
+    let state = Memo::new(move |_| view.with(|v| v.broker(id).map_or("dead", broker_state)));
+    let rows = Memo::new(move |_| shown.with(|shown| view.with(|v| replica_rows(v, id, shown))));
+    let x = broker_x(index);
     view! {
-        <g class=move || format!("broker {}", status_label(status.get()))
-           data-broker=id.0 data-status=move || status_label(status.get())
-           transform=format!("translate({x},0)")
+        <g class=move || format!("broker {}", state.get().replace(' ', "-"))
+           data-broker=id.0 data-status=move || state.get()
+           transform=move || format!("translate({x},{})", broker_y(index, height.get()))
            on:click=move |_| on_toggle.run(id)>
-            <title>{move || format!("Broker {id}: {}. Click to {}.", status_label(status.get()),
+            <title>{move || format!("Broker {id}: {}. Click to {}.", state.get(),
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
             <rect class="card" width=BROKER_WIDTH height=move || height.get() rx="10" />
             <text class="broker-name" x=PADDING y="28">{format!("Broker {id}")}</text>
@@ -312,11 +376,17 @@ fn BrokerCard(
                         on:click=move |ev| { ev.stop_propagation(); select(Selection::Broker(id)); }>"Inspect"</button>
             </foreignObject>
             <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
-                {move || status_label(status.get())}
+                {move || state.get()}
             </text>
-            {move || rows.get().into_iter().enumerate().map(|(row, data)| view! {
-                <ReplicaRow data=data broker=id y=BROKER_HEADER + row as f64 * REPLICA_ROW />
-            }).collect_view()}
+            {move || if tiles.get() {
+                rows.get().into_iter().enumerate().map(|(index, data)| view! {
+                    <ReplicaTile data=data index=index />
+                }).collect_view().into_any()
+            } else {
+                rows.get().into_iter().enumerate().map(|(row, data)| view! {
+                    <ReplicaRow data=data broker=id y=BROKER_HEADER + row as f64 * REPLICA_ROW />
+                }).collect_view().into_any()
+            }}
         </g>
     }
 }
@@ -373,14 +443,14 @@ fn ReplicaRow(data: ReplicaRowData, broker: BrokerId, y: f64) -> impl IntoView {
 
 /// Each partition's leader, leader epoch and ISR, as the controller's metadata says.
 #[component]
-fn PartitionTable(view: Signal<ClusterView>, show_internal: Signal<bool>) -> impl IntoView {
+fn PartitionTable(view: Signal<ClusterView>, shown: Signal<Shown>) -> impl IntoView {
     let list = |brokers: &[BrokerId]| brokers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
     view! {
         <table class="partitions" data-testid="partitions">
             <thead><tr><th>"Partition"</th><th>"Leader"</th><th>"Epoch"</th><th>"ISR"</th><th>"High watermark"</th></tr></thead>
             <tbody>
                 {move || view.with(|v| v.partitions.iter()
-                    .filter(|p| show_internal.get() || !is_internal_topic(&p.partition.topic))
+                    .filter(|p| shown.with(|shown| shown.topic(&p.partition.topic)))
                     .map(|p| {
                     let leader = p.leader.map_or(String::from("none"), |b| b.to_string());
                     let hw = p.replicas.iter().find(|r| r.is_leader).map_or(Offset(0), |r| r.high_watermark);

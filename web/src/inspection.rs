@@ -13,7 +13,7 @@ use kafkalab_core::simulation::{BatchView, ReplicaLogView};
 use kafkalab_core::view::ClusterView;
 use kafkalab_core::Simulation;
 
-use crate::lab::status_label;
+use crate::broker_rows::broker_state;
 use crate::panels::{group_rows, GroupRow};
 
 /// What the inspector is showing.
@@ -216,7 +216,7 @@ pub fn batch_row(batch: &BatchView) -> BatchRow {
 
 fn broker_panel(simulation: &Simulation, view: &ClusterView, id: BrokerId) -> Option<BrokerPanel> {
     let details = simulation.broker_details(id)?;
-    let status = view.broker(id).map_or("dead", |b| status_label(b.status));
+    let status = view.broker(id).map_or("dead", broker_state);
     let fenced = view.broker(id).is_some_and(|b| b.fenced);
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| String::from("–"));
     let list = |items: &[String]| if items.is_empty() { String::from("none") } else { items.join(", ") };

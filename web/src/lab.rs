@@ -11,7 +11,7 @@
 
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::trace::TraceLine;
-use kafkalab_core::view::{BrokerStatus, ClusterView};
+use kafkalab_core::view::ClusterView;
 use kafkalab_core::{Command, Simulation};
 
 use crate::lessons::LessonRun;
@@ -146,8 +146,7 @@ impl Lab {
         }
     }
 
-    /// The simulation being driven, for reading what the view leaves out (the inspector's
-    /// replica logs and nodes' own state).
+    /// The simulation the lab drives: the recording's at the moment shown, or the lesson's.
     pub fn simulation(&self) -> &Simulation {
         match &self.run {
             Run::Free { recording, .. } => recording.simulation(),
@@ -252,19 +251,11 @@ impl Lab {
     }
 }
 
-/// What the page calls a broker's state.
-pub fn status_label(status: BrokerStatus) -> &'static str {
-    match status {
-        BrokerStatus::Alive => "alive",
-        BrokerStatus::Fenced => "fenced",
-        BrokerStatus::Dead => "dead",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use kafkalab_core::ids::TopicPartition;
+    use kafkalab_core::view::BrokerStatus;
 
     #[test]
     fn clicking_a_broker_kills_it_and_clicking_again_restarts_it() {

@@ -11,18 +11,26 @@
 //!   player shows of it, and the progress kept in the browser (plain Rust, tested on the host);
 //! - [`markdown`]: the lessons' narration read into styled blocks (plain Rust, tested on the
 //!   host);
+//! - [`broker_rows`]: the brokers table (state, leaders, ISR, under-replicated partitions);
+//!   [`control_lines`]: the control panel's forms as command lines (plain Rust, tested on the
+//!   host);
+//! - [`lag_history`]: each consumer group's lag sampled as the run plays, for the lag chart
+//!   (plain Rust, tested on the host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
 //! - [`inspection`]: what the inspector shows of the selected replica, broker, controller or
 //!   group; [`hex_dump`]: a batch's bytes in rows with each field labelled (plain Rust, tested
 //!   on the host);
-//! - `app`, `groups`, `inspector`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
-//!   built for `wasm32`; they
+//! - `app`, `brokers_panel`, `control_panel`, `groups`, `clients`, `inspector`, `lag_chart`,
+//!   `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only built for `wasm32`; they
 //!   translate, they do not decide.
 
+pub mod broker_rows;
+pub mod control_lines;
 pub mod hex_dump;
 pub mod inspection;
 pub mod lab;
+pub mod lag_history;
 pub mod layout;
 pub mod lessons;
 pub mod markdown;
@@ -34,13 +42,21 @@ pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
+mod brokers_panel;
+#[cfg(target_arch = "wasm32")]
 mod clients;
+#[cfg(target_arch = "wasm32")]
+mod control_panel;
 #[cfg(target_arch = "wasm32")]
 mod groups;
 #[cfg(target_arch = "wasm32")]
 mod inspector;
 #[cfg(target_arch = "wasm32")]
+mod lag_chart;
+#[cfg(target_arch = "wasm32")]
 pub mod lesson_player;
+#[cfg(target_arch = "wasm32")]
+mod replica_tiles;
 #[cfg(target_arch = "wasm32")]
 mod time_controls;
 

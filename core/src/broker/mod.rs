@@ -356,6 +356,12 @@ impl Broker {
         NodeId::Controller(ControllerId(self.controller_probe))
     }
 
+    /// Whether it is in a controlled shutdown: waiting for the controller to move its
+    /// leaderships away before it stops.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
     /// Asks the controller to move this broker's leaderships away; once it has, the broker
     /// stops (the driver sees [`Output::Stop`]).
     pub fn begin_controlled_shutdown(&mut self) {

@@ -38,7 +38,7 @@ impl Simulation {
                     (true, true) => BrokerStatus::Fenced,
                     (true, false) => BrokerStatus::Alive,
                 };
-                BrokerView { id, status, fenced }
+                BrokerView { id, status, fenced, shutting_down: node.alive && node.broker.is_shutting_down() }
             })
             .collect();
         let partitions = metadata
@@ -183,6 +183,7 @@ impl Simulation {
             id: node.id,
             kind: ClientKindView::Consumer,
             alive: node.alive,
+            closed: false,
             group: None,
             member_id: None,
             generation_id: None,
@@ -196,6 +197,7 @@ impl Simulation {
         match &node.kind {
             ClientKind::Consumer(consumer) => {
                 view.group = consumer_group(node);
+                view.closed = consumer.is_closed();
                 view.member_id = Some(consumer.member_id().to_string()).filter(|id| !id.is_empty());
                 view.generation_id = Some(consumer.generation_id()).filter(|generation| *generation >= 0);
                 view.assignment = consumer.assignment();
