@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kafkalab_core::ids::{BrokerId, Offset};
+use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
@@ -14,6 +14,8 @@ use crate::compare_view::CompareView;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
 use crate::groups::GroupsPanel;
+use crate::inspection::{replica_of_partition, Selection};
+use crate::inspector::{select, Inspect, Inspector};
 use crate::lab::{Lab, Speed};
 use crate::lag_chart::LagChart;
 use crate::lag_history::LagHistory;
@@ -98,6 +100,8 @@ pub fn App(
     let show_internal = RwSignal::new(false);
     // Compare mode: two runs side by side in place of the lab, which pauses meanwhile.
     let comparing = RwSignal::new(false);
+    // What the inspector shows: page state, never recorded.
+    provide_context(Inspect(RwSignal::new(None::<Selection>)));
 
     let act = move |action: &dyn Fn(&mut Lab) -> Result<(), String>| {
         let result = lab.try_update_value(|lab| action(lab)).unwrap_or(Ok(()));
@@ -282,6 +286,7 @@ pub fn App(
                 <PartitionTable view=view shown=shown />
                 <ControllerQuorum view=view />
             </div>
+            <Inspector view=view lab=lab />
         </main>
         <section class="operate">
             <ControlPanel state=Signal::derive(move || snapshot.with(|s| s.control.clone())) on_run=run_line />
@@ -305,6 +310,7 @@ pub fn App(
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ReplicaRowData {
     pub(crate) partition: String,
+    pub(crate) topic_partition: TopicPartition,
     pub(crate) is_leader: bool,
     pub(crate) in_isr: bool,
     pub(crate) log_start: i64,
@@ -331,6 +337,7 @@ fn replica_rows(view: &ClusterView, broker: BrokerId, shown: &Shown) -> Vec<Repl
         .filter(|(partition, _)| shown.topic(&partition.partition.topic))
         .map(|(partition, replica)| ReplicaRowData {
             partition: partition.partition.to_string(),
+            topic_partition: partition.partition.clone(),
             is_leader: replica.is_leader,
             in_isr: replica.in_isr,
             log_start: replica.log_start_offset.0,
@@ -412,25 +419,30 @@ fn BrokerCard(
                 if status.get() == BrokerStatus::Dead { "restart it" } else { "kill it" })}</title>
             <rect class="card" width=BROKER_WIDTH height=move || height.get() rx="10" />
             <text class="broker-name" x=PADDING y="28">{format!("Broker {id}")}</text>
+            <foreignObject x="96" y="10" width="80" height="28">
+                <button class="inspect-broker" data-inspect-broker=id.0 aria-label=format!("inspect broker {id}")
+                        on:click=move |ev| { ev.stop_propagation(); select(Selection::Broker(id)); }>"Inspect"</button>
+            </foreignObject>
             <text class="broker-status" x=BROKER_WIDTH - PADDING y="28" text-anchor="end">
                 {move || state.get()}
             </text>
             {move || if tiles.get() {
                 rows.get().into_iter().enumerate().map(|(index, data)| view! {
-                    <ReplicaTile data=data index=index />
+                    <ReplicaTile data=data broker=id index=index />
                 }).collect_view().into_any()
             } else {
                 rows.get().into_iter().enumerate().map(|(row, data)| view! {
-                    <ReplicaRow data=data y=BROKER_HEADER + row as f64 * REPLICA_ROW />
+                    <ReplicaRow data=data broker=id y=BROKER_HEADER + row as f64 * REPLICA_ROW />
                 }).collect_view().into_any()
             }}
         </g>
     }
 }
 
-/// A replica: partition, role, ISR membership, its log as cells, and its LEO and HW.
+/// A replica: partition, role, ISR membership, its log as cells, and its LEO and HW. Clicking
+/// it (or Enter on it) opens its log in the inspector, without killing the broker.
 #[component]
-fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
+fn ReplicaRow(data: ReplicaRowData, broker: BrokerId, y: f64) -> impl IntoView {
     let role = if data.is_leader { "leader" } else { "follower" };
     let isr = if data.in_isr { "in-sync" } else { "out-of-sync" };
     let first = first_visible_offset(data.log_start, data.log_end);
@@ -448,9 +460,20 @@ fn ReplicaRow(data: ReplicaRowData, y: f64) -> impl IntoView {
             }
         })
         .collect_view();
+    let selection = Selection::Replica { broker, partition: data.topic_partition.clone() };
+    let open = selection.clone();
+    let open_by_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" || ev.key() == " " {
+            ev.prevent_default();
+            ev.stop_propagation();
+            select(selection.clone());
+        }
+    };
     view! {
         <g class=format!("replica {role} {isr}") data-replica=data.partition.clone() data-role=role data-isr=isr
-           data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate(0,{y})")>
+           data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate(0,{y})")
+           tabindex="0" role="button" aria-label=format!("inspect the log of {} on broker {broker}", data.partition)
+           on:click=move |ev| { ev.stop_propagation(); select(open.clone()); } on:keydown=open_by_key>
             <rect class="replica-bg" x="6" width=BROKER_WIDTH - 12.0 height=REPLICA_ROW - 6.0 rx="6" />
             <text class="replica-name" x=PADDING y="16">{data.partition.clone()}</text>
             <text class="replica-role" x="92" y="16">{if data.is_leader { "★ leader" } else { "follower" }}</text>
@@ -480,9 +503,11 @@ fn PartitionTable(view: Signal<ClusterView>, shown: Signal<Shown>) -> impl IntoV
                     let leader = p.leader.map_or(String::from("none"), |b| b.to_string());
                     let hw = p.replicas.iter().find(|r| r.is_leader).map_or(Offset(0), |r| r.high_watermark);
                     let leader_cell = leader.clone();
+                    let partition = p.partition.clone();
+                    let open = move |_| if let Some(s) = view.with_untracked(|v| replica_of_partition(v, &partition)) { select(s) };
                     view! {
-                        <tr data-partition=p.partition.to_string() data-leader=leader data-isr=list(&p.isr)>
-                            <td>{p.partition.to_string()}</td>
+                        <tr data-partition=p.partition.to_string() data-leader=leader data-isr=list(&p.isr) on:click=open>
+                            <td><button class="link" aria-label=format!("inspect the log of {}", p.partition)>{p.partition.to_string()}</button></td>
                             <td>{leader_cell}</td>
                             <td>{p.leader_epoch.0}</td>
                             <td>{format!("[{}]", list(&p.isr))}</td>
@@ -557,8 +582,10 @@ fn ControllerQuorum(view: Signal<ClusterView>) -> impl IntoView {
                         let active = v.active_controller == Some(c.id);
                         let role_cell = role.clone();
                         view! {
-                            <tr data-controller=c.id.0 data-role=role class:active=active class:dead=!c.alive>
-                                <td>{format!("c{}", c.id.0)}{if active { " ★ active" } else { "" }}</td>
+                            <tr data-controller=c.id.0 data-role=role class:active=active class:dead=!c.alive
+                                on:click={ let id = c.id; move |_| select(Selection::Controller(id)) }>
+                                <td><button class="link" aria-label=format!("inspect controller c{}", c.id.0)>{format!("c{}", c.id.0)}</button>
+                                    {if active { " ★ active" } else { "" }}</td>
                                 <td>{role_cell}</td>
                                 <td>{c.epoch.0}</td>
                                 <td>{format!("{} · {}", c.log_end_offset.0, c.high_watermark.0)}</td>

@@ -46,7 +46,10 @@ fn GroupCard(row: GroupRow) -> impl IntoView {
         <article class=format!("group {}", row.state.class) data-group=row.group_id.clone() data-state=row.state.word
                  data-generation=generation.clone() data-coordinator=coordinator.clone() aria-label=label>
             <header>
-                <h3>{row.group_id.clone()}</h3>
+                <h3><button class="link" data-inspect-group=row.group_id.clone()
+                            aria-label=format!("inspect group {}", row.group_id)
+                            on:click={ let id = row.group_id.clone(); move |_| crate::inspector::select(crate::inspection::Selection::Group(id.clone())) }>
+                    {row.group_id.clone()}</button></h3>
                 <span class="group-state" data-testid="group-state">
                     <span class="marker" aria-hidden="true">{row.state.marker}</span>" "{row.state.word}
                 </span>

@@ -22,13 +22,18 @@
 //!   tested on the host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
-//! - `app`, `brokers_panel`, `compare_view`, `control_panel`, `groups`, `clients`, `lag_chart`,
-//!   `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only built for
-//!   `wasm32`; they translate, they do not decide.
+//! - [`inspection`]: what the inspector shows of the selected replica, broker, controller or
+//!   group; [`hex_dump`]: a batch's bytes in rows with each field labelled (plain Rust, tested
+//!   on the host);
+//! - `app`, `brokers_panel`, `compare_view`, `control_panel`, `groups`, `clients`, `inspector`,
+//!   `lag_chart`, `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only
+//!   built for `wasm32`; they translate, they do not decide.
 
 pub mod broker_rows;
 pub mod comparison;
 pub mod control_lines;
+pub mod hex_dump;
+pub mod inspection;
 pub mod lab;
 pub mod lag_history;
 pub mod layout;
@@ -52,6 +57,8 @@ mod compare_view;
 mod control_panel;
 #[cfg(target_arch = "wasm32")]
 mod groups;
+#[cfg(target_arch = "wasm32")]
+mod inspector;
 #[cfg(target_arch = "wasm32")]
 mod lag_chart;
 #[cfg(target_arch = "wasm32")]

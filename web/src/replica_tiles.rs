@@ -2,10 +2,15 @@
 //! one small tile per replica instead of a row with its log. A tile shows the partition number,
 //! a ★ and a thick border when the broker leads it, a hatched fill and a × when the replica is
 //! out of the ISR, and a bar for how much of its log is committed; its title says the rest.
+//! Like a row, it opens the replica in the inspector.
 
 use leptos::prelude::*;
 
+use kafkalab_core::ids::BrokerId;
+
 use crate::app::ReplicaRowData;
+use crate::inspection::Selection;
+use crate::inspector::select;
 use crate::layout::{tile_position, TILE};
 
 /// The hatch pattern out-of-sync tiles are filled with; drawn once per diagram.
@@ -21,9 +26,19 @@ pub fn TilePatterns() -> impl IntoView {
     }
 }
 
-/// One replica as a tile, the `index`-th of its card.
+/// One replica as a tile, the `index`-th of its card on `broker`. Clicking it (or Enter on it)
+/// opens its log in the inspector, without killing the broker.
 #[component]
-pub fn ReplicaTile(data: ReplicaRowData, index: usize) -> impl IntoView {
+pub fn ReplicaTile(data: ReplicaRowData, broker: BrokerId, index: usize) -> impl IntoView {
+    let selection = Selection::Replica { broker, partition: data.topic_partition.clone() };
+    let open = selection.clone();
+    let open_by_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" || ev.key() == " " {
+            ev.prevent_default();
+            ev.stop_propagation();
+            select(selection.clone());
+        }
+    };
     let (x, y) = tile_position(index);
     let role = if data.is_leader { "leader" } else { "follower" };
     let isr = if data.in_isr { "in-sync" } else { "out-of-sync" };
@@ -41,7 +56,9 @@ pub fn ReplicaTile(data: ReplicaRowData, index: usize) -> impl IntoView {
     );
     view! {
         <g class=format!("replica tile {role} {isr}") data-replica=data.partition.clone() data-role=role data-isr=isr
-           data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate({x},{y})")>
+           data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate({x},{y})")
+           tabindex="0" role="button" aria-label=format!("inspect the log of {} on broker {broker}", data.partition)
+           on:click=move |ev| { ev.stop_propagation(); select(open.clone()); } on:keydown=open_by_key>
             <title>{title}</title>
             <rect class="tile-bg" width=TILE height=TILE rx="5" />
             <text class="tile-number" x=TILE / 2.0 y="17" text-anchor="middle">{number}</text>

@@ -64,6 +64,16 @@ async fn a_killed_broker_s_tiles_leave_the_isr_and_its_partitions_get_new_leader
     type_command(&page, "advance 12s");
     tick().await;
     assert_eq!(attribute(&page, "[data-broker=\"1\"]", "data-status"), "dead");
+    let tile = attribute(&page, "[data-broker=\"1\"] .replica.tile", "data-replica");
+    click(&page, &format!("[data-broker=\"1\"] .replica.tile[data-replica=\"{tile}\"]"));
+    tick().await;
+    assert_eq!(
+        attribute(&page, "[data-broker=\"1\"]", "data-status"),
+        "dead",
+        "a tile click inspects, it does not restart"
+    );
+    assert_eq!(attribute(&page, "[data-testid=inspected-replica]", "data-partition"), tile, "the tile opened its log");
+    assert_eq!(attribute(&page, "[data-testid=inspected-replica]", "data-broker"), "1");
     assert_eq!(count(&page, "[data-broker=\"1\"] .replica.tile.leader"), 0);
     assert_eq!(
         count(&page, "[data-broker=\"1\"] .replica.tile.in-sync"),

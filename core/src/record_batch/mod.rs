@@ -12,12 +12,14 @@
 //!   base offset and partition leader epoch, without touching the CRC;
 //! - [`split_batches`] splits concatenated batches, reporting a torn last batch apart from
 //!   corruption;
-//! - [`TransactionMarker`] reads and writes control batches' commit and abort markers.
+//! - [`TransactionMarker`] reads and writes control batches' commit and abort markers;
+//! - [`BatchAnatomy`] labels a batch's bytes field by field, for showing them.
 //!
-//! The pieces: [`header`] (layout and [`BatchHeader`]), [`attributes`], [`record`], [`batch`],
+//! The pieces: [`anatomy`], [`header`] (layout and [`BatchHeader`]), [`attributes`], [`record`], [`batch`],
 //! [`encode`](mod@encode), [`gzip`] (with [`crc32`] for its trailer), [`split`], [`control`],
 //! [`error`], [`varint`] and [`crc32c`] (both CRCs built by `crc_table`).
 
+pub mod anatomy;
 pub mod attributes;
 pub mod batch;
 pub mod control;
@@ -35,6 +37,7 @@ pub mod split;
 pub(crate) mod test_batches;
 pub mod varint;
 
+pub use anatomy::{BatchAnatomy, BatchField, CompressedRecords, FieldKind};
 pub use attributes::{BatchAttributes, Compression, TimestampType, UnknownCompression};
 pub use batch::{RecordBatch, Records};
 pub use control::{control_record_type, ControlError, ControlRecordType, TransactionMarker, TransactionResult};

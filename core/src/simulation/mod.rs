@@ -16,7 +16,8 @@
 //! order and resets; `checks` runs the invariants after an event; `recovery` starts a run from
 //! every node's disk and reads the disks out; `external` queues what arrives for clients outside the simulation (the
 //! native server's real connections); `error` says why a command was refused; `view` reads the
-//! state for drawing.
+//! state for drawing; `log_view` and `node_details` read one replica's log or one node's own
+//! state on demand, for the page's inspector.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
@@ -29,6 +30,8 @@ mod connections;
 mod consumer;
 pub mod external;
 mod hosts;
+mod log_view;
+mod node_details;
 mod pipelines;
 mod queue;
 mod recovery;
@@ -59,6 +62,8 @@ mod error;
 pub use client::InFlight;
 pub use clients::{ClientKind, ClientNode, ProcessedRecord};
 pub use error::CommandError;
+pub use log_view::{BatchView, RecordView, ReplicaLogView};
+pub use node_details::{BrokerDetails, GroupProtocol, HeldReplica};
 
 #[derive(Clone, Debug)]
 enum Event {
