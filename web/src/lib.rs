@@ -13,15 +13,20 @@
 //!   host);
 //! - [`panels`]: the rows of the consumer-groups and clients panels (plain Rust, tested on the
 //!   host);
+//! - [`sequence`] and [`in_flight`]: the network's recent traffic as a sequence diagram and as
+//!   messages travelling on the cluster drawing (plain Rust, tested on the host); drawn by
+//!   `sequence_diagram` and `in_flight_overlay`;
 //! - `app`, `groups`, `clients`, `lesson_player`, `time_controls`: the Leptos components, only
 //!   built for `wasm32`; they
 //!   translate, they do not decide.
 
 pub mod lab;
+pub mod in_flight;
 pub mod layout;
 pub mod lessons;
 pub mod markdown;
 pub mod panels;
+pub mod sequence;
 pub mod share;
 pub mod shortcuts;
 pub mod timeline;
@@ -36,6 +41,10 @@ mod groups;
 pub mod lesson_player;
 #[cfg(target_arch = "wasm32")]
 mod time_controls;
+#[cfg(target_arch = "wasm32")]
+mod in_flight_overlay;
+#[cfg(target_arch = "wasm32")]
+mod sequence_diagram;
 
 /// Mounts the lab on the page's `<body>`; `index.html` calls it once the module is loaded.
 #[cfg(target_arch = "wasm32")]
