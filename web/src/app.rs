@@ -4,11 +4,14 @@
 use std::time::Duration;
 
 use kafkalab_core::ids::{BrokerId, Offset};
+use kafkalab_core::simulation::Traffic;
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
 use crate::clients::ClientsPanel;
 use crate::groups::GroupsPanel;
+use crate::in_flight::WIRE_BAND;
+use crate::in_flight_overlay::InFlightOverlay;
 use crate::lab::{status_label, Lab, Speed, TICK_MS};
 use crate::layout::{
     broker_height, broker_x, diagram_width, first_visible_offset, BROKER_HEADER, BROKER_WIDTH, CELL_WIDTH, PADDING,
@@ -17,6 +20,8 @@ use crate::layout::{
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::panels::is_internal_topic;
+use crate::sequence::recent_traffic;
+use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
@@ -34,6 +39,8 @@ struct Snapshot {
     lesson: Option<(usize, StepView)>,
     /// The lesson holds the clock until the learner acts or a wait begins.
     clock_held: bool,
+    /// The network's messages of the last seconds (none in a lesson, whose run records none).
+    traffic: Vec<Traffic>,
 }
 
 impl Snapshot {
@@ -45,6 +52,7 @@ impl Snapshot {
             horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
+            traffic: lab.recording().map(|r| recent_traffic(r.simulation())).unwrap_or_default(),
         }
     }
 }
@@ -170,6 +178,7 @@ pub fn App(
 
     let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
     let internal: Signal<bool> = show_internal.into();
+    let traffic = Signal::derive(move || snapshot.with(|s| s.traffic.clone()));
     view! {
         <div class="page" class:with-lesson=move || in_lesson.get()>
         <Show when=move || in_lesson.get()>
@@ -204,7 +213,7 @@ pub fn App(
         <main class="lab">
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal /> }
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker show_internal=internal traffic=traffic /> }
             }}
             <div class="side">
                 <PartitionTable view=view show_internal=internal />
@@ -215,6 +224,7 @@ pub fn App(
             <GroupsPanel view=view show_internal=internal />
             <ClientsPanel view=view on_run=run_line />
         </section>
+        <SequenceDiagram traffic=traffic now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
         <section class="bottom">
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
@@ -258,6 +268,8 @@ fn ClusterDiagram(
     on_toggle: Callback<BrokerId>,
     /// Whether internal topics' replicas are drawn.
     show_internal: Signal<bool>,
+    /// The network's recent messages, drawn travelling in a band above the cards.
+    traffic: Signal<Vec<Traffic>>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
     let width = diagram_width(ids.len());
@@ -267,11 +279,13 @@ fn ClusterDiagram(
         view.with(|v| broker_height(v.brokers.iter().map(|b| replica_rows(v, b.id, show).len()).max().unwrap_or(0)))
     });
     view! {
-        <svg class="cluster" data-testid="cluster" viewBox=move || format!("-2 -2 {} {}", width + 4.0, height.get() + 4.0)
+        <svg class="cluster" data-testid="cluster"
+             viewBox=move || format!("-2 {} {} {}", -WIRE_BAND - 2.0, width + 4.0, height.get() + WIRE_BAND + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
             {ids.into_iter().enumerate().map(|(index, id)| view! {
                 <BrokerCard id=id x=broker_x(index) height=height view=view on_toggle=on_toggle show_internal=show_internal />
             }).collect_view()}
+            <InFlightOverlay traffic=traffic view=view />
         </svg>
     }
 }
