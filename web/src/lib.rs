@@ -20,8 +20,8 @@
 //!   built for `wasm32`; they
 //!   translate, they do not decide.
 
-pub mod lab;
 pub mod in_flight;
+pub mod lab;
 pub mod layout;
 pub mod lessons;
 pub mod markdown;
@@ -38,13 +38,13 @@ mod clients;
 #[cfg(target_arch = "wasm32")]
 mod groups;
 #[cfg(target_arch = "wasm32")]
-pub mod lesson_player;
-#[cfg(target_arch = "wasm32")]
-mod time_controls;
-#[cfg(target_arch = "wasm32")]
 mod in_flight_overlay;
 #[cfg(target_arch = "wasm32")]
+pub mod lesson_player;
+#[cfg(target_arch = "wasm32")]
 mod sequence_diagram;
+#[cfg(target_arch = "wasm32")]
+mod time_controls;
 
 /// Mounts the lab on the page's `<body>`; `index.html` calls it once the module is loaded.
 #[cfg(target_arch = "wasm32")]

@@ -139,7 +139,8 @@ pub fn sequence_layout(traffic: &[Traffic], now_ms: u64, show_background: bool) 
             }
         })
         .collect();
-    let lanes: Vec<Lane> = lane_x.iter().map(|(endpoint, &x)| Lane { label: endpoint.to_string(), role: role(endpoint), x }).collect();
+    let lanes: Vec<Lane> =
+        lane_x.iter().map(|(endpoint, &x)| Lane { label: endpoint.to_string(), role: role(endpoint), x }).collect();
     let ticks = (0..=WINDOW_MS / 1_000)
         .map(|seconds_ago| {
             let label = if seconds_ago == 0 { String::from("now") } else { format!("-{seconds_ago} s") };
@@ -242,7 +243,8 @@ mod tests {
 
     #[test]
     fn background_chatter_is_hidden_unless_asked_for_and_counted() {
-        let mut heartbeat = message(1, broker(1), Endpoint::Controller(ControllerId(1)), "BrokerHeartbeat", 9_000, 9_002);
+        let mut heartbeat =
+            message(1, broker(1), Endpoint::Controller(ControllerId(1)), "BrokerHeartbeat", 9_000, 9_002);
         heartbeat.background = true;
         let produce = message(2, Endpoint::Console, broker(1), "Produce", 9_500, 9_502);
         let traffic = [heartbeat, produce];

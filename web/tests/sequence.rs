@@ -46,11 +46,15 @@ async fn an_acks_all_produce_shows_as_a_request_to_the_leader_and_an_answer_back
     let request = format!("[data-testid=arrow][data-kind=Produce][data-from=console][data-to=\"{leader_lane}\"]");
     assert_eq!(arrows(&page, &request), 1, "one Produce from the console to the leader");
     assert_eq!(attribute(&page, &request, "data-fate"), "delivered");
-    let answer = format!("[data-testid=arrow][data-kind=ProduceResponse][data-from=\"{leader_lane}\"][data-to=console]");
+    let answer =
+        format!("[data-testid=arrow][data-kind=ProduceResponse][data-from=\"{leader_lane}\"][data-to=console]");
     assert_eq!(arrows(&page, &answer), 1, "its answer comes back");
     assert!(exists(&page, "[data-testid=lane][data-lane=console]"));
     // The followers' fetches that carried the record travel between the cards, and are news.
-    assert!(exists(&page, &format!("[data-testid=cluster] [data-testid=message][data-kind=FetchResponse][data-from=\"{leader_lane}\"]")));
+    assert!(exists(
+        &page,
+        &format!("[data-testid=cluster] [data-testid=message][data-kind=FetchResponse][data-from=\"{leader_lane}\"]")
+    ));
     assert!(arrows(&page, &format!("[data-testid=arrow][data-kind=FetchResponse][data-from=\"{leader_lane}\"]")) >= 2);
 
     // The background is hidden: no follower long-polls, no heartbeats.
