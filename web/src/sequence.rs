@@ -4,6 +4,12 @@
 //! still travelling stops where it is now; one that never arrived ends in a cross short of the
 //! receiver.
 //!
+//! Time runs down at [`MS_PER_UNIT`], except where messages crowd: the network's latency is a
+//! few milliseconds, so a request, the replication it causes and its answer would share one
+//! line. There the diagram opens up: each moment something is sent or arrives is at least
+//! [`MIN_GAP`] below the one before, and the rest of the diagram moves down to make room
+//! (the order of events and the time marks stay true).
+//!
 //! The traffic comes from the core's record ([`Simulation::traffic`]), which also says what
 //! is background chatter (the metadata log's fetches, broker heartbeats, replica fetches with
 //! nothing new): hidden unless asked for, so the clients' requests stand out.
@@ -26,6 +32,8 @@ pub const MARGIN: f64 = 56.0;
 pub const HEADER: f64 = 40.0;
 /// Simulated milliseconds per unit down the page.
 pub const MS_PER_UNIT: f64 = 8.0;
+/// The least space between two moments at which a shown message is sent or arrives.
+pub const MIN_GAP: f64 = 14.0;
 /// How far towards its receiver a dropped message is drawn before its cross.
 pub const DROP_AT: f64 = 0.8;
 
@@ -114,7 +122,8 @@ pub fn sequence_layout(traffic: &[Traffic], now_ms: u64, show_background: bool) 
     for (index, x) in lane_x.values_mut().enumerate() {
         *x = MARGIN + index as f64 * LANE_GAP;
     }
-    let y = |at_ms: u64| HEADER + at_ms.saturating_sub(start_ms) as f64 / MS_PER_UNIT;
+    let scale = TimeScale::new(start_ms, shown.iter().flat_map(|t| [t.sent_ms, t.arrive_ms.min(now_ms)]));
+    let y = |at_ms: u64| scale.y(at_ms);
     let arrows = shown
         .iter()
         .map(|t| {
@@ -134,7 +143,13 @@ pub fn sequence_layout(traffic: &[Traffic], now_ms: u64, show_background: bool) 
                 x1: from_x,
                 y1: from_y,
                 x2: from_x + (to_x - from_x) * reach,
-                y2: from_y + (to_y - from_y) * reach,
+                y2: if t.arrive_ms <= now_ms {
+                    from_y + (to_y - from_y) * reach
+                } else {
+                    // Still travelling: as far down as the moment it has reached.
+                    let flight_ms = (t.arrive_ms - t.sent_ms) as f64;
+                    y(t.sent_ms + (flight_ms * reach) as u64)
+                },
                 cross: dropped && progress >= DROP_AT,
             }
         })
@@ -149,11 +164,42 @@ pub fn sequence_layout(traffic: &[Traffic], now_ms: u64, show_background: bool) 
         .collect();
     SequenceLayout {
         width: 2.0 * MARGIN + lanes.len().saturating_sub(1) as f64 * LANE_GAP,
-        height: HEADER + WINDOW_MS as f64 / MS_PER_UNIT + 12.0,
+        height: y(now_ms) + 12.0,
         lanes,
         arrows,
         ticks,
         hidden: in_window.len() - shown.len(),
+    }
+}
+
+/// Time to height: [`MS_PER_UNIT`] from the window's start, opened up by the room the crowded
+/// moments needed.
+struct TimeScale {
+    start_ms: u64,
+    /// Each moment something happens, with how far the diagram is pushed down from then on.
+    pushed: Vec<(u64, f64)>,
+}
+
+impl TimeScale {
+    fn new(start_ms: u64, moments: impl Iterator<Item = u64>) -> Self {
+        let mut moments: Vec<u64> = moments.collect();
+        moments.sort_unstable();
+        moments.dedup();
+        let mut scale = TimeScale { start_ms, pushed: Vec::with_capacity(moments.len()) };
+        let mut previous_y = f64::NEG_INFINITY;
+        for at_ms in moments {
+            let push = (previous_y + MIN_GAP - scale.y(at_ms)).max(0.0);
+            let total = scale.pushed.last().map_or(0.0, |&(_, p)| p) + push;
+            scale.pushed.push((at_ms, total));
+            previous_y = scale.y(at_ms);
+        }
+        scale
+    }
+
+    fn y(&self, at_ms: u64) -> f64 {
+        let index = self.pushed.partition_point(|&(moment, _)| moment <= at_ms);
+        let push = index.checked_sub(1).map_or(0.0, |i| self.pushed[i].1);
+        HEADER + at_ms.saturating_sub(self.start_ms) as f64 / MS_PER_UNIT + push
     }
 }
 
@@ -223,7 +269,8 @@ mod tests {
         let layout = sequence_layout(&[travelling], 10_000, false);
         let arrow = &layout.arrows[0];
         assert_eq!(arrow.x2, (layout.lanes[0].x + layout.lanes[1].x) / 2.0, "half its flight behind it");
-        assert_eq!(arrow.y2, HEADER + WINDOW_MS as f64 / MS_PER_UNIT, "the bottom edge is now");
+        assert_eq!(arrow.y2, layout.ticks[0].y, "at the mark of the present moment");
+        assert_eq!(layout.ticks[0].label, "now");
         assert_eq!(arrow.fate, "in-flight");
     }
 
@@ -239,6 +286,24 @@ mod tests {
         assert!(down.x2 < layout.lanes.iter().find(|l| l.label == "broker 2").unwrap().x);
         assert!(!lost.cross, "the network loses it on the way: no cross before it has got that far");
         assert_eq!(lost.fate, "lost");
+    }
+
+    #[test]
+    fn messages_in_the_same_few_milliseconds_are_spread_out_in_their_order() {
+        let traffic = [
+            message(1, Endpoint::Console, broker(1), "Produce", 9_000, 9_002),
+            message(2, broker(1), broker(2), "FetchResponse", 9_002, 9_003),
+            message(3, broker(1), Endpoint::Console, "ProduceResponse", 9_006, 9_007),
+            message(4, Endpoint::Console, broker(1), "Produce", 9_800, 9_801),
+        ];
+        let layout = sequence_layout(&traffic, 10_000, false);
+        let ys: Vec<(f64, f64)> = layout.arrows.iter().map(|a| (a.y1, a.y2)).collect();
+        assert_eq!(ys[0].1 - ys[0].0, MIN_GAP, "an arrow slopes down at least one gap");
+        assert_eq!(ys[1].0, ys[0].1, "sent as the produce arrived: the same moment");
+        assert!(ys[2].0 >= ys[1].1 + MIN_GAP, "the answer comes after the replication");
+        assert_eq!(ys[3].0 - ys[2].1, 793.0 / MS_PER_UNIT, "after the crowd, time runs at its scale again");
+        assert!(layout.ticks.windows(2).all(|w| w[0].y > w[1].y), "the time marks keep their order");
+        assert!(layout.height > HEADER + WINDOW_MS as f64 / MS_PER_UNIT + 12.0, "the diagram grew to make room");
     }
 
     #[test]
