@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use kafkalab_core::ids::{BrokerId, Offset, TopicPartition};
+use kafkalab_core::simulation::Traffic;
 use kafkalab_core::view::{BrokerStatus, ClusterView};
 use leptos::prelude::*;
 
@@ -14,6 +15,8 @@ use crate::compare_view::CompareView;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
 use crate::groups::GroupsPanel;
+use crate::in_flight::WIRE_BAND;
+use crate::in_flight_overlay::InFlightOverlay;
 use crate::inspection::{replica_of_partition, Selection};
 use crate::inspector::{select, Inspect, Inspector};
 use crate::lab::{Lab, Speed};
@@ -28,6 +31,8 @@ use crate::lessons::{LessonRun, StepView};
 use crate::pacer::{pay, Pacer, FRAME_MS};
 use crate::panels::is_internal_topic;
 use crate::replica_tiles::{ReplicaTile, TilePatterns};
+use crate::sequence::recent_traffic;
+use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
@@ -47,6 +52,8 @@ struct Snapshot {
     clock_held: bool,
     /// What the control panel shows.
     control: ControlState,
+    /// The network's messages of the last seconds (none in a lesson, whose run records none).
+    traffic: Vec<Traffic>,
 }
 
 impl Snapshot {
@@ -60,6 +67,7 @@ impl Snapshot {
             horizon_ms: lab.horizon_ms(),
             lesson: lab.lesson().map(|run| (run.index(), run.view())),
             clock_held: lab.clock_held(),
+            traffic: lab.recording().map(|r| recent_traffic(r.simulation())).unwrap_or_default(),
         }
     }
 }
@@ -211,6 +219,7 @@ pub fn App(
     // The lag chart's samples: read from each new view; a rewind drops the later ones.
     let lag = RwSignal::new(LagHistory::default());
     Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
+    let traffic = Signal::derive(move || snapshot.with(|s| s.traffic.clone()));
     view! {
         <div class="page" class:with-lesson=move || in_lesson.get()>
         <Show when=move || in_lesson.get()>
@@ -279,7 +288,7 @@ pub fn App(
         <main class="lab">
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() /> }
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() traffic=traffic /> }
             }}
             <div class="side">
                 <BrokersPanel view=view show_internal=internal on_run=run_line />
@@ -296,6 +305,7 @@ pub fn App(
             <GroupsPanel view=view show_internal=internal />
             <ClientsPanel view=view on_run=run_line />
         </section>
+        <SequenceDiagram traffic=traffic now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
         <section class="bottom">
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />
@@ -358,6 +368,8 @@ pub(crate) fn ClusterDiagram(
     shown: Signal<Shown>,
     /// Rows with logs, or tiles.
     drawing: Signal<Drawing>,
+    /// The network's recent messages, drawn travelling in a band above the cards.
+    traffic: Signal<Vec<Traffic>>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
     let count = ids.len();
@@ -372,12 +384,13 @@ pub(crate) fn ClusterDiagram(
     let height = Memo::new(move |_| if tiles.get() { compact_height(most.get()) } else { broker_height(most.get()) });
     view! {
         <svg class="cluster" class:tiles=move || tiles.get() data-testid="cluster"
-             viewBox=move || format!("-2 -2 {} {}", width + 4.0, diagram_height(count, height.get()) + 4.0)
+             viewBox=move || format!("-2 {} {} {}", -WIRE_BAND - 2.0, width + 4.0, diagram_height(count, height.get()) + WIRE_BAND + 4.0)
              role="img" aria-label="the brokers and their partition replicas">
             <TilePatterns />
             {ids.into_iter().enumerate().map(|(index, id)| view! {
                 <BrokerCard id=id index=index height=height view=view on_toggle=on_toggle shown=shown tiles=tiles />
             }).collect_view()}
+            <InFlightOverlay traffic=traffic view=view />
         </svg>
     }
 }

@@ -93,7 +93,8 @@ impl Lab {
     }
 
     /// The lab of a lesson: its cluster, as the lesson has shaped it so far.
-    pub fn in_lesson(lesson: LessonRun) -> Self {
+    pub fn in_lesson(mut lesson: LessonRun) -> Self {
+        lesson.session_mut().record_traffic(crate::timeline::TRAFFIC_KEEP_MS);
         Lab { run: Run::Lesson { lesson: Box::new(lesson), history: Vec::new() }, records_produced: 0 }
     }
 

@@ -25,6 +25,9 @@
 //! - [`inspection`]: what the inspector shows of the selected replica, broker, controller or
 //!   group; [`hex_dump`]: a batch's bytes in rows with each field labelled (plain Rust, tested
 //!   on the host);
+//! - [`sequence`] and [`in_flight`]: the network's recent traffic as a sequence diagram and as
+//!   messages travelling on the cluster drawing (plain Rust, tested on the host); drawn by
+//!   `sequence_diagram` and `in_flight_overlay`;
 //! - `app`, `brokers_panel`, `compare_view`, `control_panel`, `groups`, `clients`, `inspector`,
 //!   `lag_chart`, `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only
 //!   built for `wasm32`; they translate, they do not decide.
@@ -33,6 +36,7 @@ pub mod broker_rows;
 pub mod comparison;
 pub mod control_lines;
 pub mod hex_dump;
+pub mod in_flight;
 pub mod inspection;
 pub mod lab;
 pub mod lag_history;
@@ -41,6 +45,7 @@ pub mod lessons;
 pub mod markdown;
 pub mod pacer;
 pub mod panels;
+pub mod sequence;
 pub mod share;
 pub mod shortcuts;
 pub mod timeline;
@@ -58,6 +63,8 @@ mod control_panel;
 #[cfg(target_arch = "wasm32")]
 mod groups;
 #[cfg(target_arch = "wasm32")]
+mod in_flight_overlay;
+#[cfg(target_arch = "wasm32")]
 mod inspector;
 #[cfg(target_arch = "wasm32")]
 mod lag_chart;
@@ -65,6 +72,8 @@ mod lag_chart;
 pub mod lesson_player;
 #[cfg(target_arch = "wasm32")]
 mod replica_tiles;
+#[cfg(target_arch = "wasm32")]
+mod sequence_diagram;
 #[cfg(target_arch = "wasm32")]
 mod time_controls;
 

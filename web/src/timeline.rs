@@ -17,6 +17,10 @@
 //!
 //! Time passing is not an action: `advance 5s` typed in the console moves along the timeline
 //! like the play button does, and replays what was recorded on the way.
+//!
+//! The simulation records the network's traffic of the last [`TRAFFIC_KEEP_MS`], for the
+//! drawing of messages in flight and the sequence diagram. The record is part of the
+//! simulation, so checkpoints carry it and a seek shows the traffic as it was.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +32,9 @@ pub const CHECKPOINT_INTERVAL_MS: u64 = 10_000;
 
 /// The most checkpoints a recording keeps (each is a whole copy of the simulation).
 pub const MAX_CHECKPOINTS: usize = 20;
+
+/// How much simulated time of network traffic the page's simulations keep.
+pub const TRAFFIC_KEEP_MS: u64 = 5_000;
 
 /// One thing the learner did: a command line of the core's language, at a simulated time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +83,8 @@ impl Recording {
         max_checkpoints: usize,
     ) -> Result<Self, ConfigError> {
         assert!(interval_ms > 0 && max_checkpoints >= 2, "checkpoints need a spacing and room for two");
-        let current = Simulation::new(config.clone())?;
+        let mut current = Simulation::new(config.clone())?;
+        current.record_traffic(TRAFFIC_KEEP_MS);
         let start = Checkpoint { simulation: current.clone(), applied: 0 };
         Ok(Recording {
             config,
@@ -308,6 +316,23 @@ mod tests {
         assert_eq!(rewound.now_ms(), 40_000);
         assert_eq!(rewound.simulation().view(), straight.simulation().view());
         assert_eq!(rewound.simulation().trace(), straight.simulation().trace());
+    }
+
+    #[test]
+    fn the_run_records_its_traffic_and_a_seek_shows_it_as_it_was() {
+        let mut run = eventful_run();
+        let now = run.now_ms();
+        let traffic = run.simulation().traffic();
+        assert!(traffic.first().is_some_and(|t| t.sent_ms + TRAFFIC_KEEP_MS >= now && t.sent_ms >= now - 5_100));
+        let mut straight = recording();
+        straight.advance(1_000);
+        straight.act("produce orders value=a acks=all").unwrap();
+        straight.advance(11_500);
+        straight.act("kill 1").unwrap();
+        straight.advance(1_500);
+        run.seek(14_000);
+        assert!(!run.simulation().traffic().is_empty());
+        assert_eq!(run.simulation().traffic(), straight.simulation().traffic());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct Session {
     lesson: Lesson,
     simulation: Simulation,
     progress: StepProgress,
+    /// How much of the network's traffic the simulation keeps (see
+    /// [`Simulation::record_traffic`]); 0, the default, keeps none.
+    traffic_keep_ms: u64,
 }
 
 /// Why [`Session::answer`] refused an answer.
@@ -81,7 +84,7 @@ impl Session {
         assert!(!lesson.steps.is_empty(), "a parsed lesson has at least one step");
         let simulation = starting_simulation(&lesson)?;
         let progress = StepProgress::start(0, &lesson.steps[0], simulation.now_ms());
-        let mut session = Session { lesson, simulation, progress };
+        let mut session = Session { lesson, simulation, progress, traffic_keep_ms: 0 };
         session.settle();
         Ok(session)
     }
@@ -93,6 +96,13 @@ impl Session {
     /// The run as it stands: draw this.
     pub fn simulation(&self) -> &Simulation {
         &self.simulation
+    }
+
+    /// Keeps the network's last `keep_ms` of traffic for drawing, from now on and in every
+    /// step replayed later (it changes nothing the lesson checks).
+    pub fn record_traffic(&mut self, keep_ms: u64) {
+        self.traffic_keep_ms = keep_ms;
+        self.simulation.record_traffic(keep_ms);
     }
 
     /// The index of the current step, 0-based.
@@ -135,6 +145,7 @@ impl Session {
             return Ok(());
         }
         self.simulation = starting_simulation(&self.lesson)?;
+        self.simulation.record_traffic(self.traffic_keep_ms);
         self.begin(0);
         for next in 1..=index {
             runner::play_step(self)?;
@@ -229,7 +240,7 @@ impl Session {
     /// Moves the learner past every part that no longer holds them up; at the end of the step,
     /// checks the predictions.
     fn settle(&mut self) {
-        let Session { lesson, simulation, progress } = self;
+        let Session { lesson, simulation, progress, .. } = self;
         let parts = &lesson.steps[progress.step].parts;
         while progress.cursor < parts.len() {
             let index = progress.cursor;

@@ -17,7 +17,8 @@
 //! every node's disk and reads the disks out; `external` queues what arrives for clients outside the simulation (the
 //! native server's real connections); `error` says why a command was refused; `view` reads the
 //! state for drawing; `log_view` and `node_details` read one replica's log or one node's own
-//! state on demand, for the page's inspector.
+//! state on demand, for the page's inspector; `traffic` records, when asked, the messages the
+//! network carried.
 //!
 //! Driving it: [`Simulation::apply`] a [`Command`], then [`Simulation::advance`] time (or
 //! [`Simulation::step`] one event); read [`Simulation::view`] and [`Simulation::trace`].
@@ -35,6 +36,7 @@ mod node_details;
 mod pipelines;
 mod queue;
 mod recovery;
+pub mod traffic;
 mod view;
 
 use consumer::ConsumerPosition;
@@ -64,6 +66,7 @@ pub use clients::{ClientKind, ClientNode, ProcessedRecord};
 pub use error::CommandError;
 pub use log_view::{BatchView, RecordView, ReplicaLogView};
 pub use node_details::{BrokerDetails, GroupProtocol, HeldReplica};
+pub use traffic::{Endpoint, Traffic, TrafficFate};
 
 #[derive(Clone, Debug)]
 enum Event {
@@ -74,6 +77,8 @@ enum Event {
         to: NodeId,
         message: Message,
         connection: u32,
+        /// Its id in the traffic record (0 when traffic is not recorded).
+        traffic: u64,
     },
     Timer {
         node: NodeId,
@@ -144,6 +149,8 @@ pub struct Simulation {
     latest_metadata: (Offset, MetadataImage),
     /// The clients outside the simulation and what arrived for them.
     externals: external::Externals,
+    /// The messages the network carried lately, when asked for (see [`traffic`]).
+    traffic: Option<alloc::boxed::Box<traffic::TrafficLog>>,
 }
 
 impl Simulation {
@@ -187,6 +194,7 @@ impl Simulation {
             connections: connections::Connections::default(),
             latest_metadata,
             externals: external::Externals::default(),
+            traffic: None,
         };
         for index in 0..simulation.controllers.len() {
             simulation.controllers[index].controller.start(0);
@@ -359,9 +367,10 @@ impl Simulation {
         );
         let applied_before = self.applied_metadata(&event);
         let (node, scope) = match event {
-            Event::Deliver { from, to, message, connection } => {
+            Event::Deliver { from, to, message, connection, traffic } => {
                 let scope = message.partition().cloned();
-                self.deliver(from, to, message, connection);
+                let fate = self.deliver(from, to, message, connection);
+                self.traffic_arrived(traffic, fate);
                 (to, scope)
             }
             Event::ConnectionReset { client, broker } => {
@@ -413,7 +422,9 @@ impl Simulation {
         &self.faults
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message, connection: u32) {
+    /// Hands a message that arrives to its receiver, unless it is dropped on the way in; what
+    /// became of it.
+    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message, connection: u32) -> TrafficFate {
         let link = connections::link_of(from, to);
         if !self.faults.connected(self.host(from), self.host(to)) {
             let what = message.name().into();
@@ -421,12 +432,12 @@ impl Simulation {
             if let Some(link) = link {
                 self.connection_lost(link);
             }
-            return;
+            return TrafficFate::Dropped(DropReason::Split);
         }
         if link.is_some_and(|link| !self.connections.is_open(link, connection)) {
             let what = message.name().into();
             self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::ConnectionReset });
-            return;
+            return TrafficFate::Dropped(DropReason::ConnectionReset);
         }
         let alive = match to {
             NodeId::Broker(id) => self.node_index(id).map(|i| self.brokers[i].alive),
@@ -435,7 +446,7 @@ impl Simulation {
             NodeId::Client(id) => Some(self.is_client_alive(id)),
         };
         match alive {
-            None => return,
+            None => return TrafficFate::Dropped(DropReason::NodeDown),
             Some(false) => {
                 let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::NodeDown });
@@ -443,7 +454,7 @@ impl Simulation {
                     // A crashed broker refuses the client's connection: it hears at once.
                     self.disconnected(client, broker);
                 }
-                return;
+                return TrafficFate::Dropped(DropReason::NodeDown);
             }
             Some(true) => {}
         }
@@ -462,6 +473,7 @@ impl Simulation {
             NodeId::Client(id) if external::Externals::is_external(id) => self.external_receive(id, from, message),
             NodeId::Client(id) => self.named_client_receive(id, from, message),
         }
+        TrafficFate::Delivered
     }
 
     /// A client's connection to `broker` was refused or reset: the client hears of it.
@@ -540,18 +552,28 @@ impl Simulation {
         let link = connections::link_of(from, to);
         match self.faults.on_send(&mut self.rng) {
             Fate::Delayed { latency_ms } => match link {
-                None => self.schedule(self.now_ms + latency_ms, Event::Deliver { from, to, message, connection: 0 }),
+                None => {
+                    let due_ms = self.now_ms + latency_ms;
+                    let traffic = self.traffic_sent(from, to, &message, due_ms, TrafficFate::InFlight);
+                    self.schedule(due_ms, Event::Deliver { from, to, message, connection: 0, traffic })
+                }
                 Some(link) => match self.connections.send(link, self.now_ms, latency_ms) {
                     Some((due_ms, connection)) => {
-                        self.schedule(due_ms, Event::Deliver { from, to, message, connection })
+                        let traffic = self.traffic_sent(from, to, &message, due_ms, TrafficFate::InFlight);
+                        self.schedule(due_ms, Event::Deliver { from, to, message, connection, traffic })
                     }
                     None => {
+                        let fate = TrafficFate::Dropped(DropReason::ConnectionReset);
+                        self.traffic_sent(from, to, &message, self.now_ms + latency_ms, fate);
                         let what = message.name().into();
                         self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::ConnectionReset });
                     }
                 },
             },
             Fate::Lost => {
+                // The latency it drew is not kept: it would have arrived about halfway through.
+                let would_arrive_ms = self.now_ms + (self.faults.latency_min_ms + self.faults.latency_max_ms) / 2;
+                self.traffic_sent(from, to, &message, would_arrive_ms, TrafficFate::Dropped(DropReason::Lost));
                 let what = message.name().into();
                 self.record(TraceEvent::Dropped { from, to, what, reason: DropReason::Lost });
                 if let Some(link) = link {

@@ -1,0 +1,217 @@
+//! Messages travelling on the cluster drawing: each message between two broker cards moves
+//! along an arc above them, one between a client (or a controller on a machine of its own)
+//! and a broker drops in from the top edge, placed by how much of its flight is behind it.
+//!
+//! The simulated network's flights last a few milliseconds, far less than one frame of the
+//! page, so the drawing slows them down: a message is drawn for at least
+//! [`VISIBLE_FLIGHT_MS`] of simulated time, its progress measured against that. With a combined
+//! layout controller `n` runs on broker `n`'s machine: its messages start from that card, and
+//! those between broker `n` and controller `n` never leave the machine, so they are not drawn.
+//!
+//! Plain Rust, in the cluster drawing's SVG units; `in_flight_overlay` draws it.
+
+use kafkalab_core::config::ControllerLayout;
+use kafkalab_core::ids::BrokerId;
+use kafkalab_core::simulation::{Endpoint, Traffic};
+
+use crate::layout::{broker_x, BROKER_WIDTH};
+use crate::sequence::{fate_name, is_dropped, DROP_AT};
+
+/// The band above the cards the messages travel in.
+pub const WIRE_BAND: f64 = 64.0;
+/// The least simulated time a message is drawn travelling for.
+pub const VISIBLE_FLIGHT_MS: u64 = 1_000;
+/// How far from a card's centre clients' (left) and lone controllers' (right) messages drop in.
+const SIDE_OFFSET: f64 = BROKER_WIDTH / 4.0;
+
+/// One message on its way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dot {
+    pub id: u64,
+    pub kind: &'static str,
+    pub summary: String,
+    pub from: String,
+    pub to: String,
+    pub fate: &'static str,
+    pub background: bool,
+    /// It will not arrive and has got as far as it will: drawn with a cross.
+    pub cross: bool,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// Where an end of a message is on the drawing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place {
+    /// Broker card `index` (0-based, as the cards are drawn).
+    Card(usize),
+    /// Off the drawing above card `index`, at this offset from its centre.
+    Above(usize, f64),
+}
+
+/// Every message travelling at `now_ms` between places on the drawing of `brokers` (in card
+/// order).
+pub fn in_flight(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: ControllerLayout) -> Vec<Dot> {
+    traffic
+        .iter()
+        .filter_map(|t| {
+            let shown_ms = t.arrive_ms.saturating_sub(t.sent_ms).max(VISIBLE_FLIGHT_MS);
+            if now_ms < t.sent_ms || now_ms >= t.sent_ms + shown_ms {
+                return None;
+            }
+            let (from, to) = places(&t.from, &t.to, brokers, layout)?;
+            let progress = (now_ms - t.sent_ms) as f64 / shown_ms as f64;
+            let dropped = is_dropped(t.fate);
+            let reach = if dropped { progress.min(DROP_AT) } else { progress };
+            let (x, y) = point(from, to, reach);
+            Some(Dot {
+                id: t.id,
+                kind: t.kind,
+                summary: t.summary.clone(),
+                from: t.from.to_string(),
+                to: t.to.to_string(),
+                fate: fate_name(t.fate),
+                background: t.background,
+                cross: dropped && progress >= DROP_AT,
+                x,
+                y,
+            })
+        })
+        .collect()
+}
+
+/// Where a message leaves and where it goes; none when the drawing has no way to show it.
+fn places(from: &Endpoint, to: &Endpoint, brokers: &[BrokerId], layout: ControllerLayout) -> Option<(Place, Place)> {
+    let card = |broker: BrokerId| brokers.iter().position(|&b| b == broker);
+    // A card, or off the drawing at this offset from a card's centre.
+    let machine = |endpoint: &Endpoint| match endpoint {
+        Endpoint::Broker(id) => card(*id).map(Ok),
+        Endpoint::Controller(id) if layout == ControllerLayout::Combined => card(BrokerId(id.0)).map(Ok),
+        Endpoint::Controller(_) => Some(Err(SIDE_OFFSET)),
+        _ => Some(Err(-SIDE_OFFSET)),
+    };
+    match (machine(from)?, machine(to)?) {
+        (Ok(a), Ok(b)) if a != b => Some((Place::Card(a), Place::Card(b))),
+        (Err(offset), Ok(b)) => Some((Place::Above(b, offset), Place::Card(b))),
+        (Ok(a), Err(offset)) => Some((Place::Card(a), Place::Above(a, offset))),
+        _ => None,
+    }
+}
+
+fn centre(card: usize) -> f64 {
+    broker_x(card) + BROKER_WIDTH / 2.0
+}
+
+/// The point `reach` of the way from `from` to `to`: along an arc over the cards between two
+/// cards (higher going right than going left, so the two directions do not share a path), or
+/// straight down or up between a card and the top edge.
+fn point(from: Place, to: Place, reach: f64) -> (f64, f64) {
+    match (from, to) {
+        (Place::Card(a), Place::Card(b)) => {
+            let (ax, bx) = (centre(a), centre(b));
+            let peak = if ax < bx { 0.8 } else { 0.45 } * WIRE_BAND;
+            // A quadratic Bézier curve from (ax, 0) to (bx, 0) through its control point
+            // ((ax + bx) / 2, -2 peak), which peaks at `peak` halfway.
+            let control = (-2.0 * peak, (ax + bx) / 2.0);
+            let x = (1.0 - reach).powi(2) * ax + 2.0 * (1.0 - reach) * reach * control.1 + reach.powi(2) * bx;
+            let y = 2.0 * (1.0 - reach) * reach * control.0;
+            (x, y)
+        }
+        (Place::Above(card, offset), _) => (centre(card) + offset, -WIRE_BAND * (1.0 - reach)),
+        (_, Place::Above(card, offset)) => (centre(card) + offset, -WIRE_BAND * reach),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkalab_core::ids::ControllerId;
+    use kafkalab_core::simulation::TrafficFate;
+    use kafkalab_core::trace::DropReason;
+
+    const BROKERS: [BrokerId; 3] = [BrokerId(1), BrokerId(2), BrokerId(3)];
+
+    fn message(from: Endpoint, to: Endpoint, sent_ms: u64, arrive_ms: u64) -> Traffic {
+        Traffic {
+            id: 1,
+            from,
+            to,
+            kind: "FetchResponse",
+            summary: String::from("orders/0 1 record, HW 3"),
+            background: false,
+            sent_ms,
+            arrive_ms,
+            fate: TrafficFate::InFlight,
+        }
+    }
+
+    fn broker(id: i32) -> Endpoint {
+        Endpoint::Broker(BrokerId(id))
+    }
+
+    fn dots(traffic: &[Traffic], now_ms: u64) -> Vec<Dot> {
+        in_flight(traffic, now_ms, &BROKERS, ControllerLayout::Combined)
+    }
+
+    #[test]
+    fn a_record_travels_from_card_to_card_over_an_arc_as_its_flight_goes_by() {
+        let traffic = [message(broker(1), broker(2), 1_000, 1_003)];
+        let start = &dots(&traffic, 1_000)[0];
+        assert_eq!((start.x, start.y), (centre(0), 0.0), "it leaves from the sender's card");
+        let halfway = &dots(&traffic, 1_500)[0];
+        assert_eq!(halfway.x, (centre(0) + centre(1)) / 2.0);
+        assert_eq!(halfway.y, -0.8 * WIRE_BAND, "at the top of its arc, inside the band");
+        let late = &dots(&traffic, 1_900)[0];
+        assert!(late.x > halfway.x && late.x < centre(1) && late.y < 0.0);
+        assert!(dots(&traffic, 2_000).is_empty(), "drawn for the visible flight, then gone");
+        assert!(dots(&traffic, 999).is_empty(), "not before it is sent");
+    }
+
+    #[test]
+    fn the_way_back_takes_a_lower_arc() {
+        let there = &dots(&[message(broker(1), broker(2), 0, 2)], 500)[0];
+        let back = &dots(&[message(broker(2), broker(1), 0, 2)], 500)[0];
+        assert_eq!(there.x, back.x);
+        assert!(back.y > there.y, "lower on the drawing (SVG's y grows downwards)");
+    }
+
+    #[test]
+    fn a_long_flight_is_placed_by_its_own_length() {
+        let traffic = [message(broker(3), broker(1), 0, 4_000)];
+        let halfway = &dots(&traffic, 2_000)[0];
+        assert_eq!(halfway.x, (centre(2) + centre(0)) / 2.0);
+    }
+
+    #[test]
+    fn client_requests_drop_in_from_the_top_edge_and_answers_go_back_up() {
+        let request = &dots(&[message(Endpoint::Console, broker(2), 0, 2)], 250)[0];
+        assert_eq!((request.x, request.y), (centre(1) - SIDE_OFFSET, -0.75 * WIRE_BAND));
+        let answer = &dots(&[message(broker(2), Endpoint::Console, 0, 2)], 250)[0];
+        assert_eq!((answer.x, answer.y), (centre(1) - SIDE_OFFSET, -0.25 * WIRE_BAND));
+        assert_eq!((answer.from.as_str(), answer.to.as_str()), ("broker 2", "console"));
+    }
+
+    #[test]
+    fn a_combined_controller_talks_from_its_brokers_card_and_not_to_its_own_broker() {
+        let c1 = Endpoint::Controller(ControllerId(1));
+        let heartbeat = [message(broker(3), c1.clone(), 0, 2)];
+        let dot = &dots(&heartbeat, 500)[0];
+        assert_eq!(dot.x, (centre(2) + centre(0)) / 2.0);
+        assert!(dots(&[message(broker(1), c1.clone(), 0, 2)], 500).is_empty(), "the same machine");
+        let dedicated = in_flight(&heartbeat, 500, &BROKERS, ControllerLayout::Dedicated);
+        assert_eq!(dedicated[0].x, centre(2) + SIDE_OFFSET, "a lone controller is above the right of the card");
+        let between_controllers = [message(c1, Endpoint::Controller(ControllerId(2)), 0, 2)];
+        assert!(in_flight(&between_controllers, 500, &BROKERS, ControllerLayout::Dedicated).is_empty());
+    }
+
+    #[test]
+    fn a_message_to_a_dead_broker_stops_short_with_a_cross() {
+        let mut dropped = message(broker(1), broker(2), 0, 2);
+        dropped.fate = TrafficFate::Dropped(DropReason::NodeDown);
+        let early = &dots(std::slice::from_ref(&dropped), 400)[0];
+        assert!(!early.cross && early.fate == "node-down");
+        let stopped = &dots(std::slice::from_ref(&dropped), 900)[0];
+        assert!(stopped.cross);
+        assert_eq!((stopped.x, stopped.y), point(Place::Card(0), Place::Card(1), DROP_AT));
+    }
+}
