@@ -231,7 +231,8 @@ pub fn App(
             <p class="subtitle">{move || if in_lesson.get() {
                 view! { "The lesson's cluster. Click a broker to kill or restart it, or type commands in the console." }.into_any()
             } else {
-                view! { "Three brokers, topic " <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it." }.into_any()
+                let brokers = snapshot.with(|s| s.view.brokers.len());
+                view! { {format!("{brokers} brokers, topic ")} <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it, or a replica to read its log." }.into_any()
             }}</p>
         </header>
         <Show when=move || !comparing.get()>

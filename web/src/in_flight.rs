@@ -36,6 +36,9 @@ pub struct Dot {
     pub background: bool,
     /// It will not arrive and has got as far as it will: drawn with a cross.
     pub cross: bool,
+    /// Whether it carries its kind as a label: only the newest message of each kind on each
+    /// way does, so a busy moment does not pile labels on each other.
+    pub labelled: bool,
     pub x: f64,
     pub y: f64,
 }
@@ -49,9 +52,26 @@ enum Place {
     Above(usize, f64),
 }
 
+/// The most messages drawn at once (the newest): beyond it the drawing is noise and slow.
+pub const MAX_DOTS: usize = 60;
+
 /// Every message travelling at `now_ms` between places on the drawing of `brokers` (in card
-/// order).
+/// order), the newest [`MAX_DOTS`] of them.
 pub fn in_flight(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: ControllerLayout) -> Vec<Dot> {
+    let mut dots = travelling(traffic, now_ms, brokers, layout);
+    dots.drain(..dots.len().saturating_sub(MAX_DOTS));
+    let mut labelled: Vec<(&'static str, String, String)> = Vec::new();
+    for dot in dots.iter_mut().rev() {
+        let way = (dot.kind, dot.from.clone(), dot.to.clone());
+        dot.labelled = !dot.background && !labelled.contains(&way);
+        if dot.labelled {
+            labelled.push(way);
+        }
+    }
+    dots
+}
+
+fn travelling(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: ControllerLayout) -> Vec<Dot> {
     traffic
         .iter()
         .filter_map(|t| {
@@ -73,6 +93,7 @@ pub fn in_flight(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout:
                 fate: fate_name(t.fate),
                 background: t.background,
                 cross: dropped && progress >= DROP_AT,
+                labelled: false,
                 x,
                 y,
             })
@@ -165,6 +186,18 @@ mod tests {
         assert!(late.x > halfway.x && late.x < centre(1) && late.y < 0.0);
         assert!(dots(&traffic, 2_000).is_empty(), "drawn for the visible flight, then gone");
         assert!(dots(&traffic, 999).is_empty(), "not before it is sent");
+    }
+
+    #[test]
+    fn a_busy_moment_labels_only_the_newest_message_of_each_way_and_draws_at_most_the_newest_sixty() {
+        let traffic: Vec<Traffic> = (0..100)
+            .map(|n| Traffic { id: n, ..message(broker(1), broker(1 + (n % 2) as i32 + 1), 1_000 + n, 1_003 + n) })
+            .collect();
+        let drawn = dots(&traffic, 1_100);
+        assert_eq!(drawn.len(), MAX_DOTS);
+        assert_eq!(drawn.first().map(|d| d.id), Some(100 - MAX_DOTS as u64), "the oldest went first");
+        let labelled: Vec<u64> = drawn.iter().filter(|d| d.labelled).map(|d| d.id).collect();
+        assert_eq!(labelled, [98, 99], "one label for the way to broker 2, one for the way to broker 3");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Messages travelling on the cluster drawing, drawn over the broker cards: labelled pills for
-//! what says something new, small dots for background chatter, a cross on what will not arrive.
+//! what says something new (one label per kind and way), small dots for the rest, a cross on what will not arrive.
 //! Positions come from [`crate::in_flight`]; this only draws them.
 
 use kafkalab_core::simulation::Traffic;
@@ -41,7 +41,7 @@ fn MovingDot(id: u64, first: Dot, dots: Memo<Vec<Dot>>) -> impl IntoView {
     let class = format!("message{}", if dot.background { " background" } else { "" });
     let title = format!("{} {} → {}: {}", dot.kind, dot.from, dot.to, dot.summary);
     let width = dot.kind.len() as f64 * 6.2 + 12.0;
-    let shape = if dot.background {
+    let shape = if !dot.labelled {
         view! { <circle r="3" /> }.into_any()
     } else {
         view! {
