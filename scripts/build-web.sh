@@ -11,7 +11,14 @@ mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$profile/kafkalab_web.wasm"
 # The features rustc enables by default for wasm32 must be allowed explicitly.
+# --low-memory-unused: rustc puts the stack first, growing down from 1 MiB, with the data
+# above it, so the lowest KiB is touched only by a stack within 1 KiB of overflowing; wasm-opt
+# may then fold `p + small constant` into a load's offset field. With the producers and debug
+# sections dropped: -21 KB raw, -6 KB gzip'd. (Measured and left out: --zero-filled-memory,
+# no change; --converge, -0.3% gzip'd for twice the time; --gufa, bigger; -tnh, -0.2% but it
+# lets wasm-opt assume that no panic ever happens.)
 tools/node_modules/.bin/wasm-opt -Oz \
+  --low-memory-unused --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$out/kafkalab_web_bg.wasm" -o "$out/kafkalab_web_bg.wasm"
