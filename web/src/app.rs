@@ -18,7 +18,7 @@ use crate::groups::GroupsPanel;
 use crate::in_flight::WIRE_BAND;
 use crate::in_flight_overlay::InFlightOverlay;
 use crate::inspection::{replica_of_partition, Selection};
-use crate::inspector::{select, Inspect, Inspector};
+use crate::inspector::{replica_opener, select, Inspect, Inspector};
 use crate::lab::{Lab, Speed};
 use crate::lag_chart::LagChart;
 use crate::lag_history::LagHistory;
@@ -475,19 +475,12 @@ fn ReplicaRow(data: ReplicaRowData, broker: BrokerId, y: f64) -> impl IntoView {
         })
         .collect_view();
     let selection = Selection::Replica { broker, partition: data.topic_partition.clone() };
-    let open = selection.clone();
-    let open_by_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" || ev.key() == " " {
-            ev.prevent_default();
-            ev.stop_propagation();
-            select(selection.clone());
-        }
-    };
+    let (open, open_by_key) = replica_opener(selection);
     view! {
         <g class=format!("replica {role} {isr}") data-replica=data.partition.clone() data-role=role data-isr=isr
            data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate(0,{y})")
            tabindex="0" role="button" aria-label=format!("inspect the log of {} on broker {broker}", data.partition)
-           on:click=move |ev| { ev.stop_propagation(); select(open.clone()); } on:keydown=open_by_key>
+           on:click=open on:keydown=open_by_key>
             <rect class="replica-bg" x="6" width=BROKER_WIDTH - 12.0 height=REPLICA_ROW - 6.0 rx="6" />
             <text class="replica-name" x=PADDING y="16">{data.partition.clone()}</text>
             <text class="replica-role" x="92" y="16">{if data.is_leader { "★ leader" } else { "follower" }}</text>

@@ -29,6 +29,27 @@ pub fn select(selection: Selection) {
     }
 }
 
+/// What a drawn replica does on a click, or on Enter or Space while focused: it opens in the
+/// inspector, and the event goes no further (the broker card around it kills on a click, the
+/// page plays on Space).
+pub fn replica_opener(
+    selection: Selection,
+) -> (impl Fn(leptos::ev::MouseEvent) + Clone + 'static, impl Fn(leptos::ev::KeyboardEvent) + Clone + 'static) {
+    let on_key = selection.clone();
+    let click = move |ev: leptos::ev::MouseEvent| {
+        ev.stop_propagation();
+        select(selection.clone());
+    };
+    let key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" || ev.key() == " " {
+            ev.prevent_default();
+            ev.stop_propagation();
+            select(on_key.clone());
+        }
+    };
+    (click, key)
+}
+
 /// The inspector: the selection's details, refreshed as the run goes on.
 #[component]
 pub fn Inspector(

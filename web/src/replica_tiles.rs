@@ -10,7 +10,7 @@ use kafkalab_core::ids::BrokerId;
 
 use crate::app::ReplicaRowData;
 use crate::inspection::Selection;
-use crate::inspector::select;
+use crate::inspector::replica_opener;
 use crate::layout::{tile_position, TILE};
 
 /// The hatch pattern out-of-sync tiles are filled with; drawn once per diagram.
@@ -31,14 +31,7 @@ pub fn TilePatterns() -> impl IntoView {
 #[component]
 pub fn ReplicaTile(data: ReplicaRowData, broker: BrokerId, index: usize) -> impl IntoView {
     let selection = Selection::Replica { broker, partition: data.topic_partition.clone() };
-    let open = selection.clone();
-    let open_by_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" || ev.key() == " " {
-            ev.prevent_default();
-            ev.stop_propagation();
-            select(selection.clone());
-        }
-    };
+    let (open, open_by_key) = replica_opener(selection);
     let (x, y) = tile_position(index);
     let role = if data.is_leader { "leader" } else { "follower" };
     let isr = if data.in_isr { "in-sync" } else { "out-of-sync" };
@@ -58,7 +51,7 @@ pub fn ReplicaTile(data: ReplicaRowData, broker: BrokerId, index: usize) -> impl
         <g class=format!("replica tile {role} {isr}") data-replica=data.partition.clone() data-role=role data-isr=isr
            data-leo=data.log_end data-hw=data.high_watermark transform=format!("translate({x},{y})")
            tabindex="0" role="button" aria-label=format!("inspect the log of {} on broker {broker}", data.partition)
-           on:click=move |ev| { ev.stop_propagation(); select(open.clone()); } on:keydown=open_by_key>
+           on:click=open on:keydown=open_by_key>
             <title>{title}</title>
             <rect class="tile-bg" width=TILE height=TILE rx="5" />
             <text class="tile-number" x=TILE / 2.0 y="17" text-anchor="middle">{number}</text>
