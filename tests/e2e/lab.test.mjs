@@ -107,7 +107,7 @@ try {
   step('killing broker 1 by clicking it');
   assert.equal(await page.getAttribute('[data-partition="orders/0"]', 'data-leader'), '1');
   const beforeKillMs = Number(await page.getAttribute('[data-testid=time]', 'data-now-ms'));
-  await page.click('[data-broker="1"]');
+  await page.click('[data-broker="1"] .broker-name'); // its name: a replica row opens the inspector
   await page.waitForSelector('[data-broker="1"][data-status="dead"]', { timeout: 5000 });
   step('waiting for the controller to fence it and elect a new leader for orders/0');
   await page.waitForSelector('[data-partition="orders/0"][data-leader="2"]', { timeout: 20000 });
@@ -196,7 +196,7 @@ try {
           for (const line of lesson.solutions.get(goal)) {
             const broker = line.match(/^(?:kill|restart) (\d+)$/);
             if (broker) {
-              await page.click(`[data-broker="${broker[1]}"]`);
+              await page.click(`[data-broker="${broker[1]}"] .broker-name`);
             } else {
               await page.fill('[data-testid=command]', line);
               await page.press('[data-testid=command]', 'Enter');
