@@ -9,7 +9,8 @@ use kafkalab_core::ids::BrokerId;
 use kafkalab_core::view::ClusterView;
 use leptos::prelude::*;
 
-use crate::app::{ClusterDiagram, Console, Shown};
+use crate::app::Console;
+use crate::cluster_drawing::{ClusterDiagram, Shown};
 use crate::comparison::{Comparison, Difference, Side, SideReport, ACKS_PRESET};
 use crate::lab::{Speed, TICK_MS};
 use crate::layout::Drawing;

@@ -28,7 +28,7 @@
 //! - [`sequence`] and [`in_flight`]: the network's recent traffic as a sequence diagram and as
 //!   messages travelling on the cluster drawing (plain Rust, tested on the host); drawn by
 //!   `sequence_diagram` and `in_flight_overlay`;
-//! - `app`, `brokers_panel`, `compare_view`, `control_panel`, `groups`, `clients`, `inspector`,
+//! - `app`, `brokers_panel`, `cluster_drawing`, `compare_view`, `control_panel`, `groups`, `clients`, `inspector`,
 //!   `lag_chart`, `lesson_player`, `replica_tiles`, `time_controls`: the Leptos components, only
 //!   built for `wasm32`; they translate, they do not decide.
 
@@ -56,6 +56,8 @@ pub mod app;
 mod brokers_panel;
 #[cfg(target_arch = "wasm32")]
 mod clients;
+#[cfg(target_arch = "wasm32")]
+mod cluster_drawing;
 #[cfg(target_arch = "wasm32")]
 mod compare_view;
 #[cfg(target_arch = "wasm32")]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use kafkalab_core::ids::BrokerId;
 
-use crate::app::ReplicaRowData;
+use crate::cluster_drawing::ReplicaRowData;
 use crate::inspection::Selection;
 use crate::inspector::replica_opener;
 use crate::layout::{tile_position, TILE};
