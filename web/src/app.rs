@@ -2,8 +2,6 @@
 //! drawing ([`crate::cluster_drawing`]). They draw [`ClusterView`]s and turn clicks into
 //! [`Lab`] calls; the cluster's behaviour all comes from `kafkalab-core`.
 
-use std::time::Duration;
-
 use kafkalab_core::ids::{BrokerId, Offset};
 use kafkalab_core::simulation::Traffic;
 use kafkalab_core::view::ClusterView;
@@ -24,7 +22,8 @@ use crate::lag_history::LagHistory;
 use crate::layout::Drawing;
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
-use crate::pacer::{pay, Pacer, FRAME_MS};
+use crate::frame_loop::every_frame;
+use crate::pacer::{pay, Pacer};
 use crate::sequence::recent_traffic;
 use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
@@ -181,29 +180,25 @@ pub fn App(
     let pacer = StoredValue::new(Pacer::default());
     let reached = RwSignal::new(None::<f64>);
     let performance = web_sys::window().and_then(|w| w.performance());
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            let Some(clock) = performance.as_ref() else { return };
-            if !playing.get_untracked() {
-                pacer.update_value(Pacer::pause);
-                return;
-            }
-            let start = clock.now();
-            let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
-            if owed == 0 {
-                return;
-            }
-            let paid = lab.try_update_value(|lab| pay(owed, |ms| lab.advance(ms), || clock.now() - start)).unwrap_or(0);
-            pacer.update_value(|p| p.paid(paid));
-            reached.set(pacer.with_value(Pacer::reached));
-            snapshot.set(lab.with_value(Snapshot::of));
-        },
-        Duration::from_millis(FRAME_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    every_frame(move || {
+        let Some(clock) = performance.as_ref() else { return };
+        if !playing.get_untracked() {
+            pacer.update_value(Pacer::pause);
+            return;
+        }
+        let start = clock.now();
+        let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
+        if owed == 0 {
+            return;
+        }
+        let paid = lab.try_update_value(|lab| pay(owed, |ms| lab.advance(ms), || clock.now() - start)).unwrap_or(0);
+        pacer.update_value(|p| p.paid(paid));
+        reached.set(pacer.with_value(Pacer::reached));
+        snapshot.set(lab.with_value(Snapshot::of));
+    });
 
-    let view = Signal::derive(move || snapshot.with(|s| s.view.clone()));
+    // One copy of the view per frame, shared by every part that draws it.
+    let view: Signal<ClusterView> = Memo::new(move |_| snapshot.with(|s| s.view.clone())).into();
     let internal: Signal<bool> = show_internal.into();
     let topic_filter = RwSignal::new(None::<String>);
     let shown = Signal::derive(move || Shown { internal: show_internal.get(), topic: topic_filter.get() });
@@ -214,6 +209,8 @@ pub fn App(
     let lag = RwSignal::new(LagHistory::default());
     Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
     let traffic = Signal::derive(move || snapshot.with(|s| s.traffic.clone()));
+    // Single messages are drawn while the eye can follow them: paused, or at 10× or slower.
+    let follow_messages: Signal<bool> = Memo::new(move |_| !playing.get() || speed.get().follows_messages()).into();
     view! {
         <div class="page" class:with-lesson=move || in_lesson.get()>
         <Show when=move || in_lesson.get()>
@@ -283,7 +280,7 @@ pub fn App(
         <main class="lab">
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() traffic=traffic /> }
+                view! { <ClusterDiagram view=view on_toggle=toggle_broker shown=shown drawing=drawing.into() traffic=traffic follow=follow_messages /> }
             }}
             <div class="side">
                 <BrokersPanel view=view show_internal=internal on_run=run_line />
@@ -300,7 +297,7 @@ pub fn App(
             <GroupsPanel view=view show_internal=internal />
             <ClientsPanel view=view on_run=run_line />
         </section>
-        <SequenceDiagram traffic=traffic now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
+        <SequenceDiagram traffic=traffic follow=follow_messages now_ms=Signal::derive(move || snapshot.with(|s| s.view.now_ms)) />
         <section class="bottom">
             <Console on_run=run_line error=error.read_only() history=Signal::derive(move || snapshot.with(|s| s.history.clone())) />
             <EventLog events=Signal::derive(move || snapshot.with(|s| s.events.clone())) />

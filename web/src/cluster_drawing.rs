@@ -75,6 +75,8 @@ pub(crate) fn ClusterDiagram(
     drawing: Signal<Drawing>,
     /// The network's recent messages, drawn travelling in a band above the cards.
     traffic: Signal<Vec<Traffic>>,
+    /// Whether messages are drawn: not while playing too fast to follow them.
+    follow: Signal<bool>,
 ) -> impl IntoView {
     let ids: Vec<BrokerId> = view.with_untracked(|v| v.brokers.iter().map(|b| b.id).collect());
     let count = ids.len();
@@ -95,7 +97,7 @@ pub(crate) fn ClusterDiagram(
             {ids.into_iter().enumerate().map(|(index, id)| view! {
                 <BrokerCard id=id index=index height=height view=view on_toggle=on_toggle shown=shown tiles=tiles />
             }).collect_view()}
-            <InFlightOverlay traffic=traffic view=view />
+            <InFlightOverlay traffic=traffic view=view follow=follow />
         </svg>
     }
 }

@@ -170,7 +170,7 @@ fn CompareSide(
             <h2 class="compare-title">{label}</h2>
             {move || {
                 generation.track();
-                view! { <ClusterDiagram view=view on_toggle=on_toggle shown=Signal::derive(Shown::default) drawing=Signal::derive(Drawing::default) traffic=Signal::derive(Vec::new) /> }
+                view! { <ClusterDiagram view=view on_toggle=on_toggle shown=Signal::derive(Shown::default) drawing=Signal::derive(Drawing::default) traffic=Signal::derive(Vec::new) follow=Signal::derive(|| true) /> }
             }}
             <Summary report=report />
         </section>

@@ -1,12 +1,14 @@
 //! Messages travelling on the cluster drawing, drawn over the broker cards: labelled pills for
 //! what says something new (one label per kind and way), small dots for the rest, a cross on what will not arrive.
-//! Positions come from [`crate::in_flight`]; this only draws them.
+//! Positions come from [`crate::in_flight`]; this only draws them. While playing faster than
+//! [`Speed::FOLLOWABLE`] it draws none and says so.
 
 use kafkalab_core::simulation::Traffic;
 use kafkalab_core::view::ClusterView;
 use leptos::prelude::*;
 
-use crate::in_flight::{in_flight, Dot};
+use crate::in_flight::{in_flight, Dot, WIRE_BAND};
+use crate::lab::Speed;
 
 /// Every message in flight now, as an SVG group to place inside the cluster drawing.
 #[component]
@@ -15,8 +17,13 @@ pub fn InFlightOverlay(
     traffic: Signal<Vec<Traffic>>,
     /// The cluster drawn: its clock, its brokers' order and its controllers' layout.
     view: Signal<ClusterView>,
+    /// Whether messages are drawn: not while playing too fast to follow them.
+    follow: Signal<bool>,
 ) -> impl IntoView {
     let dots = Memo::new(move |_| {
+        if !follow.get() {
+            return Vec::new();
+        }
         let (now_ms, brokers, layout) =
             view.with(|v| (v.now_ms, v.brokers.iter().map(|b| b.id).collect::<Vec<_>>(), v.controller_layout));
         traffic.with(|t| in_flight(t, now_ms, &brokers, layout))
@@ -26,6 +33,11 @@ pub fn InFlightOverlay(
             <For each=move || dots.get() key=|dot| dot.id let:dot>
                 <MovingDot id=dot.id first=dot dots=dots />
             </For>
+            <Show when=move || !follow.get()>
+                <text class="in-flight-note" data-testid="in-flight-note" x="4" y=-WIRE_BAND + 14.0>
+                    {format!("Messages are drawn at {} or slower.", Speed::FOLLOWABLE.label())}
+                </text>
+            </Show>
         </g>
     }
 }

@@ -32,6 +32,9 @@ impl Speed {
     pub const FASTEST: Speed = Speed(8);
     /// About 3× real time, as the page starts.
     pub const DEFAULT: Speed = Speed(2);
+    /// 10×: the fastest speed at which single messages are drawn. Faster, a message's flight
+    /// lasts a frame or two, so the drawing would only flicker (and pay for it).
+    pub const FOLLOWABLE: Speed = Speed(4);
 
     /// The multiple of real time.
     pub fn factor(self) -> f64 {
@@ -41,6 +44,11 @@ impl Speed {
     /// Simulated milliseconds per tick of the page's timer.
     pub fn tick_ms(self) -> u64 {
         (TICK_MS as f64 * self.factor()).round().max(1.0) as u64
+    }
+
+    /// Whether single messages are drawn at this speed (see [`Speed::FOLLOWABLE`]).
+    pub fn follows_messages(self) -> bool {
+        self <= Self::FOLLOWABLE
     }
 
     pub fn faster(self) -> Speed {
@@ -305,6 +313,13 @@ mod tests {
         assert_eq!(Speed::SLOWEST.slower(), Speed::SLOWEST);
         let labels: Vec<String> = [-4, -2, 0, 2, 5, 8].into_iter().map(|p| Speed(p).label()).collect();
         assert_eq!(labels, ["0.10×", "0.32×", "1.0×", "3.2×", "18×", "100×"]);
+    }
+
+    #[test]
+    fn single_messages_are_followed_up_to_ten_times_real_time() {
+        assert_eq!(Speed::FOLLOWABLE.label(), "10×");
+        assert!(Speed::DEFAULT.follows_messages() && Speed::FOLLOWABLE.follows_messages());
+        assert!(!Speed::FOLLOWABLE.faster().follows_messages() && !Speed::FASTEST.follows_messages());
     }
 
     #[test]

@@ -63,6 +63,8 @@ mod compare_view;
 #[cfg(target_arch = "wasm32")]
 mod control_panel;
 #[cfg(target_arch = "wasm32")]
+mod frame_loop;
+#[cfg(target_arch = "wasm32")]
 mod groups;
 #[cfg(target_arch = "wasm32")]
 mod in_flight_overlay;

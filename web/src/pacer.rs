@@ -6,8 +6,6 @@
 
 use crate::lab::Speed;
 
-/// Real milliseconds between two frames of the page's timer (about 60 Hz).
-pub const FRAME_MS: u64 = 16;
 /// Simulated milliseconds the simulation runs between two looks at the clock.
 pub const SLICE_MS: u64 = 100;
 /// Real milliseconds a frame may spend simulating, so that simulation and drawing fit in a

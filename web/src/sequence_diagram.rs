@@ -1,10 +1,12 @@
 //! The "Requests (last 3 s)" panel: the sequence diagram of [`crate::sequence`] as SVG, with a
-//! checkbox to show the background chatter. It only draws the layout it is given.
+//! checkbox to show the background chatter. It only draws the layout it is given, and holds
+//! still while the page plays faster than [`Speed::FOLLOWABLE`].
 
 use kafkalab_core::simulation::Traffic;
 use leptos::prelude::*;
 
-use crate::sequence::{sequence_layout, Arrow, Lane, Tick, HEADER};
+use crate::lab::Speed;
+use crate::sequence::{sequence_layout, Arrow, Lane, SequenceLayout, Tick, HEADER};
 
 /// The sequence diagram of the recent traffic.
 #[component]
@@ -13,11 +15,22 @@ pub fn SequenceDiagram(
     traffic: Signal<Vec<Traffic>>,
     /// The present moment: the diagram's bottom edge.
     now_ms: Signal<u64>,
+    /// Whether the diagram follows the clock; if not (playing too fast to read it), it holds
+    /// the last diagram drawn.
+    follow: Signal<bool>,
 ) -> impl IntoView {
     let show_background = RwSignal::new(false);
-    let layout = Memo::new(move |_| traffic.with(|t| sequence_layout(t, now_ms.get(), show_background.get())));
+    let layout = Memo::new(move |held: Option<&SequenceLayout>| match held {
+        // Holding reads neither the traffic nor the clock, so frames do not redraw it.
+        Some(held) if !follow.get() => held.clone(),
+        _ => traffic.with(|t| sequence_layout(t, now_ms.get(), show_background.get())),
+    });
     let hint = move || {
         layout.with(|l| match (l.arrows.is_empty(), l.hidden) {
+            _ if !follow.get() => format!(
+                "Holding still while playing faster than {}: slow down or pause to follow the requests.",
+                Speed::FOLLOWABLE.label()
+            ),
             (true, 0) => String::from("No messages in the last 3 s (none are recorded in a lesson)."),
             (_, 0) => String::new(),
             (_, hidden) => format!("{hidden} background messages hidden."),

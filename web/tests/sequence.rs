@@ -2,7 +2,8 @@
 //! "Requests" sequence diagram as a Produce from the console's lane to the leader's and a
 //! ProduceResponse back, travels on the cluster drawing, and brings the followers' fetches
 //! into the diagram once background traffic is shown; a produce to a killed leader is drawn
-//! dropped, its receiver down.
+//! dropped, its receiver down. Playing faster than 10× the diagram holds still and the drawing
+//! shows no messages, since they would only flicker; pausing brings both back.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -82,4 +83,37 @@ async fn a_produce_to_a_killed_leader_is_drawn_dropped_because_it_is_down() {
     assert_eq!(attribute(&page, &request, "data-fate"), "node-down");
     assert!(exists(&page, &format!("{request} .cross")), "it ends in a cross");
     assert_eq!(attribute(&page, &request, "data-from"), "console");
+}
+
+#[wasm_bindgen_test]
+async fn playing_too_fast_to_follow_holds_the_diagram_and_hides_messages_until_paused() {
+    let (page, leader) = paused_page().await;
+    let leader_lane = format!("broker {leader}");
+    type_command(&page, "produce orders partition=0 value=seen acks=all");
+    tick().await;
+    type_command(&page, "advance 200ms");
+    tick().await;
+    let request = format!("[data-testid=arrow][data-kind=Produce][data-to=\"{leader_lane}\"]");
+    assert_eq!(arrows(&page, &request), 1);
+    let body = web_sys::window().unwrap().document().unwrap().body().unwrap();
+    for _ in 0..6 {
+        press(&body, "+");
+    }
+    tick().await;
+    assert_eq!(text(&page, "[data-testid=speed-label]"), "100×");
+    click(&page, "[data-testid=play]");
+    // 30 s later the produce is long out of the last 3 s, but the diagram holds what it showed.
+    type_command(&page, "advance 30s");
+    type_command(&page, "produce orders partition=1 value=unseen acks=all");
+    tick().await;
+    assert!(text(&page, "[data-testid=sequence-hint]").starts_with("Holding still while playing faster than 10×"));
+    assert_eq!(arrows(&page, &request), 1, "the held diagram still shows the first produce");
+    assert!(!exists(&page, "[data-testid=cluster] [data-testid=message]"), "no messages drawn at 100×");
+    assert!(text(&page, "[data-testid=in-flight-note]").contains("10× or slower"));
+
+    click(&page, "[data-testid=play]"); // pause: both follow the clock again
+    tick().await;
+    assert_eq!(arrows(&page, &request), 0, "the first produce is out of the last 3 s");
+    assert!(!text(&page, "[data-testid=sequence-hint]").starts_with("Holding"));
+    assert!(!exists(&page, "[data-testid=in-flight-note]"));
 }
