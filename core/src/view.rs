@@ -237,6 +237,18 @@ impl ClusterView {
         Some(self.leader_replica(partition)?.log_end_offset.0 - committed.0)
     }
 
+    /// The group's lag summed over every partition it has committed an offset in or assigned
+    /// to a member, where the lag is known (the sum of the LAG column of
+    /// `kafka-consumer-groups --describe`); none when no partition's lag is known.
+    pub fn total_lag(&self, group_id: &str) -> Option<i64> {
+        let group = self.group(group_id)?;
+        let mut partitions: Vec<&TopicPartition> = group.committed.iter().map(|c| &c.partition).collect();
+        partitions.extend(group.members.iter().flat_map(|m| m.assignment.iter()));
+        partitions.sort();
+        partitions.dedup();
+        partitions.into_iter().filter_map(|p| self.lag(group_id, p)).reduce(|a, b| a + b)
+    }
+
     /// The live named consumer of the group, at the group's current generation, whose own
     /// assignment holds the partition. (The simulator's invariants make it at most one.)
     pub fn owner(&self, group_id: &str, partition: &TopicPartition) -> Option<&ClientView> {

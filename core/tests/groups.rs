@@ -251,3 +251,23 @@ fn offsets_partition_and_coordinator_match_kafkas_placement() {
     assert_eq!(group_state(&lab, "my-group").map(|g| g.0), Some(leader));
     let _ = Offset(0);
 }
+
+#[test]
+fn a_groups_total_lag_counts_the_records_produced_past_its_committed_offsets() {
+    let mut lab = lab();
+    run(&mut lab, "consumer alice group=billing topics=orders auto.offset.reset=earliest");
+    lab.advance(15_000);
+    assert_eq!(lab.view().total_lag("billing"), Some(0), "caught up");
+    run(&mut lab, "kill alice");
+    produce(&mut lab, 5, "k");
+    lab.advance(5_000);
+    let view = lab.view();
+    let per_partition: i64 = view
+        .partitions
+        .iter()
+        .filter(|p| &*p.partition.topic == "orders")
+        .filter_map(|p| view.lag("billing", &p.partition))
+        .sum();
+    assert_eq!((view.total_lag("billing"), per_partition), (Some(5), 5), "every record is lag, none consumed");
+    assert_eq!(view.total_lag("nobody"), None);
+}

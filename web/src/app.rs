@@ -23,7 +23,7 @@ use crate::layout::Drawing;
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
 use crate::frame_loop::every_frame;
-use crate::pacer::{pay, Pacer};
+use crate::pacer::{pay, Frame, Pacer};
 use crate::sequence::recent_traffic;
 use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
@@ -175,7 +175,7 @@ pub fn App(
     let step_view = Memo::new(move |_| snapshot.with(|s| s.lesson.as_ref().map(|(_, v)| v.clone())));
     let picked = Signal::derive(move || snapshot.with(|s| s.lesson.as_ref().map(|(i, _)| *i)));
 
-    // Playing: every frame pays the simulated time the speed owes, within a frame's budget
+    // Playing: frames pay the simulated time the speed owes within a frame's budget, and draw
     // (see `pacer`), so a big cluster at full speed runs slower rather than freezing the page.
     let pacer = StoredValue::new(Pacer::default());
     let reached = RwSignal::new(None::<f64>);
@@ -187,14 +187,27 @@ pub fn App(
             return;
         }
         let start = clock.now();
-        let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
-        if owed == 0 {
-            return;
+        let draw = match pacer.with_value(Pacer::plan) {
+            Frame::Draw => {
+                pacer.update_value(Pacer::drew);
+                true
+            }
+            Frame::Simulate { budget_ms, draw } => {
+                let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
+                if owed == 0 {
+                    return;
+                }
+                let paid = lab
+                    .try_update_value(|lab| pay(owed, budget_ms, |ms| lab.advance(ms), || clock.now() - start))
+                    .unwrap_or(0);
+                pacer.update_value(|p| p.paid(owed, paid, draw));
+                reached.set(pacer.with_value(Pacer::reached));
+                draw
+            }
+        };
+        if draw {
+            snapshot.set(lab.with_value(Snapshot::of));
         }
-        let paid = lab.try_update_value(|lab| pay(owed, |ms| lab.advance(ms), || clock.now() - start)).unwrap_or(0);
-        pacer.update_value(|p| p.paid(paid));
-        reached.set(pacer.with_value(Pacer::reached));
-        snapshot.set(lab.with_value(Snapshot::of));
     });
 
     // One copy of the view per frame, shared by every part that draws it.

@@ -1,6 +1,6 @@
 //! Consumer lag over time, for the lag chart: the page samples each group's lag (the sum over
 //! its partitions of the leader's log end offset minus the committed offset, as the core's
-//! [`ClusterView::lag`] gives it) as the run plays, and draws the last minute of it.
+//! [`ClusterView::total_lag`] gives it) as the run plays, and draws the last minute of it.
 //!
 //! A sample is a reading of the view, never a decision: rewinding drops the samples after the
 //! moment shown, so a forked run draws its own future.
@@ -28,17 +28,6 @@ pub struct LagHistory {
     samples: Vec<Sample>,
 }
 
-/// A group's total lag: over every partition it has committed or its members own, the lag
-/// the view knows. `None` when it knows none (nothing committed yet).
-pub fn group_lag(view: &ClusterView, group_id: &str) -> Option<i64> {
-    let group = view.group(group_id)?;
-    let mut partitions: Vec<_> = group.committed.iter().map(|c| &c.partition).collect();
-    partitions.extend(group.members.iter().flat_map(|m| m.assignment.iter()));
-    partitions.sort();
-    partitions.dedup();
-    partitions.into_iter().filter_map(|p| view.lag(group_id, p)).reduce(|a, b| a + b)
-}
-
 impl LagHistory {
     /// Reads the view's lags. A view earlier than the newest sample means the run was rewound:
     /// the samples after it go first.
@@ -49,7 +38,7 @@ impl LagHistory {
             return;
         }
         for group in view.groups.iter().filter(|g| !is_internal_topic(&g.group_id)) {
-            if let Some(lag) = group_lag(view, &group.group_id) {
+            if let Some(lag) = view.total_lag(&group.group_id) {
                 self.samples.push(Sample { at_ms: now, group: group.group_id.clone(), lag });
             }
         }
@@ -127,7 +116,7 @@ mod tests {
     #[test]
     fn the_lag_grows_by_each_record_produced_while_the_group_has_no_live_consumer() {
         let (lab, history) = lagging_lab();
-        assert_eq!(group_lag(&lab.view(), "billing"), Some(6));
+        assert_eq!(lab.view().total_lag("billing"), Some(6));
         let lags: Vec<i64> = history.samples().iter().map(|s| s.lag).collect();
         assert_eq!(lags, [0, 1, 2, 3, 4, 5, 6]);
         assert_eq!(history.groups(), ["billing"]);

@@ -3,14 +3,21 @@
 //! that speed, and the simulation pays it in small slices for at most a frame's budget of real
 //! time. What it cannot pay in time is dropped, not carried: a cluster too big for the speed
 //! asked runs slower than asked (the page says how fast it really runs) and stays responsive.
+//!
+//! While the simulation keeps up, every frame simulates and draws. Once it falls behind,
+//! frames take turns: one simulates for a longer budget and draws nothing, the next only draws,
+//! so that neither overruns a 60 Hz frame and the drawing still changes 30 times a second.
 
 use crate::lab::Speed;
 
 /// Simulated milliseconds the simulation runs between two looks at the clock.
 pub const SLICE_MS: u64 = 100;
-/// Real milliseconds a frame may spend simulating, so that simulation and drawing fit in a
-/// 60 Hz frame.
+/// Real milliseconds a frame that also draws may spend simulating, so that simulation and
+/// drawing fit in a 60 Hz frame.
 pub const FRAME_BUDGET_MS: f64 = 8.0;
+/// Real milliseconds a frame that draws nothing may spend simulating (of a 60 Hz frame's 16.7,
+/// the rest is the browser's own work).
+pub const SIMULATE_ONLY_BUDGET_MS: f64 = 12.0;
 /// Real time longer than this between frames (a background tab, a debugger) counts as this.
 pub const LONGEST_GAP_MS: f64 = 100.0;
 
@@ -25,6 +32,19 @@ pub struct Pacer {
     /// Simulated and real milliseconds of recent frames, for the speed really reached.
     simulated_ms: f64,
     real_ms: f64,
+    /// The last frame that simulated could not pay all it owed.
+    behind: bool,
+    /// The simulation has moved since the drawing was last brought up to date.
+    undrawn: bool,
+}
+
+/// What one animation frame does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Frame {
+    /// Simulate for at most `budget_ms` of real time, then draw if `draw`.
+    Simulate { budget_ms: f64, draw: bool },
+    /// Only draw what an earlier frame simulated.
+    Draw,
 }
 
 impl Pacer {
@@ -38,14 +58,33 @@ impl Pacer {
         owed.trunc() as u64
     }
 
-    /// Records what a frame really simulated.
-    pub fn paid(&mut self, simulated_ms: u64) {
+    /// What the next frame does: simulate and draw while the simulation keeps up; once it is
+    /// behind, simulate only and draw only by turns.
+    pub fn plan(&self) -> Frame {
+        if self.undrawn {
+            Frame::Draw
+        } else if self.behind {
+            Frame::Simulate { budget_ms: SIMULATE_ONLY_BUDGET_MS, draw: false }
+        } else {
+            Frame::Simulate { budget_ms: FRAME_BUDGET_MS, draw: true }
+        }
+    }
+
+    /// Records what a frame that simulated owed and really paid, and whether it drew after.
+    pub fn paid(&mut self, owed_ms: u64, simulated_ms: u64, drew: bool) {
+        self.behind = simulated_ms < owed_ms;
+        self.undrawn = !drew && simulated_ms > 0;
         self.simulated_ms += simulated_ms as f64;
         // A moving window of about two seconds of real time.
         if self.real_ms > 2_000.0 {
             self.simulated_ms /= 2.0;
             self.real_ms /= 2.0;
         }
+    }
+
+    /// A frame drew what was simulated.
+    pub fn drew(&mut self) {
+        self.undrawn = false;
     }
 
     /// Playing stopped: the next frame starts afresh.
@@ -60,15 +99,15 @@ impl Pacer {
 }
 
 /// Pays `owed` simulated milliseconds by calling `advance` with slices of at most
-/// [`SLICE_MS`], stopping once `elapsed_ms` says the frame's budget is spent. Returns what was
-/// paid.
-pub fn pay(owed: u64, mut advance: impl FnMut(u64), mut elapsed_ms: impl FnMut() -> f64) -> u64 {
+/// [`SLICE_MS`], stopping once `elapsed_ms` says `budget_ms` of real time is spent. Returns
+/// what was paid.
+pub fn pay(owed: u64, budget_ms: f64, mut advance: impl FnMut(u64), mut elapsed_ms: impl FnMut() -> f64) -> u64 {
     let mut paid = 0;
     while paid < owed {
         let slice = (owed - paid).min(SLICE_MS);
         advance(slice);
         paid += slice;
-        if elapsed_ms() >= FRAME_BUDGET_MS {
+        if elapsed_ms() >= budget_ms {
             break;
         }
     }
@@ -108,6 +147,7 @@ mod tests {
         let mut clock = 0.0;
         let paid = pay(
             1_000,
+            FRAME_BUDGET_MS,
             |slice| advanced.push(slice),
             || {
                 clock += 3.0; // each slice takes 3 ms of real time
@@ -116,7 +156,7 @@ mod tests {
         );
         assert_eq!(advanced, [100, 100, 100], "the third slice used up the 8 ms budget");
         assert_eq!(paid, 300);
-        assert_eq!(pay(250, |_| {}, || 0.0), 250, "a cheap frame pays all it owes");
+        assert_eq!(pay(250, FRAME_BUDGET_MS, |_| {}, || 0.0), 250, "a cheap frame pays all it owes");
     }
 
     #[test]
@@ -126,9 +166,33 @@ mod tests {
         for frame in 1..=100 {
             let owed = pacer.owed(frame as f64 * 16.0, Speed::FASTEST);
             assert_eq!(owed, 1_600);
-            pacer.paid(owed / 2); // a cluster that runs at half the speed asked
+            pacer.paid(owed, owed / 2, true); // a cluster that runs at half the speed asked
         }
         let reached = pacer.reached().expect("more than a second played");
         assert!((reached - 50.0).abs() < 1.0, "{reached}");
+    }
+
+    #[test]
+    fn frames_simulate_and_draw_while_keeping_up_and_take_turns_once_behind() {
+        let both = Frame::Simulate { budget_ms: FRAME_BUDGET_MS, draw: true };
+        let mut pacer = Pacer::default();
+        assert_eq!(pacer.plan(), both);
+        pacer.paid(160, 160, true);
+        assert_eq!(pacer.plan(), both, "kept up");
+        pacer.paid(1_600, 700, true);
+        // Behind: a longer simulating frame that draws nothing, then one that only draws.
+        let simulate_only = Frame::Simulate { budget_ms: SIMULATE_ONLY_BUDGET_MS, draw: false };
+        assert_eq!(pacer.plan(), simulate_only);
+        pacer.paid(1_600, 1_000, false);
+        assert_eq!(pacer.plan(), Frame::Draw);
+        pacer.drew();
+        assert_eq!(pacer.plan(), simulate_only);
+        // Caught up without drawing: the state is drawn, then frames do both again.
+        pacer.paid(3_300, 3_300, false);
+        assert_eq!(pacer.plan(), Frame::Draw);
+        pacer.drew();
+        assert_eq!(pacer.plan(), both);
+        pacer.pause();
+        assert_eq!(pacer.plan(), both, "a paused pacer starts afresh");
     }
 }
