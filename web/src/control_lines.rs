@@ -5,10 +5,11 @@
 //! Also the values the panel shows: the cluster's dynamic settings as its metadata holds them,
 //! the topics a form can name, and which group of a split each broker is in.
 
-use kafkalab_core::command::{NodeName, SplitMember};
+use kafkalab_core::command::{ClientName, NodeName, Setting, SplitMember};
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::message::Acks;
 use kafkalab_core::metadata::ConfigName;
+use kafkalab_core::partition_log::LogConfig;
 use kafkalab_core::view::ClusterView;
 use kafkalab_core::{Command, Simulation};
 
@@ -45,7 +46,9 @@ pub fn set(name: ConfigName, value: &str) -> String {
 /// `consumer NAME group=G topics=T auto.offset.reset=earliest`: a consumer that reads the
 /// topic from its start, as a learner adding one to a group expects.
 pub fn add_consumer(name: &str, group: &str, topic: &str) -> String {
-    format!("consumer {name} group={group} topics={topic} auto.offset.reset=earliest")
+    let setting = |key: &str, value: &str| Setting { key: key.to_string(), value: value.to_string() };
+    let settings = vec![setting("group", group), setting("topics", topic), setting("auto.offset.reset", "earliest")];
+    Command::Consumer { name: ClientName(name.to_string()), settings }.to_string()
 }
 
 /// The first name of the form `consumer-1`, `consumer-2`, ... that no client of the run has.
@@ -55,17 +58,18 @@ pub fn next_consumer_name(view: &ClusterView) -> String {
 
 /// `stop NAME`: the consumer commits and leaves its group, which rebalances.
 pub fn remove_consumer(name: &str) -> String {
-    format!("stop {name}")
+    Command::Stop { client: ClientName(name.to_string()) }.to_string()
 }
 
 /// `create-topic NAME partitions=P replication-factor=R`.
 pub fn create_topic(name: &str, partitions: i32, replication_factor: i32) -> String {
-    format!("create-topic {name} partitions={partitions} replication-factor={replication_factor}")
+    Command::CreateTopic { name: name.to_string(), partitions, replication_factor, config: LogConfig::default() }
+        .to_string()
 }
 
 /// `alter-topic NAME partitions=P`: partitions are only ever added.
 pub fn add_partitions(name: &str, partitions: i32) -> String {
-    format!("alter-topic {name} partitions={partitions}")
+    Command::AlterTopic { name: name.to_string(), partitions }.to_string()
 }
 
 /// `split ...` putting each broker in its chosen group (`None`: in no group, so it keeps all
@@ -181,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn the_forms_lines_are_command_lines() {
+    fn every_forms_line_is_a_core_command_printed_and_reads_back_the_same() {
         for line in [
             set(ConfigName::MinInsyncReplicas, "2"),
             set(ConfigName::UncleanLeaderElectionEnable, "true"),
@@ -191,8 +195,14 @@ mod tests {
             remove_consumer("consumer-1"),
             split(&[(BrokerId(1), Some(0)), (BrokerId(2), Some(1)), (BrokerId(3), Some(1))]),
         ] {
-            Command::parse(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            round_trips(&line);
         }
+        assert_eq!(
+            add_consumer("consumer-1", "billing", "orders"),
+            "consumer consumer-1 group=billing topics=orders auto.offset.reset=earliest"
+        );
+        assert_eq!(create_topic("payments", 6, 3), "create-topic payments partitions=6 replication-factor=3");
+        assert_eq!(remove_consumer("consumer-1"), "stop consumer-1");
     }
 
     #[test]

@@ -150,24 +150,17 @@ mod tests {
     use kafkalab_core::simulation::TrafficFate;
     use kafkalab_core::trace::DropReason;
 
+    use crate::traffic_fixture::{self, broker};
+
     const BROKERS: [BrokerId; 3] = [BrokerId(1), BrokerId(2), BrokerId(3)];
 
+    /// A follower's fetch answered, still on its way.
     fn message(from: Endpoint, to: Endpoint, sent_ms: u64, arrive_ms: u64) -> Traffic {
         Traffic {
-            id: 1,
-            from,
-            to,
-            kind: "FetchResponse",
             summary: String::from("orders/0 1 record, HW 3"),
-            background: false,
-            sent_ms,
-            arrive_ms,
             fate: TrafficFate::InFlight,
+            ..traffic_fixture::message(1, from, to, "FetchResponse", sent_ms, arrive_ms)
         }
-    }
-
-    fn broker(id: i32) -> Endpoint {
-        Endpoint::Broker(BrokerId(id))
     }
 
     fn dots(traffic: &[Traffic], now_ms: u64) -> Vec<Dot> {

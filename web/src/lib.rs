@@ -49,6 +49,8 @@ pub mod sequence;
 pub mod share;
 pub mod shortcuts;
 pub mod timeline;
+#[cfg(test)]
+mod traffic_fixture;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

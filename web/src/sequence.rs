@@ -214,26 +214,11 @@ fn role(endpoint: &Endpoint) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafkalab_core::ids::{BrokerId, ControllerId};
+    use kafkalab_core::ids::ControllerId;
     use std::sync::Arc;
 
-    fn message(id: u64, from: Endpoint, to: Endpoint, kind: &'static str, sent_ms: u64, arrive_ms: u64) -> Traffic {
-        Traffic {
-            id,
-            from,
-            to,
-            kind,
-            summary: String::new(),
-            background: false,
-            sent_ms,
-            arrive_ms,
-            fate: TrafficFate::Delivered,
-        }
-    }
+    use crate::traffic_fixture::{broker, message};
 
-    fn broker(id: i32) -> Endpoint {
-        Endpoint::Broker(BrokerId(id))
-    }
 
     #[test]
     fn lanes_are_only_those_that_took_part_clients_first_then_brokers_then_controllers() {
