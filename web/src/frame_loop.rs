@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use leptos::prelude::*;
 use leptos::leptos_dom::helpers::AnimationFrameRequestHandle;
+use leptos::prelude::*;
 
 /// Runs `tick` at every animation frame from the next one on, until the current reactive
 /// owner (the component calling this) is cleaned up.

@@ -219,7 +219,6 @@ mod tests {
 
     use crate::traffic_fixture::{broker, message};
 
-
     #[test]
     fn lanes_are_only_those_that_took_part_clients_first_then_brokers_then_controllers() {
         let traffic = [

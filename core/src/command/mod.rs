@@ -51,8 +51,8 @@ use crate::metadata::ConfigName;
 use crate::partition_log::LogConfig;
 
 pub use clients::{ClientName, CrashSetting, Setting};
-pub(crate) use parse::{error, parse_partition, tokenize, Token};
 pub use parse::ParseError;
+pub(crate) use parse::{error, parse_partition, tokenize, Token};
 
 /// A node as commands name it: `2` is broker 2, `c2` controller 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
