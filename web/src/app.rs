@@ -26,7 +26,7 @@ use crate::lessons::{LessonRun, StepView};
 use crate::pacer::{pay, Frame, Pacer};
 use crate::sequence::recent_traffic;
 use crate::sequence_diagram::SequenceDiagram;
-use crate::time_controls::{link_to, load_lab, show_in_address_bar, TimeControls};
+use crate::time_controls::{comparison_link, link_to, load_lab, show_in_address_bar, TimeControls};
 
 /// How many trace lines the event log shows.
 const EVENT_LOG_LINES: usize = 14;
@@ -85,6 +85,7 @@ pub fn App(
 ) -> impl IntoView {
     let from_link = share.is_some();
     let (lab, loaded) = load_lab(seed, share.as_deref());
+    let compared = comparison_link(share.as_deref());
     let lab = StoredValue::new(lab);
     let snapshot = RwSignal::new(lab.with_value(Snapshot::of));
     let error = RwSignal::new(loaded.err());
@@ -99,8 +100,9 @@ pub fn App(
     };
     // Kafka's internal topics (the coordinators' logs) stay out of the way unless asked for.
     let show_internal = RwSignal::new(false);
-    // Compare mode: two runs side by side in place of the lab, which pauses meanwhile.
-    let comparing = RwSignal::new(false);
+    // Compare mode: two runs side by side in place of the lab, which pauses meanwhile; a link
+    // to a comparison opens in it.
+    let comparing = RwSignal::new(compared.is_some());
     // What the inspector shows: page state, never recorded.
     provide_context(Inspect(RwSignal::new(None::<Selection>)));
 
@@ -187,7 +189,7 @@ pub fn App(
             return;
         }
         let start = clock.now();
-        let draw = match pacer.with_value(Pacer::plan) {
+        let draw = match pacer.with_value(|p| p.plan(speed.get_untracked())) {
             Frame::Draw => {
                 pacer.update_value(Pacer::drew);
                 true
@@ -250,6 +252,9 @@ pub fn App(
                     title="Two runs side by side, one setting apart" on:click=move |_| {
                         playing.set(false);
                         comparing.update(|c| *c = !*c);
+                        if !comparing.get_untracked() {
+                            sync();
+                        }
                     }>
                 {move || if comparing.get() { "Close compare" } else { "Compare" }}
             </button>
@@ -289,7 +294,7 @@ pub fn App(
                 }
             }}</span>
         </section>
-        <Show when=move || !comparing.get() fallback=move || view! { <CompareView seed=seed /> }>
+        <Show when=move || !comparing.get() fallback=move || view! { <CompareView seed=seed link=compared.clone() sync_url=sync_url /> }>
         <main class="lab">
             {move || {
                 generation.track();

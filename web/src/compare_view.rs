@@ -14,8 +14,8 @@ use crate::cluster_drawing::{ClusterDiagram, Shown};
 use crate::comparison::{Comparison, Difference, Side, SideReport, ACKS_PRESET};
 use crate::lab::{Speed, TICK_MS};
 use crate::layout::Drawing;
-use crate::share::Settings;
-use crate::time_controls::TimeControls;
+use crate::share::{Settings, Share};
+use crate::time_controls::{link_with, put_in_address_bar, TimeControls};
 
 /// What the page shows of the comparison after each change.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,25 +39,47 @@ impl Snapshot {
     }
 }
 
-/// The Compare mode, with its own clock: it starts paused, at time 0, comparing `acks`.
+/// The Compare mode, with its own clock: it starts paused, at time 0, comparing `acks`, or
+/// where a link to a comparison left it.
 #[component]
 pub fn CompareView(
     /// The seed both runs share.
     seed: u64,
+    /// A link to a comparison, to open instead.
+    link: Option<Share>,
+    /// Whether the address bar follows the comparison, so it is always a link to it.
+    sync_url: bool,
 ) -> impl IntoView {
     let settings = Settings { seed, ..Settings::default() };
-    let comparison =
-        StoredValue::new(Comparison::new(settings, Difference::Acks).expect("the default settings describe a cluster"));
+    let fresh = || Comparison::new(settings, Difference::Acks).expect("the default settings describe a cluster");
+    let (opened, refused) = match link.as_ref().map(Comparison::from_share) {
+        Some(Ok(opened)) => (opened, None),
+        Some(Err(why)) => (fresh(), Some(format!("This link could not be replayed: {why}"))),
+        None => (fresh(), None),
+    };
+    let difference = RwSignal::new(opened.difference());
+    let comparison = StoredValue::new(opened);
     let snapshot = RwSignal::new(comparison.with_value(Snapshot::of));
-    let difference = RwSignal::new(Difference::Acks);
     let story = RwSignal::new(None::<&'static str>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(refused);
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(Speed::DEFAULT);
     // A new pair of runs draws its brokers again.
     let generation = RwSignal::new(0u64);
 
-    let refresh = move || snapshot.set(comparison.with_value(Snapshot::of));
+    // The address bar is a link to the comparison, updated when it changes course (not on every
+    // tick of playing).
+    let sync = move || {
+        if sync_url {
+            put_in_address_bar(&comparison.with_value(|c| link_with(Some(&c.share()))));
+        }
+    };
+    sync();
+    Effect::watch(move || playing.get(), move |_, _, _| sync(), false);
+    let refresh = move || {
+        snapshot.set(comparison.with_value(Snapshot::of));
+        sync();
+    };
     let act = move |action: &dyn Fn(&mut Comparison) -> Result<(), String>| {
         let result = comparison.try_update_value(|c| action(c)).unwrap_or(Ok(()));
         error.set(result.err());
@@ -93,11 +115,7 @@ pub fn CompareView(
         })
     });
     let on_step_back = Callback::new(move |()| move_in_time(&|c| c.step_back()));
-    // A comparison is not a link's run: "Copy link" gives the page itself.
-    let link = Callback::new(move |()| {
-        let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
-        page.split('#').next().unwrap_or_default().to_string()
-    });
+    let link = Callback::new(move |()| comparison.with_value(|c| link_with(Some(&c.share()))));
     let run_line = Callback::new(move |line: String| act(&|c| c.act(&line)));
     let toggle_broker = Callback::new(move |id: BrokerId| act(&|c| c.toggle_broker(id)));
 
@@ -105,7 +123,8 @@ pub fn CompareView(
         move || {
             if playing.get_untracked() {
                 let ms = speed.get_untracked().tick_ms();
-                move_in_time(&|c| c.advance(ms));
+                comparison.update_value(|c| c.advance(ms));
+                snapshot.set(comparison.with_value(Snapshot::of));
             }
         },
         Duration::from_millis(TICK_MS),

@@ -8,6 +8,10 @@
 //! that does not name its `acks` gets the side's). Every other line goes to both sides as typed,
 //! and advancing, stepping and seeking move both to the same moment.
 //!
+//! A comparison is shared as a link ([`crate::share`] with `compare=`): its settings, its
+//! difference and the lines as typed, with their times; opening it sets both sides up again
+//! and replays the lines.
+//!
 //! What each side reports ([`SideReport`]) comes from the core: the writes its producer saw
 //! acknowledged and, of those, the ones the current leaders no longer hold (the core's oracle,
 //! `Simulation::lost_writes`), and each partition's leader and high watermark.
@@ -18,8 +22,8 @@ use kafkalab_core::trace::TraceEvent;
 
 use crate::lab::TICK_MS;
 use crate::panels::is_internal_topic;
-use crate::share::Settings;
-use crate::timeline::Recording;
+use crate::share::{Settings, Share};
+use crate::timeline::{Action, Recording};
 
 mod difference;
 
@@ -123,6 +127,9 @@ pub struct Comparison {
     difference: Difference,
     sides: [Recording; 2],
     records_produced: u64,
+    /// The lines run on both sides, as typed (before each side's rewriting), with their times:
+    /// what a link to the comparison replays. Setup lines are not among them.
+    actions: Vec<Action>,
 }
 
 impl Comparison {
@@ -131,8 +138,13 @@ impl Comparison {
     pub fn new(settings: Settings, difference: Difference) -> Result<Self, String> {
         let recording =
             || Recording::new(settings.config()).map_err(|e| format!("the settings describe no cluster: {e}"));
-        let mut comparison =
-            Comparison { settings, difference, sides: [recording()?, recording()?], records_produced: 0 };
+        let mut comparison = Comparison {
+            settings,
+            difference,
+            sides: [recording()?, recording()?],
+            records_produced: 0,
+            actions: Vec::new(),
+        };
         let [left, right] = Side::BOTH.map(|side| difference.setup_lines(side));
         for (left, right) in left.iter().zip(&right) {
             for (side, line) in Side::BOTH.into_iter().zip([left, right]) {
@@ -174,6 +186,41 @@ impl Comparison {
         }
         comparison.advance(preset.show_at_ms.saturating_sub(comparison.now_ms()));
         Ok(comparison)
+    }
+
+    /// The comparison a link describes: `share.compare`'s difference set up on both sides, the
+    /// link's lines replayed at their times, shown at its moment. A line both sides refuse
+    /// refuses the link.
+    pub fn from_share(share: &Share) -> Result<Self, String> {
+        let difference = share.compare.ok_or("the link is to a single run, not a comparison")?;
+        let mut comparison = Self::new(share.settings, difference)?;
+        for (index, action) in share.actions.iter().enumerate() {
+            let refuse = |why: String| format!("action {} ({} ms: {}): {why}", index + 1, action.at_ms, action.line);
+            let now = comparison.now_ms();
+            if action.at_ms < now {
+                return Err(refuse(format!("it comes before the setup or the action above it ended ({now} ms)")));
+            }
+            comparison.advance(action.at_ms - now);
+            if let [Err(why), Err(_)] = comparison.act_on_both(&action.line) {
+                return Err(refuse(why));
+            }
+        }
+        comparison.records_produced = comparison.actions.len() as u64;
+        let end = comparison.now_ms().max(share.at_ms).max(share.end_ms);
+        comparison.advance(end - comparison.now_ms());
+        comparison.seek(share.at_ms);
+        Ok(comparison)
+    }
+
+    /// What a link to the comparison, at the present moment, holds.
+    pub fn share(&self) -> Share {
+        Share {
+            settings: self.settings,
+            actions: self.actions.clone(),
+            at_ms: self.now_ms(),
+            end_ms: self.horizon_ms(),
+            compare: Some(self.difference),
+        }
     }
 
     pub fn settings(&self) -> Settings {
@@ -222,8 +269,7 @@ impl Comparison {
             return Ok(());
         }
         let difference = self.difference;
-        let [left, right] = Side::BOTH.map(|side| self.sides[side.index()].act(&difference.rewrite(side, line)));
-        self.check_clocks();
+        let [left, right] = self.act_on_both(line);
         match (left, right) {
             (Ok(()), Ok(())) => Ok(()),
             (Err(left), Err(right)) if left == right => Err(left),
@@ -237,6 +283,22 @@ impl Comparison {
                 Err(messages.join("; "))
             }
         }
+    }
+
+    /// Runs a line on each side, rewritten for it; a line either side took is recorded for
+    /// links, and, as on each side, acting at an earlier moment replaces the later actions.
+    fn act_on_both(&mut self, line: &str) -> [Result<(), String>; 2] {
+        let difference = self.difference;
+        let now = self.now_ms();
+        let results = Side::BOTH.map(|side| self.sides[side.index()].act(&difference.rewrite(side, line)));
+        self.check_clocks();
+        if results.iter().any(Result::is_ok) {
+            self.actions.retain(|a| a.at_ms <= now);
+            // As typed: printing the parsed command would name the default acks, and then no
+            // side would rewrite it when the link is replayed.
+            self.actions.push(Action { at_ms: now, line: line.trim().to_string() });
+        }
+        results
     }
 
     /// Lets `ms` of simulated time pass on both sides.
@@ -471,5 +533,38 @@ mod tests {
             assert_eq!(partition.high_watermark, Some(0), "it never had the three records");
             assert_eq!(report.partitions.len(), 3, "the internal topics are left out");
         }
+    }
+
+    #[test]
+    fn a_link_to_a_comparison_reopens_it_at_the_same_moment_with_the_same_outcome() {
+        let mut both = Comparison::from_preset(&ACKS_PRESET).unwrap();
+        both.advance(30_000);
+        both.seek(20_000);
+        let link = crate::share::encode(&both.share());
+        assert!(link.starts_with("compare=acks&"), "{link}");
+        assert!(link.contains("produce%20orders%20partition%3D0%20value%3Dfirst"), "the line as typed: {link}");
+        assert!(!link.contains("acks%3D1"), "not a side's rewriting: {link}");
+
+        let reopened = Comparison::from_share(&crate::share::decode(&link).unwrap()).unwrap();
+        assert_eq!((reopened.now_ms(), reopened.horizon_ms()), (20_000, both.horizon_ms()));
+        assert_eq!(reopened.history(), both.history());
+        for side in Side::BOTH {
+            assert_eq!(reopened.report(side), both.report(side), "{side:?}");
+            assert_eq!(reopened.side(side).simulation().view(), both.side(side).simulation().view());
+        }
+    }
+
+    #[test]
+    fn acting_at_an_earlier_moment_replaces_the_later_lines_in_the_link() {
+        let mut both = comparison(Difference::MinInsyncReplicas);
+        both.advance(2_000);
+        both.act("kill 2").unwrap();
+        both.advance(2_000);
+        both.act("restart 2").unwrap();
+        both.seek(3_000);
+        both.act("produce orders value=forked").unwrap();
+        let lines: Vec<(u64, String)> = both.share().actions.into_iter().map(|a| (a.at_ms, a.line)).collect();
+        assert_eq!(lines, [(2_000, "kill 2".into()), (3_000, "produce orders value=forked".into())]);
+        assert!(Comparison::from_share(&Share { compare: None, ..both.share() }).is_err(), "a single run's link");
     }
 }

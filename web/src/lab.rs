@@ -122,6 +122,7 @@ impl Lab {
             actions: recording.actions().to_vec(),
             at_ms: recording.now_ms(),
             end_ms: recording.horizon_ms(),
+            compare: None,
         })
     }
 

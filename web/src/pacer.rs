@@ -4,9 +4,11 @@
 //! time. What it cannot pay in time is dropped, not carried: a cluster too big for the speed
 //! asked runs slower than asked (the page says how fast it really runs) and stays responsive.
 //!
-//! While the simulation keeps up, every frame simulates and draws. Once it falls behind,
-//! frames take turns: one simulates for a longer budget and draws nothing, the next only draws,
-//! so that neither overruns a 60 Hz frame and the drawing still changes 30 times a second.
+//! At 10× or slower, while the simulation keeps up, every frame simulates and draws. Faster
+//! than that, or once the simulation falls behind, frames take turns: one simulates for a
+//! longer budget and draws nothing, the next only draws, so that neither overruns a 60 Hz frame
+//! and the drawing still changes 30 times a second (faster than the eye follows single
+//! messages, see [`Speed::FOLLOWABLE`], a drawing a frame only costs frames).
 
 use crate::lab::Speed;
 
@@ -58,12 +60,12 @@ impl Pacer {
         owed.trunc() as u64
     }
 
-    /// What the next frame does: simulate and draw while the simulation keeps up; once it is
-    /// behind, simulate only and draw only by turns.
-    pub fn plan(&self) -> Frame {
+    /// What the next frame does at `speed`: simulate and draw while the simulation keeps up at
+    /// a followable speed; faster, or once it is behind, simulate only and draw only by turns.
+    pub fn plan(&self, speed: Speed) -> Frame {
         if self.undrawn {
             Frame::Draw
-        } else if self.behind {
+        } else if self.behind || !speed.follows_messages() {
             Frame::Simulate { budget_ms: SIMULATE_ONLY_BUDGET_MS, draw: false }
         } else {
             Frame::Simulate { budget_ms: FRAME_BUDGET_MS, draw: true }
@@ -175,24 +177,36 @@ mod tests {
     #[test]
     fn frames_simulate_and_draw_while_keeping_up_and_take_turns_once_behind() {
         let both = Frame::Simulate { budget_ms: FRAME_BUDGET_MS, draw: true };
+        let ten = Speed::FOLLOWABLE;
         let mut pacer = Pacer::default();
-        assert_eq!(pacer.plan(), both);
+        assert_eq!(pacer.plan(ten), both);
         pacer.paid(160, 160, true);
-        assert_eq!(pacer.plan(), both, "kept up");
-        pacer.paid(1_600, 700, true);
+        assert_eq!(pacer.plan(ten), both, "kept up");
+        pacer.paid(160, 70, true);
         // Behind: a longer simulating frame that draws nothing, then one that only draws.
         let simulate_only = Frame::Simulate { budget_ms: SIMULATE_ONLY_BUDGET_MS, draw: false };
-        assert_eq!(pacer.plan(), simulate_only);
-        pacer.paid(1_600, 1_000, false);
-        assert_eq!(pacer.plan(), Frame::Draw);
+        assert_eq!(pacer.plan(ten), simulate_only);
+        pacer.paid(320, 100, false);
+        assert_eq!(pacer.plan(ten), Frame::Draw);
         pacer.drew();
-        assert_eq!(pacer.plan(), simulate_only);
+        assert_eq!(pacer.plan(ten), simulate_only);
         // Caught up without drawing: the state is drawn, then frames do both again.
-        pacer.paid(3_300, 3_300, false);
-        assert_eq!(pacer.plan(), Frame::Draw);
+        pacer.paid(330, 330, false);
+        assert_eq!(pacer.plan(ten), Frame::Draw);
         pacer.drew();
-        assert_eq!(pacer.plan(), both);
+        assert_eq!(pacer.plan(ten), both);
         pacer.pause();
-        assert_eq!(pacer.plan(), both, "a paused pacer starts afresh");
+        assert_eq!(pacer.plan(ten), both, "a paused pacer starts afresh");
+    }
+
+    #[test]
+    fn faster_than_the_eye_follows_frames_take_turns_even_when_keeping_up() {
+        let mut pacer = Pacer::default();
+        let simulate_only = Frame::Simulate { budget_ms: SIMULATE_ONLY_BUDGET_MS, draw: false };
+        assert_eq!(pacer.plan(Speed::FASTEST), simulate_only);
+        pacer.paid(1_600, 1_600, false);
+        assert_eq!(pacer.plan(Speed::FASTEST), Frame::Draw);
+        pacer.drew();
+        assert_eq!(pacer.plan(Speed::FASTEST), simulate_only);
     }
 }

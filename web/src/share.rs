@@ -8,7 +8,10 @@
 //! - `end`: how far the run had been played, when further than `t` (a link made while
 //!   rewound still carries the rest of the run);
 //! - `a`: the actions, `;`-separated, each `time_ms:command line` with the line
-//!   percent-encoded as UTF-8, so spaces, `=`, `;`, `&`, `%` and any Unicode survive.
+//!   percent-encoded as UTF-8, so spaces, `=`, `;`, `&`, `%` and any Unicode survive;
+//! - `compare`: present when the link is to a comparison (Compare mode): the setting its two
+//!   runs differ in, by [`Difference::key`] (`acks`, `min.insync.replicas`, ...). Its actions are the lines
+//!   as typed, before each side's rewriting.
 //!
 //! Unknown keys are ignored, so a link made by a later version still opens.
 
@@ -16,6 +19,7 @@ use std::fmt;
 
 use kafkalab_core::ClusterConfig;
 
+use crate::comparison::Difference;
 use crate::timeline::Action;
 
 /// The cluster settings a link can carry; everything else is `ClusterConfig`'s default.
@@ -49,6 +53,8 @@ pub struct Share {
     pub at_ms: u64,
     /// How far the run had been played: the timeline's end (at least `at_ms`).
     pub end_ms: u64,
+    /// For a comparison, the setting its two runs differ in; none for a single run.
+    pub compare: Option<Difference>,
 }
 
 /// Why a fragment is not a run.
@@ -60,6 +66,8 @@ pub enum ShareError {
     BadAction { index: usize, text: String },
     /// A `%` not followed by two hex digits, or escapes that are not UTF-8.
     BadEscape { text: String },
+    /// `compare=` naming no setting the Compare mode knows.
+    UnknownDifference { value: String },
 }
 
 impl fmt::Display for ShareError {
@@ -70,6 +78,10 @@ impl fmt::Display for ShareError {
                 write!(f, "the link's action {} is {text:?}, not time_ms:command", index + 1)
             }
             ShareError::BadEscape { text } => write!(f, "the link's {text:?} is not percent-encoded UTF-8"),
+            ShareError::UnknownDifference { value } => {
+                let known: Vec<&str> = Difference::ALL.iter().map(|d| d.key()).collect();
+                write!(f, "the link compares {value:?}, which is none of {}", known.join(", "))
+            }
         }
     }
 }
@@ -79,8 +91,9 @@ pub fn encode(share: &Share) -> String {
     let actions: Vec<String> =
         share.actions.iter().map(|a| format!("{}:{}", a.at_ms, percent_encode(&a.line))).collect();
     let end = if share.end_ms > share.at_ms { format!("&end={}", share.end_ms) } else { String::new() };
+    let compare = share.compare.map_or(String::new(), |d| format!("compare={}&", d.key()));
     format!(
-        "seed={}&brokers={}&t={}{end}&a={}",
+        "{compare}seed={}&brokers={}&t={}{end}&a={}",
         share.settings.seed,
         share.settings.brokers,
         share.at_ms,
@@ -95,6 +108,7 @@ pub fn decode(fragment: &str) -> Result<Share, ShareError> {
     let mut actions = Vec::new();
     let mut at_ms = None;
     let mut end_ms = 0;
+    let mut compare = None;
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
@@ -103,11 +117,15 @@ pub fn decode(fragment: &str) -> Result<Share, ShareError> {
             "t" => at_ms = Some(number("t", value)?),
             "end" => end_ms = number("end", value)?,
             "a" => actions = decode_actions(value)?,
+            "compare" => {
+                let unknown = || ShareError::UnknownDifference { value: value.to_string() };
+                compare = Some(Difference::from_key(value).ok_or_else(unknown)?);
+            }
             _ => {}
         }
     }
     let at_ms = at_ms.unwrap_or_else(|| actions.last().map_or(0, |a: &Action| a.at_ms));
-    Ok(Share { settings, actions, at_ms, end_ms: end_ms.max(at_ms) })
+    Ok(Share { settings, actions, at_ms, end_ms: end_ms.max(at_ms), compare })
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, value: &str) -> Result<T, ShareError> {
@@ -179,6 +197,7 @@ mod tests {
             ],
             at_ms: 5_000,
             end_ms: 12_000,
+            compare: None,
         };
         let fragment = encode(&share);
         assert!(
@@ -208,7 +227,10 @@ mod tests {
     #[test]
     fn missing_and_unknown_keys_fall_back_to_the_defaults() {
         let share = decode("theme=dark&").unwrap();
-        assert_eq!(share, Share { settings: Settings::default(), actions: Vec::new(), at_ms: 0, end_ms: 0 });
+        assert_eq!(
+            share,
+            Share { settings: Settings::default(), actions: Vec::new(), at_ms: 0, end_ms: 0, compare: None }
+        );
         assert_eq!(decode(""), Ok(share));
     }
 
@@ -220,6 +242,23 @@ mod tests {
         assert!(matches!(decode("a=1:kill%2"), Err(ShareError::BadEscape { .. })));
         assert!(matches!(decode("a=1:%FF"), Err(ShareError::BadEscape { .. })), "not UTF-8");
         assert!(decode("t=-1").unwrap_err().to_string().contains("not a number"));
+        let unknown = decode("compare=colour").unwrap_err();
+        assert_eq!(unknown, ShareError::UnknownDifference { value: String::from("colour") });
+        assert!(unknown.to_string().contains("none of acks"), "{unknown}");
+    }
+
+    #[test]
+    fn a_comparison_link_names_its_difference_first() {
+        let share = Share {
+            settings: Settings::default(),
+            actions: vec![action(5_000, "produce orders value=x")],
+            at_ms: 6_000,
+            end_ms: 6_000,
+            compare: Some(Difference::MinInsyncReplicas),
+        };
+        let fragment = encode(&share);
+        assert!(fragment.starts_with(&format!("compare={}&seed=1", Difference::MinInsyncReplicas.key())), "{fragment}");
+        assert_eq!(decode(&fragment), Ok(share));
     }
 
     #[test]

@@ -8,36 +8,55 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::lab::{Lab, Speed};
-use crate::share;
+use crate::share::{self, Share};
 use crate::shortcuts::{key_belongs_to_element, shortcut_for, Shortcut, SHORTCUTS};
 
 /// The lab a page opens with: the run a link's fragment describes, or a fresh one with `seed`
-/// when there is none; a link that cannot be replayed gives a fresh run and says why.
+/// when there is none (or when the link is to a comparison: see [`comparison_link`]); a link
+/// that cannot be replayed gives a fresh run and says why.
 pub fn load_lab(seed: u64, fragment: Option<&str>) -> (Lab, Result<(), String>) {
     let Some(fragment) = fragment.map(|f| f.trim_start_matches('#')).filter(|f| !f.is_empty()) else {
         return (Lab::new(seed), Ok(()));
     };
-    match share::decode(fragment).map_err(|e| e.to_string()).and_then(|s| Lab::from_share(&s)) {
-        Ok(lab) => (lab, Ok(())),
-        Err(why) => (Lab::new(seed), Err(format!("This link could not be replayed: {why}"))),
+    match share::decode(fragment) {
+        Ok(run) if run.compare.is_some() => (Lab::new(seed), Ok(())),
+        decoded => match decoded.map_err(|e| e.to_string()).and_then(|run| Lab::from_share(&run)) {
+            Ok(lab) => (lab, Ok(())),
+            Err(why) => (Lab::new(seed), Err(format!("This link could not be replayed: {why}"))),
+        },
     }
+}
+
+/// The comparison a link's fragment describes, if it is a link to one (`compare=`).
+pub fn comparison_link(fragment: Option<&str>) -> Option<Share> {
+    fragment.and_then(|f| share::decode(f).ok()).filter(|run| run.compare.is_some())
 }
 
 /// A link to the run as it stands: this page's address with the run as its fragment (in a
 /// lesson, which is not shared as a link, the page's address alone).
 pub fn link_to(lab: &Lab) -> String {
+    link_with(lab.share().as_ref())
+}
+
+/// This page's address with `run` as its fragment, or without a fragment.
+pub fn link_with(run: Option<&Share>) -> String {
     let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let page = page.split('#').next().unwrap_or_default();
-    match lab.share() {
-        Some(run) => format!("{page}#{}", share::encode(&run)),
+    match run {
+        Some(run) => format!("{page}#{}", share::encode(run)),
         None => page.to_string(),
     }
 }
 
 /// Puts the run in the address bar (without a new history entry), so it is always a link to it.
 pub fn show_in_address_bar(lab: &Lab) {
+    put_in_address_bar(&link_to(lab));
+}
+
+/// Replaces the address bar's address with `link`, without a new history entry.
+pub fn put_in_address_bar(link: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&link_to(lab)));
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(link));
     }
 }
 

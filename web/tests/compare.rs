@@ -1,7 +1,8 @@
 //! The Compare mode in a real headless Chromium: open it from the controls bar, load the
 //! `acks=1` vs `acks=all` preset, play on, and see the `acks=1` side report acknowledged records
 //! lost (listed by offset) while the `acks=all` side reports none, both at the same moment; a
-//! line typed in the console runs on both sides.
+//! line typed in the console runs on both sides. The address bar holds the comparison, and
+//! opening that link shows the same two runs at the same moment.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -65,4 +66,39 @@ async fn the_acks_preset_loses_acknowledged_records_with_acks_1_only_and_a_typed
         exists(&page, "main.lab") && !exists(&page, "[data-testid=compare]"),
         "closing compare brings the lab back"
     );
+}
+
+#[wasm_bindgen_test]
+async fn the_address_bar_holds_the_comparison_and_opening_it_shows_the_same_two_runs() {
+    forget_lessons();
+    let page = mount_with(None, true);
+    click(&page, "[data-testid=play]");
+    tick().await;
+    click(&page, "[data-testid=compare-mode]");
+    tick().await;
+    click(&page, "[data-testid=compare-preset]");
+    type_command(&page, "advance 30s");
+    tick().await;
+    let location = web_sys::window().unwrap().location();
+    let hash = location.hash().unwrap();
+    assert!(hash.starts_with("#compare=acks&"), "{hash}");
+    let lost = attribute(&page, "[data-side=left]", "data-lost");
+    assert_ne!(lost, "0");
+
+    let reopened = mount_with(Some(hash), false);
+    tick().await;
+    assert!(exists(&reopened, "[data-testid=compare]"), "the link opens in compare mode");
+    assert_eq!(text(&reopened, "[data-testid=error]"), "");
+    for side in ["left", "right"] {
+        let selector = format!("[data-side={side}]");
+        for name in ["data-label", "data-lost", "data-acknowledged", "data-now-ms"] {
+            assert_eq!(attribute(&reopened, &selector, name), attribute(&page, &selector, name), "{side} {name}");
+        }
+    }
+    assert_eq!(text(&reopened, "[data-testid=history]"), text(&page, "[data-testid=history]"));
+
+    click(&page, "[data-testid=compare-mode]");
+    tick().await;
+    let hash = location.hash().unwrap();
+    assert!(!hash.contains("compare="), "closing compare puts the lab's run back in the address bar: {hash}");
 }
