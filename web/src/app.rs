@@ -13,7 +13,7 @@ use crate::cluster_drawing::{ClusterDiagram, Shown};
 use crate::compare_view::CompareView;
 use crate::control_lines::ControlState;
 use crate::control_panel::ControlPanel;
-use crate::frame_loop::every_frame;
+use crate::frame_loop::play;
 use crate::groups::GroupsPanel;
 use crate::inspection::{replica_of_partition, Selection};
 use crate::inspector::{select, Inspect, Inspector};
@@ -23,7 +23,6 @@ use crate::lag_history::LagHistory;
 use crate::layout::Drawing;
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
-use crate::pacer::{pay, Frame, Pacer};
 use crate::sequence::recent_traffic;
 use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{comparison_link, link_to, load_lab, show_in_address_bar, TimeControls};
@@ -179,38 +178,12 @@ pub fn App(
 
     // Playing: frames pay the simulated time the speed owes within a frame's budget, and draw
     // (see `pacer`), so a big cluster at full speed runs slower rather than freezing the page.
-    let pacer = StoredValue::new(Pacer::default());
-    let reached = RwSignal::new(None::<f64>);
-    let performance = web_sys::window().and_then(|w| w.performance());
-    every_frame(move || {
-        let Some(clock) = performance.as_ref() else { return };
-        if !playing.get_untracked() {
-            pacer.update_value(Pacer::pause);
-            return;
-        }
-        let start = clock.now();
-        let draw = match pacer.with_value(|p| p.plan(speed.get_untracked())) {
-            Frame::Draw => {
-                pacer.update_value(Pacer::drew);
-                true
-            }
-            Frame::Simulate { budget_ms, draw } => {
-                let owed = pacer.try_update_value(|p| p.owed(start, speed.get_untracked())).unwrap_or(0);
-                if owed == 0 {
-                    return;
-                }
-                let paid = lab
-                    .try_update_value(|lab| pay(owed, budget_ms, |ms| lab.advance(ms), || clock.now() - start))
-                    .unwrap_or(0);
-                pacer.update_value(|p| p.paid(owed, paid, draw));
-                reached.set(pacer.with_value(Pacer::reached));
-                draw
-            }
-        };
-        if draw {
-            snapshot.set(lab.with_value(Snapshot::of));
-        }
-    });
+    let reached = play(
+        playing,
+        speed,
+        move |ms| lab.update_value(|lab| lab.advance(ms)),
+        move || snapshot.set(lab.with_value(Snapshot::of)),
+    );
 
     // One copy of the view per frame, shared by every part that draws it.
     let view: Signal<ClusterView> = Memo::new(move |_| snapshot.with(|s| s.view.clone())).into();

@@ -3,8 +3,6 @@
 //! and what was lost. The time controls and the console drive both. Everything it shows and does
 //! comes from [`crate::comparison`]; this only draws it and forwards clicks and lines.
 
-use std::time::Duration;
-
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::view::ClusterView;
 use leptos::prelude::*;
@@ -12,7 +10,8 @@ use leptos::prelude::*;
 use crate::app::Console;
 use crate::cluster_drawing::{ClusterDiagram, Shown};
 use crate::comparison::{Comparison, Difference, Side, SideReport, ACKS_PRESET};
-use crate::lab::{Speed, TICK_MS};
+use crate::frame_loop::play;
+use crate::lab::Speed;
 use crate::layout::Drawing;
 use crate::share::{Settings, Share};
 use crate::time_controls::{link_with, put_in_address_bar, TimeControls};
@@ -119,18 +118,13 @@ pub fn CompareView(
     let run_line = Callback::new(move |line: String| act(&|c| c.act(&line)));
     let toggle_broker = Callback::new(move |id: BrokerId| act(&|c| c.toggle_broker(id)));
 
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if playing.get_untracked() {
-                let ms = speed.get_untracked().tick_ms();
-                comparison.update_value(|c| c.advance(ms));
-                snapshot.set(comparison.with_value(Snapshot::of));
-            }
-        },
-        Duration::from_millis(TICK_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    // Both sides play together, paced as the lab is.
+    play(
+        playing,
+        speed,
+        move |ms| comparison.update_value(|c| c.advance(ms)),
+        move || snapshot.set(comparison.with_value(Snapshot::of)),
+    );
 
     view! {
         <section class="compare" data-testid="compare" aria-label="Compare two runs">

@@ -18,7 +18,8 @@ use crate::lessons::LessonRun;
 use crate::share::{Settings, Share};
 use crate::timeline::Recording;
 
-/// How often the page's timer ticks while playing, in real milliseconds.
+/// A tenth of a simulated second: how far a step back goes when nothing was traced before the
+/// present, and the stride of the page's own waits (a lesson's clock, a comparison's setup).
 pub const TICK_MS: u64 = 100;
 
 /// How fast the page plays, as a position on a log scale: position `p` is `10^(p/4)`× real
@@ -39,11 +40,6 @@ impl Speed {
     /// The multiple of real time.
     pub fn factor(self) -> f64 {
         10f64.powf(f64::from(self.0) / 4.0)
-    }
-
-    /// Simulated milliseconds per tick of the page's timer.
-    pub fn tick_ms(self) -> u64 {
-        (TICK_MS as f64 * self.factor()).round().max(1.0) as u64
     }
 
     /// Whether single messages are drawn at this speed (see [`Speed::FOLLOWABLE`]).
@@ -285,7 +281,7 @@ mod tests {
             lab.produce_one().unwrap();
         }
         for _ in 0..10 {
-            lab.advance(Speed(0).tick_ms());
+            lab.advance(TICK_MS);
         }
         let view = lab.view();
         let ends: Vec<i64> = (0..3)
@@ -306,10 +302,10 @@ mod tests {
 
     #[test]
     fn the_speed_scale_is_logarithmic_from_a_tenth_to_a_hundred() {
-        assert_eq!(Speed::SLOWEST.tick_ms(), 10);
-        assert_eq!(Speed(0).tick_ms(), TICK_MS);
-        assert_eq!(Speed(4).tick_ms(), 10 * TICK_MS, "four positions make ten times faster");
-        assert_eq!(Speed::FASTEST.tick_ms(), 100 * TICK_MS);
+        assert_eq!(Speed::SLOWEST.factor(), 0.1);
+        assert_eq!(Speed(0).factor(), 1.0);
+        assert_eq!(Speed(4).factor(), 10.0, "four positions make ten times faster");
+        assert_eq!(Speed::FASTEST.factor(), 100.0);
         assert_eq!(Speed::FASTEST.faster(), Speed::FASTEST);
         assert_eq!(Speed::SLOWEST.slower(), Speed::SLOWEST);
         let labels: Vec<String> = [-4, -2, 0, 2, 5, 8].into_iter().map(|p| Speed(p).label()).collect();
