@@ -100,15 +100,16 @@ pub async fn run_with_storage(
     shutdown: impl Future,
 ) -> Result<(), ServerError> {
     let endpoints = endpoints(&listeners.brokers)?;
-    let (cluster, persister) = match data_dir {
-        None => (Arc::new(Cluster::new(endpoints).map_err(ServerError::Config)?), None),
+    // The data directory's lock is held until the last persist below is written.
+    let (cluster, persister, _lock) = match data_dir {
+        None => (Arc::new(Cluster::new(endpoints).map_err(ServerError::Config)?), None, None),
         Some(dir) => {
             let broker_count = i32::try_from(endpoints.len()).unwrap_or(i32::MAX);
             let opened = storage::open(&dir, broker_count).map_err(ServerError::Storage)?;
             storage::announce(&dir, &opened);
             let cluster = Cluster::recovered(endpoints, &opened.disks)
                 .map_err(|e| ServerError::Storage(storage::StorageError::Recovery(e)))?;
-            (Arc::new(cluster), Some(Arc::new(Mutex::new(opened.persister))))
+            (Arc::new(cluster), Some(Arc::new(Mutex::new(opened.persister))), Some(opened.lock))
         }
     };
     let mut clock = tokio::spawn(drive_clock(Arc::clone(&cluster)));

@@ -73,6 +73,29 @@ fn a_port_in_use_is_one_line_and_status_1() {
 }
 
 #[test]
+fn a_data_directory_another_server_holds_is_one_line_and_status_1() {
+    let data_dir = common::temp_dir("cli-data-dir-locked");
+    let _held = kafkalab_native::storage::DirectoryLock::take(&data_dir).expect("the test takes the lock");
+    let web_dir = common::temp_dir("cli-data-dir-locked-web");
+    let output = kafkalab(&[
+        "serve",
+        "--data-dir",
+        data_dir.to_str().expect("utf-8 path"),
+        "--port",
+        "0",
+        "--http-port",
+        "0",
+        "--web-dir",
+        web_dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(".lock is locked by another kafkalab"), "{lines:?}");
+    assert!(!data_dir.join("kafkalab.properties").exists(), "nothing was written to the directory in use");
+}
+
+#[test]
 fn serve_starts_answers_and_stops_on_ctrl_c() {
     let mut child = Command::new(KAFKALAB)
         .args([

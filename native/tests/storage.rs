@@ -341,3 +341,16 @@ fn an_unchanged_cluster_writes_nothing_and_what_a_persist_costs_is_measured() {
     eprintln!("nothing changed: plan {:?}", planned.elapsed());
     assert!(idle.is_empty(), "an unchanged cluster writes nothing: {idle:?}");
 }
+
+#[test]
+fn a_data_directory_in_use_is_refused_until_the_server_using_it_lets_go() {
+    let dir = temp_dir("storage-lock");
+    let first = storage::open(&dir, 3).expect("a new directory opens");
+    let refused = storage::open(&dir, 3).expect_err("a second server on the same directory");
+    assert!(matches!(refused, storage::StorageError::InUse { .. }), "{refused:?}");
+    let said = refused.to_string();
+    assert!(said.contains(".lock") && said.contains("another kafkalab") && said.contains("--data-dir"), "{said}");
+    drop(first);
+    storage::open(&dir, 3).expect("free again once the first lets go");
+    let _ = std::fs::remove_dir_all(&dir);
+}

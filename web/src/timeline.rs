@@ -246,7 +246,7 @@ impl Recording {
                 self.apply_recorded();
                 continue;
             }
-            if stop % self.interval_ms == 0 && !self.checkpoints.contains_key(&stop) {
+            if stop.is_multiple_of(self.interval_ms) && !self.checkpoints.contains_key(&stop) {
                 self.take_checkpoint();
             }
             if stop == target_ms {

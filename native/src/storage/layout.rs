@@ -1,6 +1,7 @@
 //! Where things live in the data directory, named as Kafka names them:
 //!
 //! ```text
+//! <data-dir>/.lock                                    held by the server using the directory
 //! <data-dir>/kafkalab.properties                      broker.count=N (the cluster's shape)
 //! <data-dir>/broker-<N>/replication-offset-checkpoint every partition's high watermark
 //! <data-dir>/broker-<N>/<topic>-<partition>/
@@ -20,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 use kafkalab_core::ids::{BrokerId, ControllerId, Offset, TopicPartition};
 
+/// The file a server holds an exclusive lock on while it uses the directory (Kafka keeps a
+/// `.lock` in each log directory for the same reason).
+pub const LOCK_FILE: &str = ".lock";
 /// The file holding the cluster's shape, so a data directory is not served as another cluster.
 pub const CLUSTER_FILE: &str = "kafkalab.properties";
 /// Each broker's high watermarks (Kafka's `ReplicaManager.HighWatermarkFilename`).

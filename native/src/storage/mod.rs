@@ -11,7 +11,7 @@
 //! - [`recovery`]: the data directory read back at start, damage truncated and reported;
 //! - [`persister`]: the files kept in step with the running cluster.
 //!
-//! [`open`] recovers a directory; [`drive_persister`] then writes every
+//! [`open`] locks a directory (one server at a time) and recovers it; [`drive_persister`] then writes every
 //! [`PERSIST_INTERVAL_MS`], and [`persist_now`] once more at shutdown, so a clean stop loses
 //! nothing and a crash at most the last interval.
 
@@ -55,6 +55,11 @@ pub enum StorageError {
     },
     /// What was read does not start a cluster.
     Recovery(RecoveryError),
+    /// Another process holds the directory's lock: two servers writing one directory would
+    /// corrupt each other's logs.
+    InUse {
+        path: PathBuf,
+    },
 }
 
 impl StorageError {
@@ -73,6 +78,11 @@ impl fmt::Display for StorageError {
                 path.display()
             ),
             StorageError::Recovery(error) => write!(f, "the data directory does not start a cluster: {error}"),
+            StorageError::InUse { path } => write!(
+                f,
+                "{} is locked by another kafkalab using this data directory: stop it, or use another --data-dir",
+                path.display()
+            ),
         }
     }
 }
@@ -85,16 +95,44 @@ pub struct Opened {
     pub disks: ClusterDisks,
     pub report: RecoveryReport,
     pub persister: Persister,
+    /// The directory's lock: keep it for as long as the directory is written.
+    pub lock: DirectoryLock,
 }
 
-/// Opens (creating it if needed) the data directory of a cluster of `broker_count` brokers and
-/// recovers every log in it.
+/// An exclusive lock on a data directory's [`layout::LOCK_FILE`], released when dropped (or
+/// by the operating system when the process dies, so a crash leaves no stale lock).
+#[derive(Debug)]
+pub struct DirectoryLock {
+    _file: fs::File,
+}
+
+impl DirectoryLock {
+    /// Takes the lock of `root`, or says who has it.
+    pub fn take(root: &Path) -> Result<DirectoryLock, StorageError> {
+        let path = root.join(layout::LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StorageError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DirectoryLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(StorageError::InUse { path }),
+            Err(fs::TryLockError::Error(e)) => Err(StorageError::io(&path, e)),
+        }
+    }
+}
+
+/// Opens (creating it if needed) the data directory of a cluster of `broker_count` brokers,
+/// locks it and recovers every log in it.
 pub fn open(root: &Path, broker_count: i32) -> Result<Opened, StorageError> {
     fs::create_dir_all(root).map_err(|e| StorageError::io(root, e))?;
+    let lock = DirectoryLock::take(root)?;
     check_cluster_shape(root, broker_count)?;
     let (disks, report) = recovery::recover(root)?;
     let persister = Persister::new(root.to_path_buf(), &disks);
-    Ok(Opened { disks, report, persister })
+    Ok(Opened { disks, report, persister, lock })
 }
 
 /// The directory is for `broker_count` brokers: the first `open` says so in

@@ -83,7 +83,7 @@ pub fn encode(entries: &[IndexEntry]) -> Vec<u8> {
 
 /// The entries of an index file; `None` if its size is not a whole number of entries.
 pub fn decode(bytes: &[u8]) -> Option<Vec<IndexEntry>> {
-    if bytes.len() % ENTRY_BYTES != 0 {
+    if !bytes.len().is_multiple_of(ENTRY_BYTES) {
         return None;
     }
     let word = |chunk: &[u8]| u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
