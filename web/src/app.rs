@@ -23,6 +23,7 @@ use crate::lag_history::LagHistory;
 use crate::layout::Drawing;
 use crate::lesson_player::{store_lesson, store_progress, stored_lesson, stored_progress, LessonPanel};
 use crate::lessons::{LessonRun, StepView};
+use crate::panels::topic_summaries;
 use crate::sequence::recent_traffic;
 use crate::sequence_diagram::SequenceDiagram;
 use crate::time_controls::{comparison_link, link_to, load_lab, show_in_address_bar, TimeControls};
@@ -197,6 +198,8 @@ pub fn App(
     let lag = RwSignal::new(LagHistory::default());
     Effect::new(move |_| snapshot.with(|s| lag.update(|history| history.record(&s.view))));
     let traffic = Signal::derive(move || snapshot.with(|s| s.traffic.clone()));
+    // The line above the drawing: brokers and topics, redrawn only when they change.
+    let shape = Memo::new(move |_| view.with(|v| (v.brokers.len(), topic_summaries(v))));
     // Single messages are drawn while the eye can follow them: paused, or at 10× or slower.
     let follow_messages: Signal<bool> = Memo::new(move |_| !playing.get() || speed.get().follows_messages()).into();
     view! {
@@ -207,11 +210,15 @@ pub fn App(
         <div class="workspace">
         <header class="topbar">
             <h1>"Kafka Lab"</h1>
-            <p class="subtitle">{move || if in_lesson.get() {
+            <p class="subtitle" data-testid="subtitle">{move || if in_lesson.get() {
                 view! { "The lesson's cluster. Click a broker to kill or restart it, or type commands in the console." }.into_any()
             } else {
-                let brokers = snapshot.with(|s| s.view.brokers.len());
-                view! { {format!("{brokers} brokers, topic ")} <code>"orders"</code> ": 3 partitions, replication factor 3. Click a broker to kill or restart it, or a replica to read its log." }.into_any()
+                let (brokers, topics) = shape.get();
+                let topics = topics.into_iter().enumerate().map(|(n, t)| view! {
+                    {if n == 0 { ", " } else { "; " }} <code>{t.name}</code>
+                    {format!(": {} partitions, replication factor {}", t.partitions, t.replication_factor)}
+                }).collect_view();
+                view! { {format!("{brokers} brokers")} {topics} ". Click a broker to kill or restart it, or a replica to read its log." }.into_any()
             }}</p>
         </header>
         <Show when=move || !comparing.get()>

@@ -97,7 +97,7 @@ pub(crate) fn ClusterDiagram(
             {ids.into_iter().enumerate().map(|(index, id)| view! {
                 <BrokerCard id=id index=index height=height view=view on_toggle=on_toggle shown=shown tiles=tiles />
             }).collect_view()}
-            <InFlightOverlay traffic=traffic view=view follow=follow />
+            <InFlightOverlay traffic=traffic view=view follow=follow card_height=height.into() />
         </svg>
     }
 }

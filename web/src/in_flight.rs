@@ -1,6 +1,8 @@
 //! Messages travelling on the cluster drawing: each message between two broker cards moves
-//! along an arc above them, one between a client (or a controller on a machine of its own)
-//! and a broker drops in from the top edge, placed by how much of its flight is behind it.
+//! along an arc from the top edge of one to the top edge of the other (over the cards between
+//! them, and beside the column when both are in one column of the wrapped rows); one between
+//! a client (or a controller on a machine of its own) and a broker drops in from the drawing's
+//! top edge, placed by how much of its flight is behind it.
 //!
 //! The simulated network's flights last a few milliseconds, far less than one frame of the
 //! page, so the drawing slows them down: a message is drawn for at least
@@ -14,7 +16,7 @@ use kafkalab_core::config::ControllerLayout;
 use kafkalab_core::ids::BrokerId;
 use kafkalab_core::simulation::{Endpoint, Traffic};
 
-use crate::layout::{broker_x, BROKER_WIDTH};
+use crate::layout::{broker_x, broker_y, BROKER_GAP, BROKER_WIDTH};
 use crate::sequence::{fate_name, is_dropped, DROP_AT};
 
 /// The band above the cards the messages travel in.
@@ -56,9 +58,15 @@ enum Place {
 pub const MAX_DOTS: usize = 60;
 
 /// Every message travelling at `now_ms` between places on the drawing of `brokers` (in card
-/// order), the newest [`MAX_DOTS`] of them.
-pub fn in_flight(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: ControllerLayout) -> Vec<Dot> {
-    let mut dots = travelling(traffic, now_ms, brokers, layout);
+/// order, each card `card_height` tall), the newest [`MAX_DOTS`] of them.
+pub fn in_flight(
+    traffic: &[Traffic],
+    now_ms: u64,
+    brokers: &[BrokerId],
+    layout: ControllerLayout,
+    card_height: f64,
+) -> Vec<Dot> {
+    let mut dots = travelling(traffic, now_ms, brokers, layout, card_height);
     dots.drain(..dots.len().saturating_sub(MAX_DOTS));
     let mut labelled: Vec<(&'static str, String, String)> = Vec::new();
     for dot in dots.iter_mut().rev() {
@@ -71,7 +79,13 @@ pub fn in_flight(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout:
     dots
 }
 
-fn travelling(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: ControllerLayout) -> Vec<Dot> {
+fn travelling(
+    traffic: &[Traffic],
+    now_ms: u64,
+    brokers: &[BrokerId],
+    layout: ControllerLayout,
+    card_height: f64,
+) -> Vec<Dot> {
     traffic
         .iter()
         .filter_map(|t| {
@@ -83,7 +97,7 @@ fn travelling(traffic: &[Traffic], now_ms: u64, brokers: &[BrokerId], layout: Co
             let progress = (now_ms - t.sent_ms) as f64 / shown_ms as f64;
             let dropped = is_dropped(t.fate);
             let reach = if dropped { progress.min(DROP_AT) } else { progress };
-            let (x, y) = point(from, to, reach);
+            let (x, y) = point(from, to, reach, card_height);
             Some(Dot {
                 id: t.id,
                 kind: t.kind,
@@ -123,23 +137,32 @@ fn centre(card: usize) -> f64 {
     broker_x(card) + BROKER_WIDTH / 2.0
 }
 
-/// The point `reach` of the way from `from` to `to`: along an arc over the cards between two
-/// cards (higher going right than going left, so the two directions do not share a path), or
-/// straight down or up between a card and the top edge.
-fn point(from: Place, to: Place, reach: f64) -> (f64, f64) {
+/// The point `reach` of the way from `from` to `to`, cards `card_height` tall: along an arc
+/// from one card's top edge to the other's (higher going right than going left, so the two
+/// directions do not share a path; between two cards of one column it bulges beside the column,
+/// right going up and left going down), or straight down or up between a card and the top
+/// edge of the drawing.
+fn point(from: Place, to: Place, reach: f64, card_height: f64) -> (f64, f64) {
+    let top = |card: usize| broker_y(card, card_height);
     match (from, to) {
         (Place::Card(a), Place::Card(b)) => {
-            let (ax, bx) = (centre(a), centre(b));
-            let peak = if ax < bx { 0.8 } else { 0.45 } * WIRE_BAND;
-            // A quadratic Bézier curve from (ax, 0) to (bx, 0) through its control point
-            // ((ax + bx) / 2, -2 peak), which peaks at `peak` halfway.
-            let control = (-2.0 * peak, (ax + bx) / 2.0);
-            let x = (1.0 - reach).powi(2) * ax + 2.0 * (1.0 - reach) * reach * control.1 + reach.powi(2) * bx;
-            let y = 2.0 * (1.0 - reach) * reach * control.0;
-            (x, y)
+            let (start, end) = ((centre(a), top(a)), (centre(b), top(b)));
+            let peak = if start.0 < end.0 { 0.8 } else { 0.45 } * WIRE_BAND;
+            let beside = match start.0 == end.0 {
+                true if start.1 > end.1 => (BROKER_WIDTH + BROKER_GAP) / 2.0,
+                true => -(BROKER_WIDTH + BROKER_GAP) / 2.0,
+                false => 0.0,
+            };
+            // A quadratic Bézier curve through the control point halfway across and `2 peak`
+            // above the higher end: on one row it peaks `peak` above the cards halfway.
+            let control = ((start.0 + end.0) / 2.0 + beside, start.1.min(end.1) - 2.0 * peak);
+            let along = |p0: f64, p1: f64, p2: f64| {
+                (1.0 - reach).powi(2) * p0 + 2.0 * (1.0 - reach) * reach * p1 + reach.powi(2) * p2
+            };
+            (along(start.0, control.0, end.0), along(start.1, control.1, end.1))
         }
-        (Place::Above(card, offset), _) => (centre(card) + offset, -WIRE_BAND * (1.0 - reach)),
-        (_, Place::Above(card, offset)) => (centre(card) + offset, -WIRE_BAND * reach),
+        (Place::Above(card, offset), _) => (centre(card) + offset, -WIRE_BAND + (top(card) + WIRE_BAND) * reach),
+        (_, Place::Above(card, offset)) => (centre(card) + offset, top(card) - (top(card) + WIRE_BAND) * reach),
     }
 }
 
@@ -153,6 +176,7 @@ mod tests {
     use crate::traffic_fixture::{self, broker};
 
     const BROKERS: [BrokerId; 3] = [BrokerId(1), BrokerId(2), BrokerId(3)];
+    const CARD_HEIGHT: f64 = 200.0;
 
     /// A follower's fetch answered, still on its way.
     fn message(from: Endpoint, to: Endpoint, sent_ms: u64, arrive_ms: u64) -> Traffic {
@@ -164,7 +188,7 @@ mod tests {
     }
 
     fn dots(traffic: &[Traffic], now_ms: u64) -> Vec<Dot> {
-        in_flight(traffic, now_ms, &BROKERS, ControllerLayout::Combined)
+        in_flight(traffic, now_ms, &BROKERS, ControllerLayout::Combined, CARD_HEIGHT)
     }
 
     #[test]
@@ -191,6 +215,30 @@ mod tests {
         assert_eq!(drawn.first().map(|d| d.id), Some(100 - MAX_DOTS as u64), "the oldest went first");
         let labelled: Vec<u64> = drawn.iter().filter(|d| d.labelled).map(|d| d.id).collect();
         assert_eq!(labelled, [98, 99], "one label for the way to broker 2, one for the way to broker 3");
+    }
+
+    #[test]
+    fn on_wrapped_rows_a_message_leaves_and_reaches_its_own_cards_top_edge() {
+        let five: Vec<BrokerId> = (1..=5).map(BrokerId).collect();
+        let at = |traffic: &[Traffic], now_ms| {
+            let dot = &in_flight(traffic, now_ms, &five, ControllerLayout::Combined, CARD_HEIGHT)[0];
+            (dot.x, dot.y)
+        };
+        let fifth_top = broker_y(4, CARD_HEIGHT);
+        assert_eq!(fifth_top, CARD_HEIGHT + BROKER_GAP, "broker 5 starts the second row");
+        let column = centre(0);
+        let up = [message(broker(5), broker(1), 0, 2)];
+        assert_eq!(at(&up, 0), (column, fifth_top), "it leaves broker 5's card, not broker 1's");
+        let (x, y) = at(&up, 500);
+        assert!(x > column + BROKER_WIDTH / 4.0 && y < fifth_top, "beside the column, right going up: {x}, {y}");
+        let down = [message(broker(1), broker(5), 0, 2)];
+        assert!(at(&down, 500).0 < column - BROKER_WIDTH / 4.0, "left going down");
+        let from_console = [Traffic { kind: "Produce", ..message(Endpoint::Console, broker(5), 0, 2) }];
+        assert_eq!(
+            at(&from_console, 999).1.round(),
+            fifth_top.round(),
+            "a client's message drops onto broker 5's card"
+        );
     }
 
     #[test]
@@ -224,10 +272,10 @@ mod tests {
         let dot = &dots(&heartbeat, 500)[0];
         assert_eq!(dot.x, (centre(2) + centre(0)) / 2.0);
         assert!(dots(&[message(broker(1), c1.clone(), 0, 2)], 500).is_empty(), "the same machine");
-        let dedicated = in_flight(&heartbeat, 500, &BROKERS, ControllerLayout::Dedicated);
+        let dedicated = in_flight(&heartbeat, 500, &BROKERS, ControllerLayout::Dedicated, CARD_HEIGHT);
         assert_eq!(dedicated[0].x, centre(2) + SIDE_OFFSET, "a lone controller is above the right of the card");
         let between_controllers = [message(c1, Endpoint::Controller(ControllerId(2)), 0, 2)];
-        assert!(in_flight(&between_controllers, 500, &BROKERS, ControllerLayout::Dedicated).is_empty());
+        assert!(in_flight(&between_controllers, 500, &BROKERS, ControllerLayout::Dedicated, CARD_HEIGHT).is_empty());
     }
 
     #[test]
@@ -238,6 +286,6 @@ mod tests {
         assert!(!early.cross && early.fate == "node-down");
         let stopped = &dots(std::slice::from_ref(&dropped), 900)[0];
         assert!(stopped.cross);
-        assert_eq!((stopped.x, stopped.y), point(Place::Card(0), Place::Card(1), DROP_AT));
+        assert_eq!((stopped.x, stopped.y), point(Place::Card(0), Place::Card(1), DROP_AT, CARD_HEIGHT));
     }
 }

@@ -19,6 +19,8 @@ pub fn InFlightOverlay(
     view: Signal<ClusterView>,
     /// Whether messages are drawn: not while playing too fast to follow them.
     follow: Signal<bool>,
+    /// How tall each broker card is, so messages of the second row of cards start from it.
+    card_height: Signal<f64>,
 ) -> impl IntoView {
     let dots = Memo::new(move |_| {
         if !follow.get() {
@@ -26,7 +28,7 @@ pub fn InFlightOverlay(
         }
         let (now_ms, brokers, layout) =
             view.with(|v| (v.now_ms, v.brokers.iter().map(|b| b.id).collect::<Vec<_>>(), v.controller_layout));
-        traffic.with(|t| in_flight(t, now_ms, &brokers, layout))
+        traffic.with(|t| in_flight(t, now_ms, &brokers, layout, card_height.get()))
     });
     view! {
         <g class="in-flight" data-testid="in-flight">

@@ -1,6 +1,6 @@
 //! What the consumer-groups and clients panels list, as plain rows computed from a
-//! [`ClusterView`] (plain Rust, tested on the host). The components in `groups` and `clients`
-//! only draw these rows.
+//! [`ClusterView`] (plain Rust, tested on the host), and the topics the line above the drawing
+//! names. The components in `groups` and `clients` only draw these rows.
 //!
 //! A group's partition table joins what the coordinator holds (members' assignments and
 //! committed offsets) with the partition leaders' log end offsets: the lag is the leader's log
@@ -14,6 +14,32 @@ use kafkalab_core::view::{ClientKindView, ClientView, ClusterView, GroupView, Me
 /// Kafka's internal topics, which the page hides unless asked: the coordinators' logs.
 pub fn is_internal_topic(topic: &str) -> bool {
     topic == CONSUMER_OFFSETS_TOPIC || topic == TRANSACTION_STATE_TOPIC
+}
+
+/// A topic as the line above the drawing describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicSummary {
+    pub name: String,
+    pub partitions: usize,
+    /// Replicas of its first partition (Kafka gives every partition of a topic as many).
+    pub replication_factor: usize,
+}
+
+/// The topics of the cluster but Kafka's internal ones, by name.
+pub fn topic_summaries(view: &ClusterView) -> Vec<TopicSummary> {
+    let mut topics: Vec<TopicSummary> = Vec::new();
+    for partition in view.partitions.iter().filter(|p| !is_internal_topic(&p.partition.topic)) {
+        match topics.iter_mut().find(|t| *t.name == *partition.partition.topic) {
+            Some(topic) => topic.partitions += 1,
+            None => topics.push(TopicSummary {
+                name: partition.partition.topic.to_string(),
+                partitions: 1,
+                replication_factor: partition.replicas.len(),
+            }),
+        }
+    }
+    topics.sort_by(|a, b| a.name.cmp(&b.name));
+    topics
 }
 
 /// A group's state as the page names it: Kafka's word, a marker that tells the states apart
@@ -213,6 +239,19 @@ mod tests {
         lab.run_line("consumer alice group=billing topics=orders auto.offset.reset=earliest").unwrap();
         lab.run_line("advance 10s").unwrap();
         lab
+    }
+
+    #[test]
+    fn the_topics_are_summed_up_by_partitions_and_replication_factor_without_the_internal_ones() {
+        let mut lab = billing_lab();
+        lab.run_line("create-topic big partitions=50 replication-factor=2").unwrap();
+        lab.run_line("advance 2s").unwrap();
+        let summary = |name: &str, partitions, replication_factor| TopicSummary {
+            name: name.to_string(),
+            partitions,
+            replication_factor,
+        };
+        assert_eq!(topic_summaries(&lab.view()), [summary("big", 50, 2), summary("orders", 3, 3)]);
     }
 
     #[test]

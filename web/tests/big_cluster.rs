@@ -33,6 +33,11 @@ async fn seven_brokers_and_fifty_partitions_are_drawn_as_tiles_on_two_rows_of_ca
     let page = mount_with(Some(format!("#{BIG}")), false);
     tick().await;
     assert_eq!(count(&page, "[data-broker]"), 7);
+    let subtitle = text(&page, "[data-testid=subtitle]");
+    assert!(
+        subtitle.starts_with("7 brokers, big: 50 partitions, replication factor 3; orders: 3 partitions"),
+        "the line above the drawing names the cluster opened: {subtitle}"
+    );
     assert!(find(&page, "[data-testid=cluster]").class_list().contains("tiles"));
     assert_eq!(count(&page, ".replica.tile[data-replica^=\"big/\"]"), 150, "every replica of big, as a tile");
     assert_eq!(count(&page, ".replica.tile.leader[data-replica^=\"big/\"]"), 50, "one leader each");
